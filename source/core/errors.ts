@@ -1,0 +1,98 @@
+// The few error classes vastdeck throws. Every one carries a stable `code` and a `message` that is
+// one sentence for the user: what went wrong and how to fix it. The UI and the subcommands print
+// `message` only; nobody sees a stack trace. Callers that catch unknown errors wrap them with
+// `toVastdeckError` so that even a surprise gets a readable sentence.
+
+export type ErrorCode =
+  | 'auth'
+  | 'rate-limited'
+  | 'offer-gone'
+  | 'unreachable'
+  | 'bad-answer'
+  | 'api-refused'
+  | 'not-found'
+  | 'bad-input'
+  | 'config'
+  | 'ssh'
+  | 'internal';
+
+export class VastdeckError extends Error {
+  readonly code: ErrorCode;
+  /** Extra detail for logs (never shown by default, never contains secrets). */
+  readonly detail?: string;
+
+  constructor(code: ErrorCode, message: string, options?: {detail?: string; cause?: unknown}) {
+    super(message, options?.cause === undefined ? undefined : {cause: options.cause});
+    this.name = 'VastdeckError';
+    this.code = code;
+    this.detail = options?.detail;
+  }
+}
+
+/** The API key was refused (401, or the 404 "Invalid user key" some endpoints give). */
+export class VastAuthError extends VastdeckError {
+  constructor(message = 'The Vast.ai API key was refused (401): check it with `vastdeck login`, or unset VAST_API_KEY if it overrides the saved key.', detail?: string) {
+    super('auth', message, {detail});
+    this.name = 'VastAuthError';
+  }
+}
+
+/** Still 429 after every retry. */
+export class VastRateLimitedError extends VastdeckError {
+  constructor(endpoint: string, attempts: number) {
+    super('rate-limited', `Vast.ai kept answering "too many requests" for ${endpoint} after ${attempts} tries: wait a minute, or raise the refresh interval with \`vastdeck config set refreshSeconds 30\`.`);
+    this.name = 'VastRateLimitedError';
+  }
+}
+
+/** The offer was taken or withdrawn (404/409/410 on create). */
+export class OfferGoneError extends VastdeckError {
+  readonly offerId: number;
+  constructor(offerId: number, detail?: string) {
+    super('offer-gone', `Offer ${offerId} is no longer available: pick another offer (the list refreshes by itself).`, {detail});
+    this.name = 'OfferGoneError';
+    this.offerId = offerId;
+  }
+}
+
+/** Network failure, timeout, or 5xx after every retry. */
+export class VastUnreachableError extends VastdeckError {
+  constructor(baseUrl: string, reason: string) {
+    super('unreachable', `Cannot reach the Vast.ai API at ${baseUrl} (${reason}): check your network, or VAST_URL if you set it.`);
+    this.name = 'VastUnreachableError';
+  }
+}
+
+/** An answer we could not parse: not JSON, or the wrong shape. */
+export class VastBadAnswerError extends VastdeckError {
+  constructor(endpoint: string, what: string) {
+    super('bad-answer', `The Vast.ai API sent an answer vastdeck cannot read for ${endpoint} (${what}): try again, and report it if it persists.`);
+    this.name = 'VastBadAnswerError';
+  }
+}
+
+/** Anything the user typed or configured that we cannot use (flags, filters, files). */
+export class InputError extends VastdeckError {
+  constructor(message: string) {
+    super('bad-input', message);
+    this.name = 'InputError';
+  }
+}
+
+export class ConfigError extends VastdeckError {
+  constructor(message: string) {
+    super('config', message);
+    this.name = 'ConfigError';
+  }
+}
+
+export function toVastdeckError(error: unknown): VastdeckError {
+  if (error instanceof VastdeckError) return error;
+  const text = error instanceof Error ? error.message : String(error);
+  return new VastdeckError('internal', `Unexpected problem: ${firstLine(text)}.`, {cause: error});
+}
+
+function firstLine(text: string): string {
+  const line = text.split('\n', 1)[0] ?? '';
+  return line.replace(/[.\s]+$/, '').slice(0, 200);
+}
