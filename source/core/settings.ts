@@ -1,0 +1,79 @@
+// The shape of vastdeck's settings (stored by config.ts with conf 15 + a JSON schema).
+// Kept separate from config.ts so pure modules (ranking, query building) can use the type
+// without loading conf.
+
+export interface FilterSettings {
+  /** Vast spellings, e.g. ["RTX 4090", "RTX 5090"]; empty = any GPU. */
+  gpuNames: string[];
+  /** Exact GPU count; 0 = any. */
+  numGpus: number;
+  /** Max $/h (dph_total); 0 = no limit. */
+  maxDphTotal: number;
+  /** Min download speed in Mbit/s. */
+  minInetDownMbps: number;
+  /** Max $ per GB downloaded; 0 = no limit. */
+  maxInetDownCostPerGb: number;
+  /** 0..1 */
+  minReliability: number;
+  /** Min disk space in GB. */
+  minDiskGb: number;
+  /** Min CUDA version (cuda_max_good), e.g. 12.4; 0 = any. */
+  minCuda: number;
+  /** Two-letter country codes to keep; empty = anywhere. */
+  regionsIn: string[];
+  /** Two-letter country codes to drop. */
+  regionsOut: string[];
+  verifiedOnly: boolean;
+}
+
+export interface CostSettings {
+  modelGb: number;
+  imageGb: number;
+  windowMinutes: number;
+  bootSeconds: number;
+  firstResultSeconds: number;
+}
+
+export interface InstanceSettings {
+  image: string;
+  diskGb: number;
+}
+
+export interface VastdeckSettings {
+  filters: FilterSettings;
+  cost: CostSettings;
+  instance: InstanceSettings;
+  /** Offer list refresh interval in the dashboard, seconds. */
+  refreshSeconds: number;
+  /** How many offers one search asks for. */
+  searchLimit: number;
+}
+
+export const DEFAULT_SETTINGS: VastdeckSettings = {
+  filters: {
+    gpuNames: [],
+    numGpus: 1,
+    maxDphTotal: 0,
+    minInetDownMbps: 100,
+    maxInetDownCostPerGb: 0,
+    minReliability: 0.95,
+    minDiskGb: 50,
+    minCuda: 12.1,
+    regionsIn: [],
+    regionsOut: [],
+    verifiedOnly: true,
+  },
+  cost: {
+    modelGb: 7,
+    imageGb: 12,
+    windowMinutes: 10,
+    bootSeconds: 60,
+    firstResultSeconds: 30,
+  },
+  instance: {
+    image: 'vastai/comfyui:@vastai-automatic-tag',
+    diskGb: 60,
+  },
+  refreshSeconds: 15,
+  searchLimit: 400,
+};
