@@ -1,0 +1,98 @@
+// vastdeck's entry point: picks the subcommand, connects to Vast.ai (or starts the embedded
+// simulated cloud in demo mode) and hands over. Headless subcommands never load Ink or React,
+// so they start fast; everything heavy is imported on demand.
+import {InputError, toVastdeckError, type VastdeckError} from './core/errors.js';
+
+const HELP = `vastdeck — run ComfyUI jobs on rented Vast.ai GPUs from one keyboard-driven screen
+
+Usage:
+  vastdeck [--demo | --live]            open the dashboard (demo = embedded simulated cloud)
+  vastdeck offers [FILTER...] [--sort KEY] [--limit N] [--json] [--demo | --live]
+                                        rank GPU offers by what the whole job costs
+  vastdeck sim [--port N] [--seed S] [--speed X]
+                                        serve the simulated Vast.ai cloud for other clients
+  vastdeck config list | get KEY | set KEY VALUE | reset [KEY] | path
+  vastdeck login                        save your Vast.ai API key (from a prompt or stdin)
+  vastdeck help | --version
+
+Without an API key vastdeck runs in demo mode against its embedded simulated cloud.
+Filters look like: gpu=RTX_4090,RTX_5090 inet_down>=500 down_cost<=0.01 reliability>=0.98
+`;
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const [first, ...rest] = argv;
+  const io = {stdout: process.stdout, stderr: process.stderr};
+  try {
+    switch (first) {
+      case undefined:
+      case '--demo':
+      case '--live':
+      case 'dashboard':
+        return await runDashboardCommand(first === 'dashboard' ? rest : argv);
+      case 'offers': {
+        const {runOffersFromCli} = await import('./commands/offers-cli.js');
+        return await runOffersFromCli(rest, io);
+      }
+      case 'sim': {
+        const {runSimCommand} = await import('./commands/sim.js');
+        return await runSimCommand(rest, io);
+      }
+      case 'config': {
+        const {runConfigCommand} = await import('./commands/config.js');
+        return await runConfigCommand(rest, io);
+      }
+      case 'login': {
+        const {runLoginCommand} = await import('./commands/login.js');
+        return await runLoginCommand(rest, {...io, stdin: process.stdin, env: process.env});
+      }
+      case 'help':
+      case '--help':
+      case '-h':
+        io.stdout.write(HELP);
+        return 0;
+      case '--version':
+      case '-V': {
+        const {VERSION} = await import('./core/version.js');
+        io.stdout.write(`${VERSION}\n`);
+        return 0;
+      }
+      default:
+        throw new InputError(`Unknown command '${first}': run \`vastdeck help\` to see the commands.`);
+    }
+  } catch (error) {
+    return reportError(toVastdeckError(error));
+  }
+}
+
+async function runDashboardCommand(argv: readonly string[]): Promise<number> {
+  const {parseArgs} = await import('./commands/args.js');
+  const {flags} = parseArgs('dashboard', argv, {demo: {kind: 'boolean'}, live: {kind: 'boolean'}});
+  const {connect} = await import('./connect.js');
+  const connection = await connect({demo: flags.demo === true, live: flags.live === true});
+  const {openDeck} = await import('./core/deck.js');
+  const deck = openDeck(connection);
+  const {runDashboard} = await import('./ui/run-dashboard.js');
+  try {
+    await runDashboard(deck, {onExit: () => deck.close()});
+  } finally {
+    await deck.close();
+    await connection.close();
+  }
+  return 0;
+}
+
+function reportError(error: VastdeckError): number {
+  process.stderr.write(`vastdeck: ${error.message}\n`);
+  if (process.env.VASTDECK_DEBUG && error.detail) process.stderr.write(`${error.detail}\n`);
+  return error.code === 'bad-input' || error.code === 'config' ? 2 : 1;
+}
+
+const isEntry = process.argv[1] !== undefined && /(?:vastdeck(?:\.js)?|cli\.js)$/.test(process.argv[1]);
+if (isEntry) {
+  const finish = (code: number): void => {
+    process.exitCode = code;
+    // Leave when the work is done even if a library keeps a socket or timer alive.
+    setTimeout(() => process.exit(code), 300).unref();
+  };
+  main(process.argv.slice(2)).then(finish, (error: unknown) => finish(reportError(toVastdeckError(error))));
+}

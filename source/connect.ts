@@ -1,0 +1,54 @@
+// Decides where vastdeck talks to: the real Vast.ai API (an API key is set) or, in demo mode,
+// the embedded simulated cloud started here on loopback. Everything after this point is the
+// same code in both modes: only the base URL and the key differ.
+import {InputError} from './core/errors.js';
+import {resolveApiKey, resolveBaseUrl} from './core/credentials.js';
+
+export interface Connection {
+  mode: 'demo' | 'live';
+  baseUrl: string;
+  apiKey: string;
+  /** One line for the status bar; never contains the key. */
+  detail: string;
+  /** Time compression of the simulated cloud (1 in live mode). */
+  speed: number;
+  close(): Promise<void>;
+}
+
+export interface ConnectOptions {
+  demo?: boolean;
+  live?: boolean;
+  env?: NodeJS.ProcessEnv;
+}
+
+export async function connect(options: ConnectOptions = {}): Promise<Connection> {
+  const env = options.env ?? process.env;
+  if (options.demo && options.live) throw new InputError('Choose either --demo or --live, not both.');
+  const resolved = options.demo ? undefined : resolveApiKey(env);
+  if (options.live && !resolved) {
+    throw new InputError('--live needs a Vast.ai API key: run `vastdeck login`, or set VAST_API_KEY.');
+  }
+  if (resolved) {
+    const baseUrl = resolveBaseUrl(env);
+    return {
+      mode: 'live',
+      baseUrl,
+      apiKey: resolved.key,
+      detail: `Vast.ai API at ${new URL(baseUrl).host} (key from ${resolved.source})`,
+      speed: 1,
+      close: async () => {},
+    };
+  }
+  const {startSimCloud} = await import('./sim/cloud.js');
+  const seed = Number(env.VASTDECK_SEED ?? 1);
+  const speed = Number(env.VASTDECK_SIM_SPEED ?? 20);
+  const sim = await startSimCloud({port: 0, seed: Number.isFinite(seed) ? seed : 1, speed: Number.isFinite(speed) && speed > 0 ? speed : 20});
+  return {
+    mode: 'demo',
+    baseUrl: sim.baseUrl,
+    apiKey: sim.apiKey,
+    detail: `simulated Vast.ai cloud on ${new URL(sim.baseUrl).host} — no API key set, nothing is billed`,
+    speed: sim.speed,
+    close: () => sim.close(),
+  };
+}

@@ -1,0 +1,65 @@
+// The facade that wires the service layer for the dashboard and the subcommands: one API
+// client, the settings, and the live models (offers, account, messages). The dashboard gets
+// it as a DeckView; nothing here knows whether the API is the real cloud or the simulator.
+import {AccountModel} from './account-model.js';
+import {openSettings, type SettingsStore} from './config.js';
+import type {DeckView, MessageLevel} from './deck-types.js';
+import {MessageModel} from './messages.js';
+import {OffersModel} from './offers/offers-model.js';
+import {VastClient} from './vast/client.js';
+import {VERSION} from './version.js';
+
+export interface DeckOptions {
+  mode: 'demo' | 'live';
+  baseUrl: string;
+  apiKey: string;
+  /** One line for the status bar; never the key. */
+  detail: string;
+  settings?: SettingsStore;
+}
+
+export class Deck implements DeckView {
+  readonly mode: 'demo' | 'live';
+  readonly modeDetail: string;
+  readonly client: VastClient;
+  readonly settings: SettingsStore;
+  readonly offers: OffersModel;
+  readonly account: AccountModel;
+  readonly messages = new MessageModel();
+  #closed = false;
+
+  constructor(options: DeckOptions) {
+    this.mode = options.mode;
+    this.modeDetail = options.detail;
+    this.settings = options.settings ?? openSettings();
+    this.client = new VastClient({baseUrl: options.baseUrl, apiKey: options.apiKey, userAgent: `vastdeck/${VERSION}`});
+    const settings = this.settings;
+    this.offers = new OffersModel({
+      search: query => this.client.searchOffers(query),
+      settings: () => settings.all(),
+      refreshMs: settings.all().refreshSeconds * 1000,
+    });
+    this.account = new AccountModel(this.client);
+  }
+
+  start(): this {
+    this.offers.start();
+    this.account.start();
+    return this;
+  }
+
+  notify(text: string, level: MessageLevel = 'info'): void {
+    this.messages.post(text, level);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.offers.stop();
+    this.account.stop();
+  }
+}
+
+export function openDeck(options: DeckOptions): Deck {
+  return new Deck(options).start();
+}

@@ -1,0 +1,74 @@
+// End to end in a real pseudo-terminal: the built CLI, the embedded simulated cloud, and the
+// full-screen dashboard, read back through a headless xterm as a user would see it.
+import {afterEach, describe, expect, it} from 'vitest';
+import {startVastdeck, type PtySession} from '../helpers/pty.js';
+
+let session: PtySession | undefined;
+
+afterEach(async () => {
+  if (session) {
+    session.kill('SIGKILL');
+    await session.exited;
+    session = undefined;
+  }
+});
+
+describe('dashboard in a real terminal', () => {
+  it('opens on the simulated cloud, ranks offers, shows help, and quits restoring the screen', async () => {
+    session = startVastdeck(['--demo'], {cols: 120, rows: 32});
+    await session.waitFor('DEMO');
+    await session.waitFor(/RTX|H100|A100|L40S|H200/);
+    expect(session.inAlternateScreen()).toBe(true);
+    const screen = session.screen();
+    expect(screen).toMatch(/10-min/);
+    expect(screen).toContain('Instances');
+    expect(screen).toContain('Queue');
+
+    session.write('?');
+    await session.waitFor(/help/i);
+    session.write('\u001B');
+    await new Promise(resolve => setTimeout(resolve, 200));
+
+    session.write('q');
+    const {exitCode} = await session.exited;
+    expect(exitCode).toBe(0);
+    expect(session.inAlternateScreen()).toBe(false);
+    expect(session.raw()).toContain('\u001B[?1049l');
+  });
+
+  it('keeps to the terminal size after a resize', async () => {
+    session = startVastdeck(['--demo'], {cols: 120, rows: 32});
+    await session.waitFor(/RTX|H100|A100|L40S|H200/);
+    session.resize(80, 24);
+    await new Promise(resolve => setTimeout(resolve, 800));
+    const lines = session.screen().split('\n');
+    expect(lines).toHaveLength(24);
+    expect(Math.max(...lines.map(line => line.length))).toBeLessThanOrEqual(80);
+    expect(session.screen()).toContain('DEMO');
+  });
+
+  it('restores the terminal on Ctrl-C', async () => {
+    session = startVastdeck(['--demo']);
+    await session.waitFor('DEMO');
+    session.write('\u0003');
+    const {exitCode} = await session.exited;
+    expect(exitCode).toBe(0);
+    expect(session.inAlternateScreen()).toBe(false);
+  });
+
+  it('restores the terminal on SIGTERM', async () => {
+    session = startVastdeck(['--demo']);
+    await session.waitFor('DEMO');
+    session.kill('SIGTERM');
+    await session.exited;
+    expect(session.inAlternateScreen()).toBe(false);
+  });
+
+  it('refuses --live without a key in one sentence and no stack trace', async () => {
+    session = startVastdeck(['--live']);
+    const {exitCode} = await session.exited;
+    expect(exitCode).toBe(2);
+    expect(session.raw()).toContain('--live needs a Vast.ai API key');
+    expect(session.raw()).not.toMatch(/\n\s+at /);
+  });
+});
