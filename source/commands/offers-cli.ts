@@ -1,7 +1,7 @@
-// `vastdeck offers` from the shell: connects (demo or live), then runs the same ranking the
-// dashboard's Offers pane uses. Kept apart from offers.ts so that one stays testable with any
-// search function.
-import {connect} from '../connect.js';
+// `vastdeck offers` from the shell: runs the same ranking the dashboard's Offers pane uses.
+// The connection (demo simulator or live API) is opened on the first search, so bad flags and
+// filters are reported before anything starts.
+import {connect, type Connection} from '../connect.js';
 import {openSettings} from '../core/config.js';
 import {VastClient} from '../core/vast/client.js';
 import {VERSION} from '../core/version.js';
@@ -12,12 +12,19 @@ export async function runOffersFromCli(argv: readonly string[], io: {stdout: Nod
   const live = argv.includes('--live');
   const rest = argv.filter(token => token !== '--demo' && token !== '--live');
   const settings = openSettings().all();
-  const connection = await connect({demo, live});
+  let connection: Connection | undefined;
+  let client: VastClient | undefined;
+  const search = async (query: Record<string, unknown>) => {
+    if (!client) {
+      connection = await connect({demo, live});
+      if (connection.mode === 'demo') io.stderr.write(`vastdeck: demo mode — ${connection.detail}\n`);
+      client = new VastClient({baseUrl: connection.baseUrl, apiKey: connection.apiKey, userAgent: `vastdeck/${VERSION}`});
+    }
+    return client.searchOffers(query);
+  };
   try {
-    const client = new VastClient({baseUrl: connection.baseUrl, apiKey: connection.apiKey, userAgent: `vastdeck/${VERSION}`});
-    if (connection.mode === 'demo') io.stderr.write(`vastdeck: demo mode — ${connection.detail}\n`);
-    return await runOffersCommand(rest, {search: query => client.searchOffers(query), settings, stdout: io.stdout, stderr: io.stderr});
+    return await runOffersCommand(rest, {search, settings, stdout: io.stdout, stderr: io.stderr});
   } finally {
-    await connection.close();
+    await connection?.close();
   }
 }

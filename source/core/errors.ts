@@ -71,6 +71,21 @@ export class VastBadAnswerError extends VastdeckError {
   }
 }
 
+/**
+ * Any other 4xx: the API understood the request and said no. `status` and the server's own
+ * `error` code (e.g. 'no_such_ask') let callers react, e.g. a 404 on DELETE means "already gone".
+ */
+export class VastRefusedError extends VastdeckError {
+  readonly status: number;
+  readonly serverError?: string;
+  constructor(message: string, status: number, serverError?: string) {
+    super('api-refused', message);
+    this.name = 'VastRefusedError';
+    this.status = status;
+    this.serverError = serverError;
+  }
+}
+
 /** Anything the user typed or configured that we cannot use (flags, filters, files). */
 export class InputError extends VastdeckError {
   constructor(message: string) {

@@ -1,0 +1,137 @@
+// The file-inspecting commands of the simulated instance's shell: cat, ls, stat -c, wc and
+// test/[ over the virtual filesystem, with GNU-style messages and exit codes. Called through
+// ssh-commands.ts, which parses the command line and dispatches here.
+import type {Command, CommandIo} from './ssh-commands.js';
+import {normalizePath} from './virtual-fs.js';
+
+export const fileCommands: Record<string, Command> = {
+	'cat': (args, io) => {
+		let status = 0;
+		for (const arg of args) {
+			const stat = io.fs.stat(normalizePath(arg, io.cwd));
+			if (stat?.kind === 'file') io.stdout(io.fs.read(normalizePath(arg, io.cwd)) ?? '');
+			else {
+				io.stderr(`cat: ${arg}: ${stat ? 'Is a directory' : 'No such file or directory'}\n`);
+				status = 1;
+			}
+		}
+		return status;
+	},
+	'test': (args, io) => evaluateTest(args, io, 'test'),
+	'[': (args, io) => {
+		if (args.at(-1) !== ']') {
+			io.stderr('sh: 1: [: missing ]\n');
+			return 2;
+		}
+		return evaluateTest(args.slice(0, -1), io, '[');
+	},
+	'ls': (args, io) => {
+		const bad = args.find((arg) => arg.startsWith('-') && !/^-[1aA]+$/.test(arg));
+		if (bad) {
+			io.stderr(`ls: invalid option -- '${bad.slice(1).replace(/[1aA]/g, '')[0] ?? '-'}'\n`);
+			return 2;
+		}
+		const operands = args.filter((arg) => !arg.startsWith('-'));
+		let status = 0;
+		const targets = operands.length > 0 ? operands : ['.'];
+		targets.forEach((target, index) => {
+			const path = normalizePath(target, io.cwd);
+			const stat = io.fs.stat(path);
+			if (!stat) {
+				io.stderr(`ls: cannot access '${target}': No such file or directory\n`);
+				status = 2;
+			} else if (stat.kind === 'file') io.stdout(`${target}\n`);
+			else {
+				if (targets.length > 1) io.stdout(`${index > 0 ? '\n' : ''}${target}:\n`);
+				for (const name of io.fs.list(path) ?? []) io.stdout(`${name}\n`);
+			}
+		});
+		return status;
+	},
+	'stat': (args, io) => {
+		const formatArg = args.findIndex((arg) => arg === '-c' || arg.startsWith('--format=') || arg.startsWith('--printf='));
+		const raw = args[formatArg] ?? '';
+		const format = raw === '-c' ? args[formatArg + 1] : raw.slice(raw.indexOf('=') + 1);
+		if (formatArg < 0 || format === undefined) {
+			io.stderr('stat: only `stat -c FORMAT FILE…` is available on the simulated instance\n');
+			return 1;
+		}
+		const files = args.filter((_arg, index) => index !== formatArg && !(raw === '-c' && index === formatArg + 1));
+		let status = 0;
+		for (const file of files) {
+			const stat = io.fs.stat(normalizePath(file, io.cwd));
+			if (!stat) {
+				io.stderr(`stat: cannot statx '${file}': No such file or directory\n`);
+				status = 1;
+				continue;
+			}
+			const kind = stat.kind === 'directory' ? 'directory' : stat.sizeBytes === 0 ? 'regular empty file' : 'regular file';
+			const fields: Record<string, string> = {s: String(stat.sizeBytes), Y: String(Math.floor(stat.mtimeMs / 1000)), n: file, F: kind, '%': '%'};
+			io.stdout(format.replace(/%(.)/g, (all, key: string) => fields[key] ?? all) + (raw.startsWith('--printf=') ? '' : '\n'));
+		}
+		return status;
+	},
+	'wc': (args, io) => {
+		const flags = args.filter((arg) => arg.startsWith('-')).join('');
+		const files = args.filter((arg) => !arg.startsWith('-'));
+		const columns = (['l', 'w', 'c'] as const).filter((flag) => flags.includes(flag));
+		const shown = columns.length > 0 ? columns : (['l', 'w', 'c'] as const);
+		const rows: Array<[number[], string]> = [];
+		let status = 0;
+		for (const file of files) {
+			const content = io.fs.open(normalizePath(file, io.cwd))?.read();
+			if (!content) {
+				io.stderr(`wc: ${file}: No such file or directory\n`);
+				status = 1;
+				continue;
+			}
+			const counts = {l: content.filter((byte) => byte === 10).length, w: content.toString('utf8').split(/\s+/).filter(Boolean).length, c: content.length};
+			rows.push([shown.map((flag) => counts[flag]), file]);
+		}
+		if (rows.length > 1) rows.push([shown.map((_flag, column) => rows.reduce((sum, [counts]) => sum + (counts[column] ?? 0), 0)), 'total']);
+		const width = shown.length === 1 && rows.length === 1 ? 0 : Math.max(...rows.flatMap(([counts]) => counts.map((count) => String(count).length)));
+		for (const [counts, name] of rows) io.stdout(`${counts.map((count) => String(count).padStart(width)).join(' ')} ${name}\n`);
+		return status;
+	},
+};
+
+function evaluateTest(args: string[], io: CommandIo, name: string): number {
+	if (args[0] === '!') {
+		const inner = evaluateTest(args.slice(1), io, name);
+		return inner === 2 ? 2 : 1 - inner;
+	}
+	const [first = '', second = '', third = ''] = args;
+	if (args.length === 0) return 1;
+	if (args.length === 1) return first === '' ? 1 : 0;
+	if (args.length === 2) {
+		const stat = io.fs.stat(normalizePath(second, io.cwd));
+		const unary: Record<string, () => boolean> = {
+			'-e': () => stat !== undefined,
+			'-f': () => stat?.kind === 'file',
+			'-d': () => stat?.kind === 'directory',
+			'-s': () => (stat?.sizeBytes ?? 0) > 0 && stat?.kind === 'file',
+			'-r': () => stat !== undefined,
+			'-n': () => second !== '',
+			'-z': () => second === '',
+		};
+		const check = unary[first];
+		if (check) return check() ? 0 : 1;
+	}
+	if (args.length === 3) {
+		const [a, b] = [Number(first), Number(third)];
+		const binary: Record<string, () => boolean> = {
+			'=': () => first === third,
+			'!=': () => first !== third,
+			'-eq': () => a === b,
+			'-ne': () => a !== b,
+			'-lt': () => a < b,
+			'-le': () => a <= b,
+			'-gt': () => a > b,
+			'-ge': () => a >= b,
+		};
+		const check = binary[second];
+		if (check) return check() ? 0 : 1;
+	}
+	io.stderr(`sh: 1: ${name}: ${args.length > 3 ? 'too many arguments' : `${args.length === 2 ? first : second}: unexpected operator`}\n`);
+	return 2;
+}

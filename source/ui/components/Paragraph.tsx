@@ -1,0 +1,23 @@
+// A block of prose wrapped at word boundaries to a known width. Ink's own wrapping keeps the space
+// it broke at as the next line's first character; this does not.
+import {Text} from 'ink';
+import {wrapWords} from '../text-fit.js';
+import type {Tone} from '../theme.js';
+
+interface ParagraphProps {
+  text: string;
+  width: number;
+  tone?: Tone;
+}
+
+export function Paragraph({text, width, tone}: ParagraphProps) {
+  return (
+    <>
+      {wrapWords(text, Math.max(1, width)).map((line, index) => (
+        <Text key={index} {...tone}>
+          {line}
+        </Text>
+      ))}
+    </>
+  );
+}

@@ -1,0 +1,8 @@
+// Reads a core model (subscribe/getSnapshot) into React with useSyncExternalStore, so a pane
+// re-renders exactly when the model publishes a new snapshot (models batch to ≤ 10 Hz).
+import {useSyncExternalStore} from 'react';
+import type {ModelView} from '../../core/deck-types.js';
+
+export function useModel<T>(model: ModelView<T>): T {
+  return useSyncExternalStore(model.subscribe, model.getSnapshot, model.getSnapshot);
+}

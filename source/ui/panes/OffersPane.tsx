@@ -1,0 +1,239 @@
+// The Offers pane: the live, ranked offer list from deck.offers. It keeps the selection on the same
+// offer across refreshes (by offer id; clamped to the same position when the offer vanishes), marks
+// new, changed and vanished rows, edits the filter in place, and explains the selected offer's cost.
+import {Box, Text} from 'ink';
+import Spinner from 'ink-spinner';
+import {useEffect, useState} from 'react';
+import type {OffersController} from '../../core/deck-types.js';
+import {formatDuration} from '../../core/format.js';
+import {SORT_KEYS} from '../../core/offers/rank.js';
+import type {OffersSnapshot, RankedOffer} from '../../core/offers/types.js';
+import {Pane} from '../components/Pane.js';
+import {Paragraph} from '../components/Paragraph.js';
+import {Table} from '../components/Table.js';
+import {editLine, lineAtEnd, TextInput, type LineState} from '../components/TextInput.js';
+import {useCommandHandler} from '../hooks/useCommands.js';
+import {useStateRef} from '../hooks/useStateRef.js';
+import {useModel} from '../hooks/useModel.js';
+import {useNow} from '../hooks/useNow.js';
+import type {Command} from '../keymap.js';
+import {useTheme, type Theme, type Tone} from '../theme.js';
+import {OFFER_COLUMNS, offerDetailLines} from './offer-columns.js';
+
+interface OffersPaneProps {
+  offers: OffersController;
+  focused: boolean;
+  width: number;
+  height: number;
+}
+
+/** The offer the user looked at last, and where it was (used when it vanishes). */
+interface Selection {
+  id?: number;
+  index: number;
+}
+
+interface FilterEditor {
+  line: LineState;
+  error?: string;
+}
+
+export function resolveIndex(rows: readonly RankedOffer[], selection: Selection): number {
+  if (rows.length === 0) return -1;
+  const found = rows.findIndex(row => row.offer.id === selection.id);
+  if (found >= 0 && rows[found]!.change !== 'vanished') return found;
+  return Math.min(Math.max(0, selection.index), rows.length - 1);
+}
+
+function moveTo(rows: readonly RankedOffer[], selection: Selection, target: (index: number, count: number) => number): Selection {
+  if (rows.length === 0) return selection;
+  const index = Math.min(Math.max(0, target(resolveIndex(rows, selection), rows.length)), rows.length - 1);
+  return {id: rows[index]!.offer.id, index};
+}
+
+function rowTone(theme: Theme, row: RankedOffer): Tone {
+  if (row.change === 'vanished') return theme.vanished;
+  if (row.change === 'new') return theme.new;
+  if (row.change === 'changed') return theme.changed;
+  return {};
+}
+
+export function OffersPane({offers, focused, width, height}: OffersPaneProps) {
+  const theme = useTheme();
+  const snapshot = useModel(offers);
+  const [selection, setSelection] = useState<Selection>({index: 0});
+  const [editor, setEditor, editorRef] = useStateRef<FilterEditor | undefined>(undefined);
+
+  const rows = snapshot.rows;
+  const selectedIndex = resolveIndex(rows, selection);
+  const selected = rows[selectedIndex];
+  const innerWidth = Math.max(10, width - 4);
+  const innerHeight = Math.max(1, height - 2);
+  const editorLines = editor ? (editor.error ? 2 : 1) : 0;
+  const staleLine = snapshot.error !== undefined && rows.length > 0 ? 1 : 0;
+  const detailLines = innerHeight >= 16 ? 2 : 1;
+  const tableRows = Math.max(1, innerHeight - 1 - editorLines - staleLine - detailLines);
+
+  // Remember which offer is under the selection and where: after the first load, after the
+  // selected offer vanished, and whenever a refresh or re-sort moved it.
+  const selectedId = selected?.offer.id;
+  useEffect(() => {
+    if (selectedId === undefined) return;
+    if (selectedId !== selection.id || selectedIndex !== selection.index) setSelection({id: selectedId, index: selectedIndex});
+  }, [selectedId, selectedIndex, selection.id, selection.index]);
+
+  useCommandHandler('offers', (command: Command) => {
+    const move = (target: (index: number, count: number) => number) => {
+      setSelection(previous => moveTo(offers.getSnapshot().rows, previous, target));
+    };
+    switch (command) {
+      case 'offers.down':
+        move(index => index + 1);
+        break;
+      case 'offers.up':
+        move(index => index - 1);
+        break;
+      case 'offers.pageDown':
+        move(index => index + tableRows);
+        break;
+      case 'offers.pageUp':
+        move(index => index - tableRows);
+        break;
+      case 'offers.top':
+        move(() => 0);
+        break;
+      case 'offers.bottom':
+        move((_index, count) => count - 1);
+        break;
+      case 'offers.sort':
+        offers.cycleSort();
+        break;
+      case 'offers.refresh':
+        offers.refreshNow();
+        break;
+      case 'offers.filter':
+        setEditor({line: lineAtEnd(offers.getSnapshot().filterText)});
+        break;
+      default:
+        break;
+    }
+  });
+
+  useCommandHandler(
+    'filter',
+    (command: Command, input: string) => {
+      if (command === 'filter.cancel') {
+        setEditor(undefined);
+        return;
+      }
+      const current = editorRef.current;
+      if (!current) return;
+      if (command === 'filter.submit') {
+        const error = offers.setFilter(current.line.value);
+        setEditor(error ? {...current, error} : undefined);
+        return;
+      }
+      setEditor({...current, line: editLine(current.line, command, input)});
+    },
+    editor !== undefined,
+  );
+
+  return (
+    <Pane title="1 Offers" info={<TitleInfo snapshot={snapshot} />} focused={focused} width={width} height={height}>
+      {editor ? (
+        <Box flexDirection="column" flexShrink={0}>
+          <TextInput label="Filter:" state={editor.line} width={innerWidth} placeholder="e.g. gpu=RTX_4090 dph<=0.6 inet_down>=500" />
+          {editor.error ? (
+            <Text wrap="truncate" {...theme.bad}>
+              {editor.error}
+            </Text>
+          ) : null}
+        </Box>
+      ) : null}
+      <OffersBody snapshot={snapshot} selectedIndex={selectedIndex} width={innerWidth} tableRows={tableRows} theme={theme} />
+      {staleLine ? (
+        <Text wrap="truncate" {...theme.warn}>
+          {`Refresh failed, showing the last good list: ${snapshot.error ?? ''}`}
+        </Text>
+      ) : null}
+      {selected
+        ? offerDetailLines(selected, detailLines).map(line => (
+            <Text key={line} wrap="truncate" {...(selected.change === 'vanished' ? theme.vanished : theme.muted)}>
+              {line}
+            </Text>
+          ))
+        : null}
+    </Pane>
+  );
+}
+
+interface OffersBodyProps {
+  snapshot: OffersSnapshot;
+  selectedIndex: number;
+  width: number;
+  tableRows: number;
+  theme: Theme;
+}
+
+function OffersBody({snapshot, selectedIndex, width, tableRows, theme}: OffersBodyProps) {
+  if (snapshot.rows.length === 0) {
+    if (snapshot.status === 'loading') {
+      return (
+        <Text>
+          <Text {...theme.accent}>
+            <Spinner type="dots" />
+          </Text>
+          {' Searching offers…'}
+        </Text>
+      );
+    }
+    if (snapshot.status === 'error') {
+      return <Paragraph text={`${snapshot.error ?? 'The offer search failed.'} Press r to retry or / to change the filter.`} width={width} tone={theme.bad} />;
+    }
+    return <Paragraph text="No offers match this filter. Press / to change it." width={width} tone={theme.muted} />;
+  }
+  return (
+    <Box height={tableRows + 1} flexShrink={0}>
+      <Table
+        columns={OFFER_COLUMNS}
+        rows={snapshot.rows}
+        rowKey={row => row.offer.id}
+        selectedIndex={selectedIndex}
+        height={tableRows}
+        width={width}
+        rowTone={row => rowTone(theme, row)}
+        highlightColumn={snapshot.sortKey}
+      />
+    </Box>
+  );
+}
+
+function TitleInfo({snapshot}: {snapshot: OffersSnapshot}) {
+  const theme = useTheme();
+  const sortLabel = SORT_KEYS.find(entry => entry.key === snapshot.sortKey)?.label ?? snapshot.sortKey;
+  const live = snapshot.rows.filter(row => row.change !== 'vanished').length;
+  return (
+    <Text wrap="truncate">
+      <Text {...theme.muted}>{'sort '}</Text>
+      <Text {...theme.accent}>{sortLabel}</Text>
+      <Text {...theme.muted}>{` · ${live} offers · `}</Text>
+      {snapshot.refreshing ? (
+        <Text {...theme.accent}>
+          <Spinner type="dots" /> refreshing
+        </Text>
+      ) : (
+        <RefreshAge updatedAtMs={snapshot.updatedAtMs} />
+      )}
+      <Text {...theme.muted}>{' · filter '}</Text>
+      <Text>{snapshot.filterText || 'none'}</Text>
+      <Text> </Text>
+    </Text>
+  );
+}
+
+function RefreshAge({updatedAtMs}: {updatedAtMs?: number}) {
+  const theme = useTheme();
+  const now = useNow(1000);
+  if (updatedAtMs === undefined) return <Text {...theme.muted}>not loaded yet</Text>;
+  return <Text {...theme.muted}>{`updated ${formatDuration(Math.max(0, (now - updatedAtMs) / 1000))} ago`}</Text>;
+}

@@ -1,0 +1,83 @@
+// Runs the full-screen dashboard (called by cli.tsx). Ink 6 has no alternate-screen option, so
+// this enters the alternate screen itself, renders <App>, and restores the terminal on q, Ctrl-C,
+// SIGINT/SIGTERM/SIGHUP or a crash, with a process 'exit' fallback. Restoring is idempotent.
+import {render} from 'ink';
+import {InputError, toVastdeckError} from '../core/errors.js';
+import type {DeckView} from '../core/deck-types.js';
+import {App} from './App.js';
+
+const ENTER_ALTERNATE_SCREEN = '\u001B[?1049h';
+const LEAVE_ALTERNATE_SCREEN = '\u001B[?1049l';
+const SHOW_CURSOR = '\u001B[?25h';
+
+export interface DashboardOptions {
+  stdout?: NodeJS.WriteStream;
+  stdin?: NodeJS.ReadStream;
+  /** Called to close services after the dashboard unmounts and before the screen is restored. */
+  onExit?: () => Promise<void>;
+}
+
+/** The one sentence printed after a crash: no stack, the error's own message when it has one. */
+export function crashSentence(error: unknown): string {
+  const message = toVastdeckError(error).message.replace(/\s+$/, '');
+  return `vastdeck closed the dashboard after an unexpected error: ${message}${/[.!?]$/.test(message) ? '' : '.'}`;
+}
+
+export async function runDashboard(deck: DeckView, options: DashboardOptions = {}): Promise<void> {
+  const stdout = options.stdout ?? process.stdout;
+  const stdin = options.stdin ?? process.stdin;
+  if (!stdin.isTTY) {
+    throw new InputError('The dashboard needs an interactive terminal on stdin: run it in a terminal, or use `vastdeck offers` for plain output.');
+  }
+
+  let restored = false;
+  const restore = () => {
+    if (restored) return;
+    restored = true;
+    if (stdin.isRaw) stdin.setRawMode(false);
+    stdout.write(LEAVE_ALTERNATE_SCREEN + SHOW_CURSOR);
+  };
+
+  stdout.write(ENTER_ALTERNATE_SCREEN);
+  const instance = render(<App deck={deck} onQuit={() => instance.unmount()} />, {
+    stdout,
+    stdin,
+    exitOnCtrlC: false,
+    patchConsole: false,
+    incrementalRendering: true,
+    maxFps: 15,
+  });
+
+  const stop = () => {
+    instance.unmount();
+  };
+  const crash = (error: unknown) => {
+    try {
+      instance.unmount();
+    } finally {
+      restore();
+      process.stderr.write(`${crashSentence(error)}\n`);
+      process.exit(1);
+    }
+  };
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  for (const signal of signals) process.on(signal, stop);
+  process.on('uncaughtException', crash);
+  process.on('unhandledRejection', crash);
+  process.on('exit', restore);
+
+  try {
+    await instance.waitUntilExit();
+    await options.onExit?.();
+  } catch (error) {
+    // A render error: Ink has unmounted and drawn its error screen into the alternate screen,
+    // which disappears with it; the user gets the one sentence instead.
+    crash(error);
+  } finally {
+    restore();
+    for (const signal of signals) process.off(signal, stop);
+    process.off('uncaughtException', crash);
+    process.off('unhandledRejection', crash);
+    process.off('exit', restore);
+  }
+}

@@ -1,0 +1,153 @@
+// The dashboard's building blocks on their own: text fitting, the windowed Table, the line
+// editor, the progress bar and the keymap table.
+import {Box} from 'ink';
+import {cleanup, render} from 'ink-testing-library';
+import {afterEach, describe, expect, it} from 'vitest';
+import {ProgressBar} from '../../source/ui/components/ProgressBar.js';
+import {fitColumns, Table, windowStart, type Column} from '../../source/ui/components/Table.js';
+import {editLine, lineAtEnd, TextInput} from '../../source/ui/components/TextInput.js';
+import {findBinding, hintsFor, KEYMAP, type Scope} from '../../source/ui/keymap.js';
+import {layoutFor} from '../../source/ui/layout.js';
+import {fit, truncate, wrapWords} from '../../source/ui/text-fit.js';
+import type {Key} from 'ink';
+
+afterEach(() => cleanup());
+
+describe('text fitting', () => {
+  it('truncates with an ellipsis and pads to the exact width', () => {
+    expect(truncate('RTX 4090', 5)).toBe('RTX …');
+    expect(truncate('RTX', 5)).toBe('RTX');
+    expect(fit('ab', 4)).toBe('ab  ');
+    expect(fit('ab', 4, 'right')).toBe('  ab');
+    expect(fit('abcdef', 4, 'right')).toBe('abc…');
+    expect(fit('x', 0)).toBe('');
+  });
+
+  it('wraps at word boundaries without leading spaces, cutting words longer than a line', () => {
+    expect(wrapWords('No generation jobs. The queue is not built yet.', 20)).toEqual(['No generation jobs.', 'The queue is not', 'built yet.']);
+    expect(wrapWords('abcdefghij', 4)).toEqual(['abcd', 'efgh', 'ij']);
+  });
+});
+
+interface Row {
+  id: number;
+  name: string;
+}
+
+const columns: Array<Column<Row>> = [
+  {key: 'id', header: 'Id', width: 4, align: 'right', format: row => String(row.id), priority: 0},
+  {key: 'name', header: 'Name', width: 8, format: row => row.name, priority: 0, grow: true},
+  {key: 'extra', header: 'Extra', width: 10, format: () => 'extra', priority: 2},
+];
+
+describe('Table', () => {
+  it('drops the highest-priority-number columns first and gives spare width to growing ones', () => {
+    expect(fitColumns(columns, 40).map(column => [column.key, column.width])).toEqual([['id', 4], ['name', 24], ['extra', 10]]);
+    expect(fitColumns(columns, 20).map(column => [column.key, column.width])).toEqual([['id', 4], ['name', 15]]);
+  });
+
+  it('keeps the window still while the selection is inside it, and moves it just enough otherwise', () => {
+    expect(windowStart(0, 3, 5, 100)).toBe(0);
+    expect(windowStart(0, 5, 5, 100)).toBe(1);
+    expect(windowStart(10, 12, 5, 100)).toBe(10);
+    expect(windowStart(10, 2, 5, 100)).toBe(2);
+    expect(windowStart(98, 99, 5, 100)).toBe(95);
+    expect(windowStart(7, 1, 5, 3)).toBe(0);
+  });
+
+  it('renders the header and only the visible rows, truncating long cells instead of wrapping', () => {
+    const rows = Array.from({length: 200}, (_unused, index) => ({id: index + 1, name: index === 150 ? 'a-very-long-name-indeed' : `row${index + 1}`}));
+    const {lastFrame} = render(
+      <Box width={20}>
+        <Table columns={columns} rows={rows} rowKey={row => row.id} selectedIndex={150} height={4} width={20} />
+      </Box>,
+    );
+    const lines = (lastFrame() ?? '').split('\n');
+    expect(lines).toHaveLength(5);
+    expect(lines[0]).toContain('Name');
+    expect(lines.at(-1)).toBe(' 151 a-very-long-na…');
+    expect(lines.join('\n')).not.toContain('row100');
+  });
+});
+
+describe('line editor', () => {
+  it('types, moves, deletes and clears', () => {
+    let line = lineAtEnd('gpu=');
+    line = editLine(line, 'filter.insert', 'RTX_4090');
+    expect(line).toEqual({value: 'gpu=RTX_4090', cursor: 12});
+    line = editLine(editLine(line, 'filter.home', ''), 'filter.right', '');
+    line = editLine(line, 'filter.backspace', '');
+    expect(line).toEqual({value: 'pu=RTX_4090', cursor: 0});
+    expect(editLine(line, 'filter.backspace', '')).toBe(line);
+    line = editLine(editLine(line, 'filter.end', ''), 'filter.left', '');
+    expect(line.cursor).toBe(10);
+    expect(editLine(line, 'filter.insert', 'a\nb').value).toBe('pu=RTX_409a b0');
+    expect(editLine(line, 'filter.clear', '')).toEqual({value: '', cursor: 0});
+  });
+
+  it('scrolls a long line sideways so the cursor stays visible', () => {
+    const {lastFrame} = render(<TextInput label="Filter:" state={lineAtEnd('x'.repeat(50) + 'END')} width={30} />);
+    expect(lastFrame()).toContain('END');
+    expect(lastFrame()?.length).toBeLessThanOrEqual(30);
+  });
+});
+
+describe('ProgressBar', () => {
+  it('fills in proportion and clamps', () => {
+    expect(render(<ProgressBar fraction={0.5} width={10} />).lastFrame()).toBe('█████░░░░░  50%');
+    expect(render(<ProgressBar fraction={7} width={4} showPercent={false} />).lastFrame()).toBe('████');
+    expect(render(<ProgressBar fraction={Number.NaN} width={4} />).lastFrame()).toBe('░░░░   0%');
+  });
+});
+
+const key = (overrides: Partial<Key> = {}): Key => ({
+  upArrow: false, downArrow: false, leftArrow: false, rightArrow: false, pageDown: false, pageUp: false, home: false, end: false,
+  return: false, escape: false, ctrl: false, shift: false, tab: false, backspace: false, delete: false, meta: false,
+  super: false, hyper: false, capsLock: false, numLock: false, ...overrides,
+});
+
+describe('keymap', () => {
+  it('lets Ctrl-C quit from every scope, and sends q to an open editor as text', () => {
+    for (const scope of ['offers', 'filter', 'help', 'global'] as Scope[]) {
+      expect(findBinding('c', key({ctrl: true}), [scope])?.command).toBe('app.quit');
+    }
+    expect(findBinding('q', key(), ['filter'])?.command).toBe('filter.insert');
+    expect(findBinding('q', key(), ['offers', 'global'])?.command).toBe('app.quit');
+    expect(findBinding('q', key(), ['help'])?.command).toBe('help.close');
+    expect(findBinding('', key({tab: true, shift: true}), ['offers', 'global'])?.command).toBe('pane.previous');
+    expect(findBinding('a', key({ctrl: true}), ['filter'])?.command).toBe('filter.home');
+  });
+
+  it('never has two bindings of one scope answering the same key', () => {
+    const samples: Array<[string, Key]> = [
+      ...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/?-=<>!'.split('').map((input): [string, Key] => [input, key()]),
+      ...'aceu'.split('').map((input): [string, Key] => [input, key({ctrl: true})]),
+      ...(['upArrow', 'downArrow', 'leftArrow', 'rightArrow', 'pageUp', 'pageDown', 'home', 'end', 'return', 'escape', 'tab', 'backspace', 'delete'] as const).map((name): [string, Key] => ['', key({[name]: true})]),
+      ['', key({tab: true, shift: true})],
+    ];
+    for (const scope of new Set(KEYMAP.map(binding => binding.scope))) {
+      for (const [input, pressed] of samples) {
+        const matches = KEYMAP.filter(binding => binding.scope === scope && binding.match(input, pressed));
+        expect(matches.length, `${scope}: ${JSON.stringify(input)} ${JSON.stringify(pressed)}`).toBeLessThanOrEqual(1);
+      }
+    }
+  });
+
+  it('takes the status-bar hints from the table', () => {
+    expect(hintsFor(['offers', 'global']).map(hint => hint.label)).toEqual(['move', 'sort', 'filter', 'refresh', 'quit', 'pane', 'help']);
+    expect(hintsFor(['filter']).map(hint => hint.keys)).toEqual(['Enter', 'Esc', 'Ctrl-U']);
+  });
+});
+
+describe('layout', () => {
+  it('puts Instances and Queue side by side when wide, stacks them when narrow, and drops them when short', () => {
+    const wide = layoutFor(200, 60, 72, 40);
+    expect(wide.height).toBe(59);
+    expect(wide.bottomDirection).toBe('row');
+    expect(wide.offers.height + wide.instances.height).toBe(wide.body.height);
+    const narrow = layoutFor(60, 30, 72, 40);
+    expect(narrow.bottomDirection).toBe('column');
+    expect(narrow.instances.width).toBe(60);
+    expect(layoutFor(80, 10, 72, 40).instances.height).toBe(0);
+  });
+});

@@ -1,0 +1,203 @@
+// runDashboard's promises to the terminal: alternate screen in and out, raw mode off, cursor back,
+// services closed before the screen is restored, signal handlers removed afterwards, and one
+// sentence (no stack) after a crash.
+import {EventEmitter} from 'node:events';
+import {afterEach, beforeAll, describe, expect, it, vi} from 'vitest';
+import type {DeckView} from '../../source/core/deck-types.js';
+import {crashSentence, runDashboard} from '../../source/ui/run-dashboard.js';
+import {makeDeck, makeOffers, type TestDeck} from './fixtures.js';
+import {sleep} from './helpers.js';
+
+const ENTER = '\u001B[?1049h';
+const LEAVE = '\u001B[?1049l';
+const SHOW_CURSOR = '\u001B[?25h';
+
+class FakeStdout extends EventEmitter {
+  isTTY = true;
+  columns = 100;
+  rows = 30;
+  output = '';
+  write = (chunk: string, callback?: () => void): boolean => {
+    this.output += chunk;
+    callback?.();
+    return true;
+  };
+}
+
+class FakeStdin extends EventEmitter {
+  isTTY: boolean;
+  isRaw = false;
+  rawModeCalls: boolean[] = [];
+  #pending: string | null = null;
+  constructor(isTTY = true) {
+    super();
+    this.isTTY = isTTY;
+  }
+  type(data: string): void {
+    this.#pending = data;
+    this.emit('readable');
+  }
+  read = (): string | null => {
+    const data = this.#pending;
+    this.#pending = null;
+    return data;
+  };
+  setRawMode(enabled: boolean): this {
+    this.isRaw = enabled;
+    this.rawModeCalls.push(enabled);
+    return this;
+  }
+  setEncoding(): this {
+    return this;
+  }
+  ref(): this {
+    return this;
+  }
+  unref(): this {
+    return this;
+  }
+  resume(): this {
+    return this;
+  }
+  pause(): this {
+    return this;
+  }
+}
+
+const EVENTS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'uncaughtException', 'unhandledRejection', 'exit'] as const;
+
+function listenerCounts(): number[] {
+  return EVENTS.map(event => process.listenerCount(event));
+}
+
+/**
+ * The listener runDashboard added for `event`, to call directly (emitting would reach vitest's own).
+ * Ink's signal-exit 3 may add its per-session handler too; that one is a function named `listener`.
+ */
+function addedListener(event: (typeof EVENTS)[number], before: Function[]): (...args: unknown[]) => void {
+  const listeners = process.listeners.bind(process) as (name: string) => Function[];
+  const added = listeners(event).filter(listener => !before.includes(listener) && listener.name !== 'listener');
+  expect(added).toHaveLength(1);
+  return added[0] as (...args: unknown[]) => void;
+}
+
+function start(deck: DeckView, onExit?: () => Promise<void>) {
+  const stdout = new FakeStdout();
+  const stdin = new FakeStdin();
+  const done = runDashboard(deck, {
+    stdout: stdout as unknown as NodeJS.WriteStream,
+    stdin: stdin as unknown as NodeJS.ReadStream,
+    onExit,
+  });
+  return {stdout, stdin, done};
+}
+
+const decks: TestDeck[] = [];
+afterEach(() => {
+  vi.restoreAllMocks();
+  for (const deck of decks.splice(0)) deck.close();
+});
+
+function deck(): TestDeck {
+  const made = makeDeck(makeOffers(3));
+  decks.push(made);
+  return made;
+}
+
+describe('runDashboard', () => {
+  // Ink's cursor handling installs signal-exit's own SIGINT/SIGTERM/SIGHUP handlers on first use
+  // and keeps them; one session up front lets the counts below see only runDashboard's handlers.
+  beforeAll(async () => {
+    const {stdin, done} = start(deck());
+    await sleep(50);
+    stdin.type('q');
+    await done;
+  });
+
+  it('draws in the alternate screen and restores the terminal on q, after closing services', async () => {
+    const before = listenerCounts();
+    let outputWhenClosing = '';
+    const {stdout, stdin, done} = start(deck(), async () => {
+      outputWhenClosing = stdout.output;
+    });
+    await sleep(100);
+    expect(stdout.output.startsWith(ENTER)).toBe(true);
+    expect(stdin.isRaw).toBe(true);
+
+    stdin.type('q');
+    await done;
+    expect(outputWhenClosing).toContain('1 Offers');
+    expect(outputWhenClosing).not.toContain(LEAVE);
+    expect(stdout.output.endsWith(LEAVE + SHOW_CURSOR)).toBe(true);
+    expect(stdin.isRaw).toBe(false);
+    expect(listenerCounts()).toEqual(before);
+  });
+
+  it('quits on Ctrl-C', async () => {
+    const {stdout, stdin, done} = start(deck());
+    await sleep(100);
+    stdin.type('\u0003');
+    await done;
+    expect(stdout.output).toContain(LEAVE);
+  });
+
+  it.each(['SIGTERM', 'SIGHUP', 'SIGINT'] as const)('restores the terminal on %s and removes its handlers', async signal => {
+    const before = listenerCounts();
+    const existing = process.listeners(signal);
+    const {stdout, done} = start(deck());
+    await sleep(50);
+    addedListener(signal, existing)();
+    await done;
+    expect(stdout.output.endsWith(LEAVE + SHOW_CURSOR)).toBe(true);
+    expect(listenerCounts()).toEqual(before);
+  });
+
+  it('after an uncaught exception restores first, then prints one sentence and exits 1', async () => {
+    const existing = process.listeners('uncaughtException');
+    const exit = vi.spyOn(process, 'exit').mockImplementation((() => undefined) as never);
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const {stdout, done} = start(deck());
+    await sleep(50);
+    let leftBeforePrinting = false;
+    stderr.mockImplementation(() => {
+      leftBeforePrinting = stdout.output.includes(LEAVE);
+      return true;
+    });
+    addedListener('uncaughtException', existing)(new Error('boom\n    at somewhere (file.js:1:1)'));
+    await done;
+    expect(leftBeforePrinting).toBe(true);
+    expect(exit).toHaveBeenCalledWith(1);
+    const printed = stderr.mock.calls.map(call => String(call[0])).join('');
+    expect(printed).toBe('vastdeck closed the dashboard after an unexpected error: Unexpected problem: boom.\n');
+    expect(stdout.output.split(LEAVE)).toHaveLength(2);
+  });
+
+  it('turns a render error into the same one sentence', async () => {
+    const exit = vi.spyOn(process, 'exit').mockImplementation((() => undefined) as never);
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const broken = deck();
+    const offers = Object.create(broken.offers) as typeof broken.offers;
+    offers.getSnapshot = () => {
+      throw new Error('snapshot exploded');
+    };
+    const {stdout, done} = start({...broken, offers});
+    await done;
+    expect(exit).toHaveBeenCalledWith(1);
+    expect(stdout.output).toContain(LEAVE);
+    const printed = stderr.mock.calls.map(call => String(call[0])).join('');
+    expect(printed).toContain('snapshot exploded');
+    expect(printed.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('refuses to start without an interactive terminal, touching nothing', async () => {
+    const stdout = new FakeStdout();
+    const run = runDashboard(deck(), {stdout: stdout as unknown as NodeJS.WriteStream, stdin: new FakeStdin(false) as unknown as NodeJS.ReadStream});
+    await expect(run).rejects.toThrow(/needs an interactive terminal/);
+    expect(stdout.output).toBe('');
+  });
+
+  it('says one sentence for any error', () => {
+    expect(crashSentence(new Error('disk full'))).toBe('vastdeck closed the dashboard after an unexpected error: Unexpected problem: disk full.');
+    expect(crashSentence('weird')).toMatch(/^vastdeck closed the dashboard after an unexpected error: .*\.$/);
+  });
+});
