@@ -44,7 +44,10 @@ export async function runDashboard(deck: DeckView, options: DashboardOptions = {
     stdin,
     exitOnCtrlC: false,
     patchConsole: false,
-    incrementalRendering: true,
+    // Ink 6.8's incremental renderer moves the cursor up one line too few when the frame ends with
+    // a newline (any frame shorter than the terminal, as ours is at rows - 1), so every update lands
+    // one row low and leaves stale lines behind. The standard renderer redraws correctly.
+    incrementalRendering: false,
     maxFps: 15,
   });
 

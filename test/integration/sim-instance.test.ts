@@ -66,30 +66,35 @@ async function connect(host: InstanceHost, privateKey = key.private): Promise<{c
 	return {client, banner, fingerprintHex};
 }
 
-function openExec(client: SshClient, command: string, options: ExecOptions = {}): Promise<ClientChannel> {
-	return new Promise((resolve, reject) => client.exec(command, options, (error, channel) => (error ? reject(error) : resolve(channel))));
+interface Exec {
+	channel: ClientChannel;
+	stdout: () => Buffer;
+	stderr: () => string;
+	/** Resolves with the exit status (undefined when none came) once the channel closes. */
+	done: Promise<number | undefined>;
+}
+
+/** Starts a command; listeners attach inside the callback, before ssh2 can parse the reply packets. */
+function start(client: SshClient, command: string, options: ExecOptions = {}): Promise<Exec> {
+	return new Promise((resolve, reject) =>
+		client.exec(command, options, (error, channel) => {
+			if (error) return reject(error);
+			const out: Buffer[] = [];
+			let err = '';
+			let code: number | undefined;
+			channel.on('data', (data: Buffer) => out.push(data));
+			channel.stderr.on('data', (data: Buffer) => (err += data.toString()));
+			channel.on('exit', (status: number) => (code = status));
+			const done = once(channel, 'close').then(() => code);
+			return resolve({channel, stdout: () => Buffer.concat(out), stderr: () => err, done});
+		}),
+	);
 }
 
 async function run(client: SshClient, command: string, options: ExecOptions = {}): Promise<{stdout: string; stderr: string; code: number | undefined}> {
-	const channel = await openExec(client, command, options);
-	let stdout = '';
-	let stderr = '';
-	let code: number | undefined;
-	channel.on('data', (data: Buffer) => (stdout += data.toString()));
-	channel.stderr.on('data', (data: Buffer) => (stderr += data.toString()));
-	channel.on('exit', (status: number) => (code = status));
-	await once(channel, 'close');
-	return {stdout, stderr, code};
-}
-
-/** A long-running exec whose output accumulates as raw bytes. */
-async function follow(client: SshClient, command: string): Promise<{channel: ClientChannel; stdout: () => Buffer; stderr: () => string}> {
-	const channel = await openExec(client, command);
-	const out: Buffer[] = [];
-	let err = '';
-	channel.on('data', (data: Buffer) => out.push(data));
-	channel.stderr.on('data', (data: Buffer) => (err += data.toString()));
-	return {channel, stdout: () => Buffer.concat(out), stderr: () => err};
+	const exec = await start(client, command, options);
+	const code = await exec.done;
+	return {stdout: exec.stdout().toString(), stderr: exec.stderr(), code};
 }
 
 async function waitUntil(check: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
@@ -147,7 +152,7 @@ describe('simulated instance over SSH', () => {
 	it('streams the three portal logs with tail -n +1 -F in order, waiting for files that appear late', async () => {
 		const host = await startHost({speed: 200, bootDelayMs: 150});
 		const {client} = await connect(host);
-		const tail = await follow(client, `tail -n +1 -F ${PORTAL_LOGS.join(' ')}`);
+		const tail = await start(client, `tail -n +1 -F ${PORTAL_LOGS.join(' ')}`);
 		await nextEvent(host.events, 'comfy-listening');
 		const expected = (): Map<string, string> => new Map(PORTAL_LOGS.map((path) => [path, host.fs.read(path)?.toString('latin1') ?? '']));
 		await waitUntil(() => JSON.stringify([...demultiplex(tail.stdout())].sort()) === JSON.stringify([...expected()].sort()), 'tail to catch up');
@@ -164,7 +169,7 @@ describe('simulated instance over SSH', () => {
 		const host = await startHost({speed: 100});
 		const log = PORTAL_LOGS[0];
 		const first = await connect(host);
-		const tail = await follow(first.client, `tail -n +1 -F ${log}`);
+		const tail = await start(first.client, `tail -n +1 -F ${log}`);
 		const completeLines = (): number => tail.stdout().filter((byte) => byte === 0x0a).length;
 		await waitUntil(() => completeLines() >= 100, '100 provisioning lines');
 
@@ -176,14 +181,15 @@ describe('simulated instance over SSH', () => {
 		const resumeAt = seenComplete.filter((byte) => byte === 0x0a).length + 1;
 
 		const second = await connect(host);
-		const resumed = await follow(second.client, `tail -n +${resumeAt} -F ${log}`);
+		const resumed = await start(second.client, `tail -n +${resumeAt} -F ${log}`);
 		await nextEvent(host.events, 'provisioning-complete');
 		await waitUntil(() => resumed.stdout().toString().includes('[INFO] Provisioning complete!'), 'the last provisioning line');
 		expect(Buffer.concat([seenComplete, resumed.stdout()]).equals(host.fs.read(log) ?? Buffer.alloc(0))).toBe(true);
 	});
 
 	it('answers cat, test, ls, stat, wc and shell wrappers with the right exit codes', async () => {
-		const host = await startHost({speed: 1000, bootDelayMs: 200});
+		// The boot delay leaves room for the connection under load before the marker check.
+		const host = await startHost({speed: 200, bootDelayMs: 1500});
 		const {client} = await connect(host);
 		expect((await run(client, 'test -e /.provisioning_complete')).code).toBe(1);
 		await nextEvent(host.events, 'provisioning-complete');
@@ -213,7 +219,7 @@ describe('simulated instance over SSH', () => {
 		expect((await run(client, 'tail -c +5 /tmp/app.log')).stdout).toBe('two\nthree\n');
 		expect((await run(client, 'tail /tmp/none')).code).toBe(1);
 
-		const tail = await follow(client, 'tail -n 0 -F /tmp/app.log');
+		const tail = await start(client, 'tail -n 0 -F /tmp/app.log');
 		await new Promise((resolve) => setTimeout(resolve, 50));
 		host.fs.append('/tmp/app.log', 'four\n');
 		await waitUntil(() => tail.stdout().toString() === 'four\n', 'the appended line');
@@ -241,10 +247,14 @@ describe('simulated instance over SSH', () => {
 		expect(names).toEqual(expect.arrayContaining(['comfyui.log', 'provisioning.log', 'api-wrapper.log']));
 		await expect(new Promise((resolve, reject) => sftp.writeFile('/tmp/x', 'x', (error) => (error ? reject(error) : resolve(true))))).rejects.toThrow();
 
-		const shell = await new Promise<ClientChannel>((resolve, reject) => client.shell((error, channel) => (error ? reject(error) : resolve(channel))));
-		let text = '';
-		shell.on('data', (data: Buffer) => (text += data.toString()));
-		await once(shell, 'close');
+		const text = await new Promise<string>((resolve, reject) =>
+			client.shell((error, channel) => {
+				if (error) return reject(error);
+				let received = '';
+				channel.on('data', (data: Buffer) => (received += data.toString()));
+				return channel.on('close', () => resolve(received));
+			}),
+		);
 		expect(text).toContain('Welcome to vast.ai.');
 	});
 });

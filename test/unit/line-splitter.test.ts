@@ -97,7 +97,9 @@ describe('LineSplitter', () => {
     ]);
     expect(lines.filter(line => line.file === '/a.log')).toEqual([
       {file: '/a.log', text: 'model  1%[ ] 9M', redraw: false, partial: true},
+      // The LF before tail's header looked like the end of the line, then the header showed it was not.
       {file: '/a.log', text: 'model  1%[ ] 9M', redraw: true, partial: false},
+      {file: '/a.log', text: 'model  1%[ ] 9M', redraw: true, partial: true},
       {file: '/a.log', text: 'model  2%[ ] 18M', redraw: true, partial: true},
       {file: '/a.log', text: 'model  2%[ ] 18M 45MB/s', redraw: true, partial: false},
     ]);

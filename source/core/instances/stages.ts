@@ -62,7 +62,7 @@ interface Cause {
 const PROVISIONING_HELP = 'Read /var/log/portal/provisioning.log around the first error, fix the provisioning script or its env (tokens, URLs), then destroy this instance (it bills until destroyed) and create a new one.';
 const NEVER_BACK = 'Destroy it (its disk bills until then) and pick another offer.';
 /** actual_status values that end a boot: the poll trap (exited, unknown, offline) and an unwanted stop. */
-const STATUS_FAILURES: Readonly<Record<string, Cause>> = {
+const STATUS_FAILURES: Readonly<Record<string, Omit<StageFailure, 'evidence'>>> = {
   exited: {reason: 'The container exited; an instance in this state never comes back', suggestion: NEVER_BACK},
   unknown: {reason: 'Vast lost contact with the host; an instance in this state never comes back', suggestion: NEVER_BACK},
   offline: {reason: 'The host went offline; an instance in this state never comes back', suggestion: NEVER_BACK},
@@ -82,7 +82,7 @@ export class StageTracker {
   /** The logs showed provisioning run, so READY waits for them to say how it ended. */
   #provisioningSeen = false;
   #provisioned = false;
-  /** The line of a failed step not yet followed by a retry or success. */
+  /** The line of the last failed step, until a retry or success follows. */
   #pendingFailure: string | undefined;
   /** The first error of the current provisioning attempt, or a later one we know how to fix. */
   #cause: Cause | undefined;
@@ -112,8 +112,8 @@ export class StageTracker {
     this.#status = fact;
     const known = actualStatus !== 'running' && message ? matchStatusMessage(message) : undefined;
     const unwanted = actualStatus !== null && !(actualStatus === 'stopped' && intendedStatus === 'stopped');
-    const failure = known ?? (unwanted ? STATUS_FAILURES[actualStatus] : undefined);
-    if (failure) return this.#fail(atMs, {reason: failure.reason!, evidence: fact, suggestion: failure.suggestion!});
+    const failure = known ? {reason: known.reason!, suggestion: known.suggestion!} : unwanted ? STATUS_FAILURES[actualStatus] : undefined;
+    if (failure) return this.#fail(atMs, {...failure, evidence: fact});
     if (actualStatus === 'running') this.#runningAtMs ??= atMs;
     if (actualStatus === null || actualStatus === 'created' || actualStatus === 'loading' || actualStatus === 'running') this.#noteInitializing(fact, 1);
   }
@@ -211,7 +211,7 @@ export class StageTracker {
       case 'cause':
       case 'step-failed':
         this.#noteCause({reason: evidence.reason!, ...(evidence.suggestion ? {suggestion: evidence.suggestion} : {})});
-        if (evidence.effect === 'step-failed') this.#pendingFailure ??= line;
+        if (evidence.effect === 'step-failed') this.#pendingFailure = line;
         return;
       case 'attempt-failed':
         return this.#warn(`${evidence.reason!}${this.#cause ? ` (${this.#cause.reason})` : ''}`);

@@ -208,7 +208,7 @@ export class LineSplitter {
   #readTailLine(text: string, out: LogLine[]): boolean {
     const header = HEADER.exec(text);
     if (header) {
-      this.#switchTo(header[1]!);
+      this.#switchTo(header[1]!, out);
       return true;
     }
     for (const [pattern, notice] of NOTICES) {
@@ -221,12 +221,14 @@ export class LineSplitter {
     return false;
   }
 
-  #switchTo(file: string): void {
+  #switchTo(file: string, out: LogLine[]): void {
     const cut = this.#justEnded;
     if (this.#heldBlank) this.#heldBlank = undefined;
     else if (cut) {
-      // tail's separator LF ended a line the file had not finished: it goes on after the next header.
+      // tail's separator LF ended a line the file had not finished: say it is partial again, and
+      // continue it when the file's next output comes.
       this.#draws.set(cut.file ?? '', {...cut.draw, shown: true, dirty: false, restart: cut.viaCr});
+      this.#emit(out, {text: this.#render(cut.draw), redraw: true, partial: true}, cut.file);
     }
     this.#justEnded = undefined;
     this.#file = file;

@@ -12,8 +12,6 @@ export interface LogEntry extends LogLine {
 interface FileMark {
   seq: number;
   partial: boolean;
-  /** The line feed of this physical line has been counted already. */
-  counted: boolean;
 }
 
 export class LogRingBuffer {
@@ -58,19 +56,19 @@ export class LogRingBuffer {
     }
     const mark = this.#marks.get(line.file ?? '');
     if (line.redraw || mark?.partial) return this.replaceLast(line);
-    this.#count(line.file, !line.partial);
-    return this.#track(this.#append(line), !line.partial);
+    this.#count(line.file, line.partial ? 0 : 1);
+    return this.#track(this.#append(line));
   }
 
   /** Replaces the newest line of `line.file` where it stands, or appends when it has scrolled out. */
   replaceLast(line: LogLine): LogEntry {
     const mark = this.#marks.get(line.file ?? '');
-    const counted = (mark?.counted ?? false) || !line.partial;
-    this.#count(line.file, counted && !mark?.counted);
-    if (!mark || mark.seq < this.#firstSeq) return this.#track(this.#append(line), counted);
+    // A physical line counts once it is complete; the splitter may take that back (tail's separator).
+    this.#count(line.file, (line.partial ? 0 : 1) - (mark && !mark.partial ? 1 : 0));
+    if (!mark || mark.seq < this.#firstSeq) return this.#track(this.#append(line));
     const entry: LogEntry = {...line, seq: mark.seq};
     this.#slots[mark.seq % this.capacity] = entry;
-    return this.#track(entry, counted);
+    return this.#track(entry);
   }
 
   /** Up to `count` lines from `fromSeq` on (clamped to what is held), oldest first. */
@@ -103,12 +101,12 @@ export class LogRingBuffer {
     return entry;
   }
 
-  #track(entry: LogEntry, counted: boolean): LogEntry {
-    this.#marks.set(entry.file ?? '', {seq: entry.seq, partial: entry.partial, counted});
+  #track(entry: LogEntry): LogEntry {
+    this.#marks.set(entry.file ?? '', {seq: entry.seq, partial: entry.partial});
     return entry;
   }
 
-  #count(file: string | undefined, adds: boolean): void {
-    if (adds) this.#completeLines.set(file ?? '', this.completeLines(file ?? '') + 1);
+  #count(file: string | undefined, delta: number): void {
+    if (delta !== 0) this.#completeLines.set(file ?? '', this.completeLines(file ?? '') + delta);
   }
 }

@@ -21,9 +21,10 @@ function levelTone(theme: Theme, level: MessageLevel): Tone {
   return {};
 }
 
+/** The balance when known; 'balance unknown' when the last lookup failed; nothing before the first. */
 function balanceText(account: AccountSnapshot): string | undefined {
   if (account.balanceUsd !== undefined) return `balance ${formatUsd(account.balanceUsd)}`;
-  return undefined;
+  return account.error === undefined ? undefined : 'balance unknown';
 }
 
 export function StatusBar({deck, scopes, width}: StatusBarProps) {

@@ -17,6 +17,7 @@ import {useStateRef} from '../hooks/useStateRef.js';
 import {useModel} from '../hooks/useModel.js';
 import {useNow} from '../hooks/useNow.js';
 import type {Command} from '../keymap.js';
+import {wrapWords} from '../text-fit.js';
 import {useTheme, type Theme, type Tone} from '../theme.js';
 import {OFFER_COLUMNS, offerDetailLines} from './offer-columns.js';
 
@@ -38,7 +39,7 @@ interface FilterEditor {
   error?: string;
 }
 
-export function resolveIndex(rows: readonly RankedOffer[], selection: Selection): number {
+function resolveIndex(rows: readonly RankedOffer[], selection: Selection): number {
   if (rows.length === 0) return -1;
   const found = rows.findIndex(row => row.offer.id === selection.id);
   if (found >= 0 && rows[found]!.change !== 'vanished') return found;
@@ -49,6 +50,16 @@ function moveTo(rows: readonly RankedOffer[], selection: Selection, target: (ind
   if (rows.length === 0) return selection;
   const index = Math.min(Math.max(0, target(resolveIndex(rows, selection), rows.length)), rows.length - 1);
   return {id: rows[index]!.offer.id, index};
+}
+
+/** An error sentence gets this many lines at most under the filter editor. */
+const MAX_ERROR_LINES = 3;
+
+function clampLines(lines: string[], max: number): string[] {
+  if (lines.length <= max) return lines;
+  const kept = lines.slice(0, max);
+  kept[max - 1] = `${kept[max - 1]!.replace(/.$/u, '')}…`;
+  return kept;
 }
 
 function rowTone(theme: Theme, row: RankedOffer): Tone {
@@ -69,7 +80,8 @@ export function OffersPane({offers, focused, width, height}: OffersPaneProps) {
   const selected = rows[selectedIndex];
   const innerWidth = Math.max(10, width - 4);
   const innerHeight = Math.max(1, height - 2);
-  const editorLines = editor ? (editor.error ? 2 : 1) : 0;
+  const errorLines = editor?.error ? clampLines(wrapWords(editor.error, innerWidth), MAX_ERROR_LINES) : [];
+  const editorLines = editor ? 1 + errorLines.length : 0;
   const staleLine = snapshot.error !== undefined && rows.length > 0 ? 1 : 0;
   const detailLines = innerHeight >= 16 ? 2 : 1;
   const tableRows = Math.max(1, innerHeight - 1 - editorLines - staleLine - detailLines);
@@ -143,11 +155,11 @@ export function OffersPane({offers, focused, width, height}: OffersPaneProps) {
       {editor ? (
         <Box flexDirection="column" flexShrink={0}>
           <TextInput label="Filter:" state={editor.line} width={innerWidth} placeholder="e.g. gpu=RTX_4090 dph<=0.6 inet_down>=500" />
-          {editor.error ? (
-            <Text wrap="truncate" {...theme.bad}>
-              {editor.error}
+          {errorLines.map((line, index) => (
+            <Text key={index} {...theme.bad}>
+              {line}
             </Text>
-          ) : null}
+          ))}
         </Box>
       ) : null}
       <OffersBody snapshot={snapshot} selectedIndex={selectedIndex} width={innerWidth} tableRows={tableRows} theme={theme} />

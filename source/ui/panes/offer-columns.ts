@@ -16,6 +16,11 @@ function gpuText(row: RankedOffer): string {
   return `${row.offer.gpuName} ×${row.offer.numGpus}`;
 }
 
+/** Money in a narrow cell: prices per hour or per GB carry no meaning beyond four decimals. */
+function compactUsd(usd: number): string {
+  return formatUsd(Math.round(usd * 10_000) / 10_000);
+}
+
 function vramGb(row: RankedOffer): number {
   return Math.round(row.offer.gpuRamMb / 1024);
 }
@@ -24,8 +29,8 @@ export const OFFER_COLUMNS: ReadonlyArray<Column<RankedOffer>> = [
   {key: 'rank', header: ' #', width: 6, format: rankText, priority: 0},
   {key: 'gpu', header: 'GPU', width: 13, format: gpuText, priority: 0, grow: true},
   {key: 'vram', header: 'VRAM', width: 4, align: 'right', format: row => `${vramGb(row)}G`, priority: 5},
-  {key: 'dph', header: '$/h', width: 6, align: 'right', format: row => formatUsd(row.offer.dphTotal), priority: 1},
-  {key: 'downcost', header: '$/GB↓', width: 7, align: 'right', format: row => formatUsd(row.offer.inetDownCostPerGb), priority: 4},
+  {key: 'dph', header: '$/h', width: 7, align: 'right', format: row => compactUsd(row.offer.dphTotal), priority: 1},
+  {key: 'downcost', header: '$/GB↓', width: 7, align: 'right', format: row => compactUsd(row.offer.inetDownCostPerGb), priority: 4},
   {key: 'inet', header: 'Mbps↓', width: 5, align: 'right', format: row => String(Math.round(row.offer.inetDownMbps)), priority: 3},
   {key: 'reliability', header: 'Rel', width: 6, align: 'right', format: row => formatPercent(row.offer.reliability), priority: 5},
   {key: 'location', header: 'Location', width: 10, format: row => row.offer.geolocation || '?', priority: 6, grow: true},
