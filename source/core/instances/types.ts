@@ -1,0 +1,67 @@
+// Our own type for a Vast instance (parsed once at the boundary from the instance JSON,
+// docs/vast-api.md §4.2) and for what vastdeck records locally about the instances it creates.
+
+export interface PortMapping {
+  hostIp: string;
+  /** External port on publicIp (Vast sends it as a string; parsed to a number). */
+  hostPort: number;
+}
+
+export interface Instance {
+  id: number;
+  machineId: number;
+  label: string | null;
+  /** null → loading → running; also created, stopped, frozen, exited, rebooting, unknown, offline. */
+  actualStatus: string | null;
+  intendedStatus: string | null;
+  curState: string | null;
+  statusMsg: string | null;
+  imageUuid: string | null;
+  imageRuntype: string | null;
+  gpuName: string;
+  numGpus: number;
+  /** $/h while running (GPU + storage). */
+  dphTotal: number;
+  /** $/h for storage alone (billed in every state but offline, until destroyed). */
+  storageCostPerHour: number;
+  diskGb: number;
+  inetDownMbps: number;
+  inetDownCostPerGb: number;
+  geolocation: string;
+  /** Trimmed; null until running. */
+  publicIp: string | null;
+  /** e.g. {"22/tcp": [...], "8188/tcp": [...]}; empty until running. */
+  ports: Record<string, PortMapping[]>;
+  sshHost: string | null;
+  sshPort: number | null;
+  /** Also the portal token when the instance was created with OPEN_BUTTON_TOKEN=1. */
+  jupyterToken: string | null;
+  /** epoch seconds */
+  startDateSec: number | null;
+  computeCap: number;
+}
+
+/** What the local ledger keeps about an instance vastdeck created (or adopted). */
+export type LedgerState = 'creating' | 'active' | 'create-failed' | 'destroying' | 'destroyed' | 'gone';
+
+export interface LedgerInstance {
+  /** Our id, written before the create call so a crash mid-create is never forgotten. */
+  localId: string;
+  /** The `vastdeck:<...>` label sent with the create. */
+  label: string;
+  /** scheme://host:port of the API this instance lives on (demo simulators differ per run). */
+  apiOrigin: string;
+  offerId: number;
+  machineId: number;
+  gpuName: string;
+  numGpus: number;
+  dphTotal: number;
+  state: LedgerState;
+  instanceId?: number;
+  /** Per-instance portal password (secret; the ledger file is 0600). */
+  webPassword?: string;
+  createdAtMs: number;
+  updatedAtMs: number;
+  /** Short human notes: "created", "create refused: ...", "destroyed", "not in the list any more". */
+  events: Array<{atMs: number; what: string}>;
+}
