@@ -101,16 +101,15 @@ export class BootReplay {
 	 */
 	injectFailure(): void {
 		if (this.provisioningEnded) return;
-		const {failureScenario: failure} = this.options;
-		const {failureActions} = this;
+		const {moments} = this.options.failureScenario;
+		const tailMs = moments.failureTailMs ?? moments.provisioningClearedMs;
 		const nowMs = this.simNowMs();
-		const tailMs = failure.moments.failureTailMs ?? failure.moments.provisioningClearedMs;
 		if (this.startedAt === undefined) {
-			this.actions = failureActions;
+			this.actions = this.failureActions;
 		} else if (nowMs < this.options.scenario.moments.provisioningStartMs) {
-			this.actions = failureActions.filter((action) => action.tMs > nowMs);
+			this.actions = this.failureActions.filter((action) => action.tMs > nowMs);
 		} else {
-			this.actions = failureActions
+			this.actions = this.failureActions
 				.filter((action) => action.tMs >= tailMs)
 				.map((action) => ({...action, tMs: nowMs + (action.tMs - tailMs)}));
 		}

@@ -6,7 +6,7 @@ import {request} from 'node:http';
 import ssh2, {type ClientChannel, type ExecOptions} from 'ssh2';
 import {afterEach, describe, expect, it} from 'vitest';
 import WebSocket, {WebSocketServer} from 'ws';
-import {loadBootScenario} from '../../source/sim/boot-fixture.js';
+import {decodePayload, fixturePath, loadBootScenario} from '../../source/sim/boot-fixture.js';
 import {startInstanceHost, type InstanceHost, type InstanceHostOptions} from '../../source/sim/instance-host.js';
 
 const {Client, utils} = ssh2;
@@ -260,6 +260,15 @@ describe('simulated instance over SSH', () => {
 });
 
 describe('simulated instance boot', () => {
+	it('decodes fixture escapes and maps fixture names to instance paths', () => {
+		expect(decodePayload(String.raw`a\tb\rc\e[0m\x07\\n`)).toEqual(Buffer.from('a\tb\rc\x1b[0m\x07\\n\n'));
+		expect(decodePayload(String.raw` 42%[===>  ]\r\c`)).toEqual(Buffer.from(' 42%[===>  ]\r'));
+		expect(decodePayload('✓ done')).toEqual(Buffer.from('✓ done\n'));
+		expect(fixturePath('var-log-portal-api-wrapper.log')).toBe('/var/log/portal/api-wrapper.log');
+		expect(fixturePath('var-log-onstart.log')).toBe('/var/log/onstart.log');
+		expect(fixturePath('workspace-ComfyUI-user-comfyui_18188.log')).toBe('/workspace/ComfyUI/user/comfyui_18188.log');
+	});
+
 	it('fires comfy-listening at the GUI line time divided by the speed', async () => {
 		const speed = 100;
 		const host = await startHost({speed});

@@ -4,7 +4,7 @@ import {cleanup} from 'ink-testing-library';
 import {afterEach, describe, expect, it, vi} from 'vitest';
 import {App} from '../../source/ui/App.js';
 import {makeDeck, makeOffer, makeOffers, type TestDeck} from './fixtures.js';
-import {frame, KEYS, press, renderAt, resize, waitForFrame, waitForText, type Rendered} from './helpers.js';
+import {frame, KEYS, press, renderAt, resize, typeText, waitForFrame, waitForText, type Rendered} from './helpers.js';
 
 const decks: TestDeck[] = [];
 afterEach(() => {
@@ -209,7 +209,7 @@ describe('filter editor', () => {
     expect(editing).toContain('Enter apply');
 
     await press(app, KEYS.ctrlU);
-    for (const character of 'gpu=RTX_4090') await press(app, character, 100);
+    await typeText(app, 'gpu=RTX_4090');
     expect(frame(app)).toContain('Filter: gpu=RTX_4090');
     const applied = await press(app, KEYS.enter);
     expect(applied).not.toContain('Filter:');
@@ -224,7 +224,7 @@ describe('filter editor', () => {
     const app = await open(deck);
     await press(app, '/');
     await press(app, KEYS.ctrlU);
-    for (const character of 'bogus=1') await press(app, character, 100);
+    await typeText(app, 'bogus=1');
     const text = await press(app, KEYS.enter);
     expect(text).toContain("Unknown filter field 'bogus'");
     expect(text).toContain('Filter: bogus=1');
@@ -235,12 +235,23 @@ describe('filter editor', () => {
     expect(closed).toContain('filter gpus=1');
   });
 
+  it('wraps a long error sentence instead of cutting it off on a narrow screen', async () => {
+    const app = await open(makeDeck(makeOffers(5)), {columns: 80, rows: 24});
+    await press(app, 'f');
+    await press(app, KEYS.ctrlU);
+    await typeText(app, 'gpu=RTX_9999');
+    const text = await press(app, KEYS.enter);
+    expect(text).toContain("Unknown GPU 'RTX_9999'");
+    expect(text).toContain('H100_SXM.');
+    expect(text.split('\n')).toHaveLength(23);
+  });
+
   it('edits in place: cursor keys, Home/End, backspace; typed q and digits are text, not commands', async () => {
     const onQuit = vi.fn();
     const app = await open(makeDeck(makeOffers(5)), {onQuit});
     await press(app, '/');
     await press(app, KEYS.ctrlU);
-    for (const character of 'aq2') await press(app, character, 100);
+    await typeText(app, 'aq2');
     await press(app, KEYS.left);
     await press(app, KEYS.left);
     await press(app, 'X');

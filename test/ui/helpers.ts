@@ -62,7 +62,7 @@ export async function press(app: Rendered, key: string, timeoutMs = 300): Promis
 }
 
 /** Type text one character at a time. */
-export async function type(app: Rendered, text: string): Promise<string> {
+export async function typeText(app: Rendered, text: string): Promise<string> {
   for (const character of text) await press(app, character, 100);
   return frame(app);
 }

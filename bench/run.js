@@ -1,0 +1,15 @@
+// `npm run bench`: runs every benchmark, prints the figures and writes them to bench/results/.
+// Figures live here, never as timed assertions in tests.
+import {benchOffers} from './offers.js';
+import {writeResults} from './lib.js';
+
+const suites = {offers: benchOffers};
+const only = process.argv.slice(2);
+for (const [name, run] of Object.entries(suites)) {
+  if (only.length > 0 && !only.includes(name)) continue;
+  process.stdout.write(`\n== ${name} ==\n`);
+  const results = await run();
+  process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+  writeResults(name, results);
+}
+process.exit(0);
