@@ -155,7 +155,10 @@ class ConfSettingsStore implements SettingsStore {
   }
 }
 
-type SettingKind = 'number' | 'integer' | 'boolean' | 'image' | 'gpu-list' | 'region-list';
+type SettingKind = 'number' | 'integer' | 'boolean' | 'image' | 'url' | 'gpu-list' | 'region-list';
+
+/** An http(s) URL without spaces, or empty for "none". */
+const URL_PATTERN = /^(https?:\/\/\S+)?$/;
 
 interface SettingSpec {
   kind: SettingKind;
@@ -184,6 +187,7 @@ const SETTINGS: Readonly<Record<string, SettingSpec>> = {
   'cost.firstResultSeconds': {kind: 'number', min: 0, max: 86_400, description: 'seconds from ComfyUI ready to the first result'},
   'instance.image': {kind: 'image', description: 'Docker image to run'},
   'instance.diskGb': {kind: 'number', min: 8, max: 2000, description: 'disk to rent with each instance, GB'},
+  'instance.provisioningScriptUrl': {kind: 'url', description: 'http(s) URL of a script each new instance runs at boot (PROVISIONING_SCRIPT); empty = none'},
   refreshSeconds: {kind: 'integer', min: 3, max: 3600, description: 'seconds between offer list refreshes'},
   searchLimit: {kind: 'integer', min: 10, max: 5000, description: 'offers to ask Vast.ai for in one search'},
 };
@@ -214,6 +218,8 @@ function leafSchema(spec: SettingSpec): object {
       return {type: 'boolean'};
     case 'image':
       return {type: 'string', pattern: '^\\S+$'};
+    case 'url':
+      return {type: 'string', pattern: URL_PATTERN.source};
     case 'gpu-list':
       return {type: 'array', items: {type: 'string', minLength: 1}};
     case 'region-list':
@@ -233,6 +239,8 @@ function needs(spec: SettingSpec): string {
       return 'true or false (yes/no and 1/0 work too)';
     case 'image':
       return 'a Docker image name without spaces, e.g. vastai/comfyui:@vastai-automatic-tag';
+    case 'url':
+      return "an http(s) URL without spaces, or '' for none";
     case 'gpu-list':
       return 'GPU names separated by commas, e.g. RTX_4090,RTX_5090';
     case 'region-list':
@@ -259,6 +267,7 @@ function parseSettingValue(key: string, spec: SettingSpec, raw: string): unknown
       return refuse();
     }
     case 'image':
+    case 'url':
       return isValidValue(spec, text) ? text : refuse();
     case 'gpu-list':
     case 'region-list': {
@@ -292,6 +301,8 @@ function isValidValue(spec: SettingSpec, value: unknown): boolean {
       return typeof value === 'boolean';
     case 'image':
       return typeof value === 'string' && /^\S+$/.test(value);
+    case 'url':
+      return typeof value === 'string' && URL_PATTERN.test(value);
     case 'gpu-list':
       return Array.isArray(value) && value.every(item => typeof item === 'string' && item.trim() !== '');
     case 'region-list':

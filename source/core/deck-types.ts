@@ -1,6 +1,9 @@
 // What the dashboard (source/ui) sees of the service layer. The UI reads these models through
 // useSyncExternalStore and calls their actions; it never touches got, ssh2, ws or fs.
-import type {OffersSnapshot, SortKey} from './offers/types.js';
+import type {StageState} from './instances/stages.js';
+import type {LedgerState} from './instances/types.js';
+import type {OffersSnapshot, RankedOffer, SortKey} from './offers/types.js';
+import type {LogEntry} from './ssh/ring-buffer.js';
 
 export interface ModelView<T> {
   subscribe(listener: () => void): () => void;
@@ -39,4 +42,64 @@ export interface DeckView {
   account: ModelView<AccountSnapshot>;
   messages: ModelView<MessageSnapshot>;
   notify(text: string, level?: MessageLevel): void;
+}
+
+// ── Instances (the fleet) ─────────────────────────────────────────────────────────────────────
+
+export type LogConnectionState = 'waiting' | 'connecting' | 'streaming' | 'reconnecting' | 'stopped' | 'failed';
+
+export interface InstanceRow {
+  /** Stable key: the ledger's local id. */
+  key: string;
+  instanceId?: number;
+  label: string;
+  gpuName: string;
+  numGpus: number;
+  /** $/h while running. */
+  dphTotal: number;
+  ledgerState: LedgerState;
+  actualStatus: string | null;
+  statusMsg: string | null;
+  stage: StageState;
+  createdAtMs: number;
+  /** When Vast first reported the container running. */
+  runningSinceMs?: number;
+  /** Estimated $ spent so far (GPU while running + storage since create). */
+  accruedUsd: number;
+  log: {state: LogConnectionState; error?: string; lines: number; endSeq: number};
+  /** URLs without any token (the token is shown only on request, see portalSecret). */
+  portal: {comfyui?: string; instancePortal?: string};
+  /** e.g. 'found on the account, not created by this vastdeck' */
+  note?: string;
+}
+
+export interface FleetSnapshot {
+  rows: readonly InstanceRow[];
+  /** True once the first instance list was compared with the local ledger. */
+  reconciled: boolean;
+  /** Creates in flight, one line each ("renting RTX 4090 offer 20001234…"). */
+  creating: readonly string[];
+  error?: string;
+  lastPollAtMs?: number;
+  /** 'ok' when an SSH key was found; otherwise the sentence saying where we looked and how to make one. */
+  sshKey: {ok: true; description: string} | {ok: false; message: string};
+}
+
+/** A live log the UI renders windowed; subscribe for (batched) changes. */
+export interface LogView extends ModelView<{endSeq: number; lines: number}> {
+  slice(fromSeq: number, count: number): LogEntry[];
+  firstSeq(): number;
+  endSeq(): number;
+}
+
+export interface FleetController extends ModelView<FleetSnapshot> {
+  /** Rent the first offer that is still available, falling through the rest; resolves when created (not ready). */
+  create(candidates: readonly RankedOffer[]): Promise<void>;
+  logs(key: string): LogView | undefined;
+  /** The portal token and URLs, shown only when the user asks. */
+  portalSecret(key: string): {token: string; comfyui?: string; instancePortal?: string} | undefined;
+  /** Writes the buffered log to a file and returns its path. */
+  saveLog(key: string): Promise<string>;
+  /** Creates ~/.ssh/vastdeck_ed25519 when the user has no key. */
+  createSshKey(): Promise<void>;
 }

@@ -37,6 +37,8 @@ export interface CostSettings {
 export interface InstanceSettings {
   image: string;
   diskGb: number;
+  /** http(s) URL of a bash script each new instance runs at boot (PROVISIONING_SCRIPT); '' = none. */
+  provisioningScriptUrl: string;
 }
 
 export interface VastdeckSettings {
@@ -73,6 +75,7 @@ export const DEFAULT_SETTINGS: VastdeckSettings = {
   instance: {
     image: 'vastai/comfyui:@vastai-automatic-tag',
     diskGb: 60,
+    provisioningScriptUrl: '',
   },
   refreshSeconds: 15,
   searchLimit: 400,

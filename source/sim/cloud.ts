@@ -1,8 +1,11 @@
-// Starts the whole simulated Vast.ai cloud on loopback: market, REST API, churn timer and account.
+// Starts the whole simulated Vast.ai cloud on loopback: market, REST API, churn timer, account and
+// the rented instances (each a real SSH + portal host, billed on the `speed` clock).
 // Called by connect.ts (demo mode), `vastdeck sim`, tests and benchmarks. Clients reach it only
 // through `baseUrl` + `apiKey`, exactly as they would reach https://console.vast.ai.
 import {randomBytes} from 'node:crypto';
 import {errorBody, SimFaults, SimRouter, startApiServer, type RequestLogEntry, type SimResponse} from './api-server.js';
+import {addInstanceRoutes} from './instance-routes.js';
+import {SimInstances} from './instances.js';
 import {Market} from './market.js';
 import {QueryError, searchOffers, selectColumns} from './query-eval.js';
 import {RateLimiter} from './rate-limit.js';
@@ -20,7 +23,7 @@ export interface SimCloudOptions {
   churnIntervalMs?: number;
   /** Rate-limit thresholds factor: 1 = published (default), 0 = off, 0.01 = 100× more permissive. */
   rateLimitScale?: number;
-  /** Time compression for simulated instances (default 1). */
+  /** Time compression for simulated instances: boots and billing (default 1). */
   speed?: number;
 }
 
@@ -46,6 +49,8 @@ export interface SimCloud {
   router: SimRouter;
   limiter: RateLimiter;
   account: SimAccount;
+  /** The rented instances: lifecycle, hosts, billing and fault injection. */
+  instances: SimInstances;
   /** Every request so far (method, path, status, identity); never a key. */
   requests: readonly RequestLogEntry[];
   speed: number;
@@ -68,8 +73,14 @@ export async function startSimCloud(options: SimCloudOptions = {}): Promise<SimC
     credit: 25,
     ssh_key: '',
   };
+  const speed = options.speed ?? 1;
+  const instances = new SimInstances({market, account, speed});
   addOfferRoutes(router, market);
-  router.add('GET', '/api/v0/users/current/', () => ({status: 200, json: userAnswer(account, apiKey)}));
+  addInstanceRoutes(router, instances, account.id);
+  router.add('GET', '/api/v0/users/current/', () => {
+    instances.accrue();
+    return {status: 200, json: userAnswer(account, apiKey)};
+  });
 
   const server = await startApiServer({port: options.port ?? 0, router, faults, limiter, acceptsKey: key => key === apiKey, log: requests});
   const churnIntervalMs = options.churnIntervalMs ?? 5000;
@@ -84,11 +95,12 @@ export async function startSimCloud(options: SimCloudOptions = {}): Promise<SimC
     router,
     limiter,
     account,
+    instances,
     requests,
-    speed: options.speed ?? 1,
+    speed,
     close: () => {
       clearInterval(churn);
-      closing ??= server.close();
+      closing ??= Promise.all([server.close(), instances.close()]).then(() => undefined);
       return closing;
     },
   };

@@ -31,7 +31,7 @@ export function startVastdeck(args: string[], options: {cols?: number; rows?: nu
     cols,
     rows,
     cwd: process.cwd(),
-    env: {...(process.env as Record<string, string>), CI: '', ...options.env},
+    env: {...(process.env as Record<string, string>), CI: '0', ...options.env},
   });
   child.onData(data => {
     output += data;

@@ -1,0 +1,260 @@
+// The write-ahead ledger of instances vastdeck created: $XDG_STATE_HOME/vastdeck/ledger.json (0600
+// in a 0700 dir), rewritten atomically and synchronously on every change, so an instance that bills
+// is on disk before the create call leaves. Used by create.ts, reconcile.ts and the destroy flow.
+import {readFileSync, renameSync, statSync} from 'node:fs';
+import {randomBytes} from 'node:crypto';
+import {homedir} from 'node:os';
+import {basename, isAbsolute, join} from 'node:path';
+import {tildePath, writePrivateFile} from '../credentials.js';
+import {VastdeckError} from '../errors.js';
+import {LABEL_PREFIX, newLabel} from '../instances/create-body.js';
+import type {Instance, LedgerInstance, LedgerState} from '../instances/types.js';
+
+export interface LedgerIntent {
+  apiOrigin: string;
+  offerId: number;
+  machineId: number;
+  gpuName: string;
+  numGpus: number;
+  dphTotal: number;
+  webPassword: string;
+}
+
+const FILE_VERSION = 1;
+const STATES: ReadonlySet<string> = new Set<LedgerState>(['creating', 'active', 'create-failed', 'destroying', 'destroyed', 'gone']);
+/** States that bill nothing any more; such entries are pruned once older than PRUNE_AFTER_MS. */
+const FINISHED: ReadonlySet<LedgerState> = new Set<LedgerState>(['create-failed', 'destroyed', 'gone']);
+const PRUNE_AFTER_MS = 30 * 24 * 60 * 60 * 1000;
+const MAX_EVENTS_PER_ENTRY = 20;
+
+/** $XDG_STATE_HOME/vastdeck/ledger.json, default ~/.local/state/vastdeck/ledger.json. */
+export function ledgerPath(env: NodeJS.ProcessEnv = process.env): string {
+  const home = env.HOME && isAbsolute(env.HOME) ? env.HOME : homedir();
+  const stateHome = env.XDG_STATE_HOME && isAbsolute(env.XDG_STATE_HOME) ? env.XDG_STATE_HOME : join(home, '.local', 'state');
+  return join(stateHome, 'vastdeck', 'ledger.json');
+}
+
+export class Ledger {
+  readonly path: string;
+  /** One sentence each: a corrupt file that was moved aside. The dashboard shows them. */
+  readonly warnings: string[] = [];
+  #entries: LedgerInstance[] = [];
+  /** Identity of the file version in #entries; another process's write changes it. */
+  #seen = '';
+
+  private constructor(path: string) {
+    this.path = path;
+  }
+
+  static open(options: {path?: string} = {}): Ledger {
+    const ledger = new Ledger(options.path ?? ledgerPath());
+    ledger.#refresh();
+    return ledger;
+  }
+
+  all(): LedgerInstance[] {
+    this.#refresh();
+    return structuredClone(this.#entries);
+  }
+
+  forOrigin(apiOrigin: string): LedgerInstance[] {
+    return this.all().filter(entry => entry.apiOrigin === apiOrigin);
+  }
+
+  find(localId: string): LedgerInstance | undefined {
+    return this.all().find(entry => entry.localId === localId);
+  }
+
+  findByInstanceId(apiOrigin: string, instanceId: number): LedgerInstance | undefined {
+    return this.forOrigin(apiOrigin).find(entry => entry.instanceId === instanceId);
+  }
+
+  /** Records a create about to be sent ('creating'), on disk before this returns. */
+  begin(intent: LedgerIntent): LedgerInstance {
+    this.#refresh();
+    const localId = this.#freshLocalId();
+    const nowMs = Date.now();
+    const entry: LedgerInstance = {
+      localId,
+      label: newLabel(localId),
+      ...intent,
+      state: 'creating',
+      createdAtMs: nowMs,
+      updatedAtMs: nowMs,
+      events: [{atMs: nowMs, what: `create requested on offer ${intent.offerId}`}],
+    };
+    this.#entries.push(entry);
+    this.#write();
+    return structuredClone(entry);
+  }
+
+  /** An instance found on the account with a vastdeck label the ledger did not know. */
+  adopt(apiOrigin: string, instance: Instance, note: string): LedgerInstance {
+    this.#refresh();
+    const fromLabel = instance.label?.startsWith(LABEL_PREFIX) ? instance.label.slice(LABEL_PREFIX.length) : '';
+    const localId = /^[\w-]{1,40}$/.test(fromLabel) && !this.#entries.some(entry => entry.localId === fromLabel) ? fromLabel : this.#freshLocalId();
+    const nowMs = Date.now();
+    const entry: LedgerInstance = {
+      localId,
+      label: instance.label ?? newLabel(localId),
+      apiOrigin,
+      offerId: 0,
+      machineId: instance.machineId,
+      gpuName: instance.gpuName,
+      numGpus: instance.numGpus,
+      dphTotal: instance.dphTotal,
+      state: 'active',
+      instanceId: instance.id,
+      createdAtMs: nowMs,
+      updatedAtMs: nowMs,
+      events: [{atMs: nowMs, what: note}],
+    };
+    this.#entries.push(entry);
+    this.#write();
+    return structuredClone(entry);
+  }
+
+  /** The create answered (or the instance was found on the account): it exists and bills. */
+  markCreated(localId: string, instanceId: number, note = `created as instance ${instanceId}`): LedgerInstance {
+    return this.#change(localId, 'active', note, entry => {
+      entry.instanceId = instanceId;
+    });
+  }
+
+  markCreateFailed(localId: string, reason: string): LedgerInstance {
+    return this.#change(localId, 'create-failed', `create failed: ${reason}`);
+  }
+
+  markDestroying(localId: string): LedgerInstance {
+    return this.#change(localId, 'destroying', 'destroy requested');
+  }
+
+  markDestroyed(localId: string, note: string): LedgerInstance {
+    return this.#change(localId, 'destroyed', note);
+  }
+
+  markGone(localId: string, note: string): LedgerInstance {
+    return this.#change(localId, 'gone', note);
+  }
+
+  note(localId: string, text: string): LedgerInstance {
+    return this.#change(localId, undefined, text);
+  }
+
+  #change(localId: string, state: LedgerState | undefined, what: string, also?: (entry: LedgerInstance) => void): LedgerInstance {
+    this.#refresh();
+    const entry = this.#entries.find(candidate => candidate.localId === localId);
+    if (!entry) throw new VastdeckError('not-found', `The instance ledger has no entry ${localId}: it may have been pruned, or the ledger file was replaced.`);
+    const nowMs = Date.now();
+    if (state) entry.state = state;
+    // The portal password is only useful while the instance lives; do not keep it at rest after.
+    if (FINISHED.has(entry.state)) delete entry.webPassword;
+    also?.(entry);
+    entry.updatedAtMs = nowMs;
+    entry.events = [...entry.events, {atMs: nowMs, what}].slice(-MAX_EVENTS_PER_ENTRY);
+    this.#write();
+    return structuredClone(entry);
+  }
+
+  #freshLocalId(): string {
+    for (;;) {
+      const localId = randomBytes(4).toString('hex');
+      if (!this.#entries.some(entry => entry.localId === localId)) return localId;
+    }
+  }
+
+  #write(): void {
+    const nowMs = Date.now();
+    this.#entries = this.#entries.filter(entry => !(FINISHED.has(entry.state) && nowMs - entry.updatedAtMs > PRUNE_AFTER_MS));
+    try {
+      writePrivateFile(this.path, `${JSON.stringify({version: FILE_VERSION, instances: this.#entries}, undefined, 2)}\n`);
+      this.#seen = fileIdentity(this.path);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? 'unknown error';
+      throw new VastdeckError('config', `vastdeck cannot write its instance ledger ${tildePath(this.path)} (${code}): free some disk space or fix that folder's permissions.`, {cause: error});
+    }
+  }
+
+  /** Re-reads the file when another process (or a person) changed it since we last saw it. */
+  #refresh(): void {
+    const identity = fileIdentity(this.path);
+    if (identity === this.#seen) return;
+    this.#seen = identity;
+    if (identity === 'missing') {
+      this.#entries = [];
+      return;
+    }
+    let text: string;
+    try {
+      text = readFileSync(this.path, 'utf8');
+    } catch (error) {
+      throw new VastdeckError('config', `vastdeck cannot read its instance ledger ${tildePath(this.path)} (${(error as NodeJS.ErrnoException).code ?? 'unknown error'}): fix that file's permissions.`);
+    }
+    const parsed = parseLedgerFile(text);
+    this.#entries = parsed.entries;
+    if (parsed.problem === undefined) return;
+    const keptAs = `${this.path}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    renameSync(this.path, keptAs);
+    this.warnings.push(
+      `The instance ledger ${tildePath(this.path)} ${parsed.problem}, so it was kept as ${basename(keptAs)} and the readable entries (${parsed.entries.length}) were carried over: check the kept file for instances that may still bill on Vast.ai.`,
+    );
+    if (parsed.entries.length > 0) this.#write();
+    else this.#seen = 'missing';
+  }
+}
+
+function fileIdentity(path: string): string {
+  try {
+    const stats = statSync(path);
+    return `${stats.ino}:${stats.size}:${stats.mtimeMs}`;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
+    throw error;
+  }
+}
+
+function parseLedgerFile(text: string): {entries: LedgerInstance[]; problem?: string} {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    return {entries: [], problem: 'was not valid JSON'};
+  }
+  const list = typeof data === 'object' && data !== null ? (data as {instances?: unknown}).instances : undefined;
+  if (!Array.isArray(list)) return {entries: [], problem: 'had no "instances" list'};
+  const entries = list.flatMap(raw => {
+    const entry = parseEntry(raw);
+    return entry ? [entry] : [];
+  });
+  const rejected = list.length - entries.length;
+  return rejected > 0 ? {entries, problem: `had ${rejected} unreadable ${rejected === 1 ? 'entry' : 'entries'}`} : {entries};
+}
+
+function parseEntry(raw: unknown): LedgerInstance | undefined {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return undefined;
+  const fields = raw as Record<string, unknown>;
+  const {localId, label, apiOrigin, state} = fields;
+  if (typeof localId !== 'string' || localId === '' || typeof label !== 'string' || typeof apiOrigin !== 'string') return undefined;
+  if (typeof state !== 'string' || !STATES.has(state)) return undefined;
+  const number = (name: string): number => (typeof fields[name] === 'number' && Number.isFinite(fields[name]) ? (fields[name] as number) : 0);
+  const events = Array.isArray(fields.events)
+    ? fields.events.filter((event): event is {atMs: number; what: string} => typeof event?.atMs === 'number' && typeof event?.what === 'string')
+    : [];
+  const entry: LedgerInstance = {
+    localId,
+    label,
+    apiOrigin,
+    offerId: number('offerId'),
+    machineId: number('machineId'),
+    gpuName: typeof fields.gpuName === 'string' ? fields.gpuName : '',
+    numGpus: number('numGpus'),
+    dphTotal: number('dphTotal'),
+    state: state as LedgerState,
+    createdAtMs: number('createdAtMs'),
+    updatedAtMs: number('updatedAtMs'),
+    events: events.map(event => ({atMs: event.atMs, what: event.what})),
+  };
+  if (typeof fields.instanceId === 'number' && Number.isInteger(fields.instanceId)) entry.instanceId = fields.instanceId;
+  if (typeof fields.webPassword === 'string') entry.webPassword = fields.webPassword;
+  return entry;
+}

@@ -1,0 +1,93 @@
+// An instance as the Vast API shows it (docs/vast-api.md §4.2): the offer's machine fields, the
+// disk-priced costs, the status triple, and — only while running — Docker-style ports onto the real
+// loopback ports of its instance host. Called by instances.ts for the list and by-id answers.
+import type {CreateSpec} from './instance-create.js';
+import type {InstanceHost} from './instance-host.js';
+import type {OfferPrices, SimOffer} from './market.js';
+
+/** The state renderInstance reads. */
+export interface InstanceView {
+  id: number;
+  offer: SimOffer;
+  prices: OfferPrices;
+  spec: CreateSpec;
+  /** The image as pulled, e.g. 'vastai/comfyui:v0.3.64-cuda-12.9-py312'. */
+  imageUuid: string;
+  jupyterToken: string;
+  actual: string | null;
+  intended: 'running' | 'stopped';
+  statusMsg: string | null;
+  createdSec: number;
+  runningSinceMs?: number;
+  host?: InstanceHost;
+}
+
+export function renderInstance(instance: InstanceView, speed: number): Record<string, unknown> {
+  const {offer, spec, host} = instance;
+  const running = instance.actual === 'running' && host !== undefined;
+  const ports = running ? dockerPorts(host, spec) : null;
+  const hostPorts = Object.values(ports ?? {}).map(mapping => Number(mapping[0]?.HostPort));
+  const sshPort = host && (spec.imageRuntype.includes('jupyter') ? host.sshPort - 1 : host.sshPort);
+  const uptimeMin = instance.runningSinceMs === undefined ? null : ((Date.now() - instance.runningSinceMs) * speed) / 60_000;
+  return {
+    ...offer,
+    ...instance.prices,
+    id: instance.id,
+    actual_status: instance.actual,
+    intended_status: instance.intended,
+    cur_state: instance.intended,
+    next_state: instance.intended,
+    status_msg: instance.statusMsg,
+    label: spec.label,
+    image_uuid: instance.imageUuid,
+    image_args: spec.args,
+    image_runtype: spec.imageRuntype,
+    template_id: null,
+    template_hash_id: spec.templateHashId,
+    template_name: null,
+    extra_env: spec.env,
+    onstart: spec.onstart,
+    jupyter_token: instance.jupyterToken,
+    ssh_host: '127.0.0.1',
+    ssh_port: sshPort ?? null,
+    ssh_idx: '1',
+    machine_dir_ssh_port: host?.sshPort ?? null,
+    public_ipaddr: running ? '127.0.0.1\n' : null,
+    local_ipaddrs: '172.17.0.2 \n',
+    ports,
+    direct_port_start: hostPorts.length > 0 ? Math.min(...hostPorts) : -1,
+    direct_port_end: hostPorts.length > 0 ? Math.max(...hostPorts) : -1,
+    start_date: instance.createdSec,
+    uptime_mins: uptimeMin,
+    duration: Date.now() / 1000 - instance.createdSec,
+    disk_space: spec.disk,
+    disk_usage: running ? 0.1 + (host.comfyListening() ? 17.4 : 10.2) / spec.disk : -1,
+    disk_util: running ? 0.02 : 0,
+    gpu_totalram: offer.gpu_total_ram,
+    gpu_util: running ? 0 : null,
+    gpu_temp: running ? 36 : null,
+    cpu_util: running ? 0.03 : 0,
+    mem_usage: running ? 2.1 : 0,
+    mem_limit: Math.round(Number(offer.cpu_ram) * Number(offer.gpu_frac)) / 1024,
+    vmem_usage: running ? 0.4 : 0,
+    country_code: offer.geolocation.slice(-2),
+    rented: true,
+    credit_balance: null,
+    credit_discount: null,
+    volume_info: [],
+    client_run_time: 1.1,
+  };
+}
+
+type DockerPorts = Record<string, [{HostIp: string; HostPort: string}]>;
+
+/** 22 for direct SSH, then every requested internal port: 8188 → the ComfyUI gate, others → the portal gate. */
+function dockerPorts(host: InstanceHost, spec: CreateSpec): DockerPorts {
+  const ports: DockerPorts = {};
+  const map = (internal: number, external: number) => (ports[`${internal}/tcp`] = [{HostIp: '0.0.0.0', HostPort: String(external)}]);
+  if (/(ssh|jupyter)_direc/.test(spec.imageRuntype)) map(22, host.sshPort);
+  for (const internal of spec.internalPorts) {
+    if (internal !== 22) map(internal, internal === 8188 ? host.portalPort : host.instancePortalPort);
+  }
+  return ports;
+}

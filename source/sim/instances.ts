@@ -1,0 +1,425 @@
+// The instances rented on the simulated cloud: create (validation, offer, credit), the §4.5 state
+// machine on a `speed`-compressed clock, one instance host per container, billing, SSH keys and
+// faults. cloud.ts builds one SimInstances; instance-routes.ts is its REST face; tests use inject().
+import {randomBytes} from 'node:crypto';
+import {EventEmitter} from 'node:events';
+import type {BootScenarioName} from './boot-fixture.js';
+import type {SimAccount} from './cloud.js';
+import {imageSizeGb, parseCreateBody, resolveImage, type SimAnswer} from './instance-create.js';
+import {startInstanceHost, type InstanceHost, type InstanceHostOptions} from './instance-host.js';
+import {renderInstance, type InstanceView} from './instance-record.js';
+import {offerPrices, type Market} from './market.js';
+import {Random} from './random.js';
+
+export type InstanceFault = 'pull-error' | 'oci-error' | 'exited' | 'offline' | 'unknown' | 'provisioning-failure' | 'drop-ssh' | 'refuse-ssh';
+
+export interface SimSshKey {
+  id: number;
+  public_key: string;
+  created_at: string;
+}
+
+export interface SimInstancesOptions {
+  market: Market;
+  account: SimAccount;
+  /** Time compression: sim seconds per real second, for boots and for billing. */
+  speed: number;
+  /** The ComfyUI behind an instance's 8188 gate (default: the host's minimal one). */
+  apps?: (instanceId: number) => Pick<InstanceHostOptions, 'comfyHandler' | 'comfyUpgrade'>;
+}
+
+interface Instance extends InstanceView {
+  apiKey: string;
+  imageGb: number;
+  scenario: BootScenarioName;
+  pull?: {startMs: number; realMs: number; chargedGb: number};
+  pulled: boolean;
+  refuseSsh: boolean;
+  keys: SimSshKey[];
+  /** Bumped by every transition, so a late timer or host start of an older phase does nothing. */
+  phase: number;
+  timers: Set<NodeJS.Timeout>;
+  billedAtMs: number;
+  destroyed: boolean;
+}
+
+const CREATE_DELAY_SIM_MS = 4000;
+const RESTART_DELAY_SIM_MS = 5000;
+const REBOOT_SIM_MS = 10_000;
+/** What the first-boot scenarios download (SDXL checkpoint + LoRA + pip), in GB; failure/ stops early. */
+const MODEL_GB: Record<'provisioning-complete' | 'provisioning-failed', number> = {'provisioning-complete': 6.8, 'provisioning-failed': 0.4};
+const HOST_EVENTS = ['provisioning-complete', 'provisioning-failed', 'comfy-listening'] as const;
+const BILLING_TICK_MS = 250;
+
+/**
+ * Events: 'comfy-listening', 'provisioning-complete', 'provisioning-failed', each with
+ * {instanceId, atMs: Date.now()}.
+ */
+export class SimInstances {
+  /** Scenario for the next create only (then cleared); env VASTDECK_SIM_SCENARIO still wins. */
+  nextScenario: BootScenarioName | undefined;
+  readonly events = new EventEmitter();
+  private readonly live = new Map<number, Instance>();
+  private readonly accountKeys: SimSshKey[] = [];
+  private readonly closing = new Set<Promise<void>>();
+  private readonly ids: Random;
+  private nextId: number;
+  private nextKeyId = 5001;
+  /** The billing clock; it starts with the first instance. */
+  private ticker: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(private readonly options: SimInstancesOptions) {
+    if (!(options.speed > 0)) throw new RangeError(`speed must be a positive number, got ${options.speed}`);
+    this.ids = new Random(options.market.seed, 3);
+    this.nextId = 26_000_000 + this.ids.int(0, 90_000);
+  }
+
+  /** PUT /asks/{offerId}/: the answer to send, 200 with `new_contract` or a Vast-shaped error. */
+  create(offerId: string | number, body: unknown): SimAnswer {
+    const parsed = parseCreateBody(offerId, body);
+    if ('status' in parsed) return parsed;
+    const {spec, askId} = parsed;
+    const offer = this.options.market.get(askId);
+    if (!offer || offer.rentable === false) {
+      return spec.cancelUnavail
+        ? {status: 410, json: {success: false, error: 'no_such_ask', msg: `error 410/3907: no_such_ask Instance type ${askId} is no longer available.`, ask_id: askId}}
+        : {status: 404, json: {success: false, error: 'invalid_args', msg: `error 404/3603: no_such_ask Instance type by id ${askId} is not available.`, ask_id: askId}};
+    }
+    if (spec.price !== undefined && spec.price < offer.min_bid) {
+      return {status: 400, json: {success: false, error: 'invalid_price', msg: `Your bid of $${spec.price}/h is below this offer's minimum bid of $${offer.min_bid}/h.`, ask_id: askId}};
+    }
+    const pricing = spec.price === undefined ? offer : {...offer, min_bid: spec.price};
+    const prices = offerPrices(pricing, spec.disk, spec.price === undefined ? 'on-demand' : 'bid');
+    this.accrue();
+    const {balance} = this.options.account;
+    if (balance <= 0 || balance < prices.dph_total) {
+      const msg = `Your balance ($${balance.toFixed(2)}) does not cover one hour of this instance ($${prices.dph_total.toFixed(4)}/h): add credit and try again.`;
+      return {status: 402, json: {success: false, error: 'insufficient_credit', msg, ask_id: askId}};
+    }
+    this.options.market.take(askId);
+    const now = Date.now();
+    const instance: Instance = {
+      id: (this.nextId += this.ids.int(1, 50)),
+      offer,
+      prices,
+      spec,
+      imageUuid: resolveImage(spec.image, Number(offer.cuda_max_good)),
+      imageGb: imageSizeGb(spec.image),
+      apiKey: randomBytes(32).toString('hex'),
+      jupyterToken: randomBytes(32).toString('hex'),
+      scenario: spec.scenario ?? this.nextScenario ?? (Number(offer.inet_down) < 200 ? 'slow-resume' : 'happy'),
+      actual: null,
+      intended: spec.targetState,
+      statusMsg: null,
+      createdSec: now / 1000,
+      pulled: false,
+      refuseSsh: false,
+      keys: [...this.accountKeys],
+      phase: 0,
+      timers: new Set(),
+      billedAtMs: now,
+      destroyed: false,
+    };
+    this.nextScenario = undefined;
+    this.live.set(instance.id, instance);
+    this.ticker ??= setInterval(() => this.accrue(), BILLING_TICK_MS).unref();
+    this.after(instance, CREATE_DELAY_SIM_MS, () => this.beginLoading(instance));
+    return {status: 200, json: {success: true, new_contract: instance.id, instance_api_key: instance.apiKey}};
+  }
+
+  /** Every live instance as the API shows it, oldest first. */
+  list(): Record<string, unknown>[] {
+    return [...this.live.values()].map(instance => renderInstance(instance, this.options.speed));
+  }
+
+  get(id: number): Record<string, unknown> | undefined {
+    const instance = this.live.get(id);
+    return instance && renderInstance(instance, this.options.speed);
+  }
+
+  hostOf(id: number): InstanceHost | undefined {
+    return this.live.get(id)?.host;
+  }
+
+  scenarioOf(id: number): BootScenarioName | undefined {
+    return this.live.get(id)?.scenario;
+  }
+
+  /** DELETE: false when there is no such (live) instance. Billing stops, the host closes. */
+  destroy(id: number): boolean {
+    const instance = this.live.get(id);
+    if (!instance) return false;
+    this.bill(instance);
+    this.cancel(instance);
+    instance.destroyed = true;
+    this.live.delete(id);
+    if (instance.host) this.track(instance.host.close());
+    return true;
+  }
+
+  /** PUT {"state"}: stop keeps the disk (and its bill); start boots the container again. */
+  setState(id: number, state: 'running' | 'stopped'): boolean {
+    const instance = this.live.get(id);
+    if (!instance) return false;
+    if (state === 'stopped') {
+      instance.intended = 'stopped';
+      this.halt(instance, 'stopped', null);
+    } else if (instance.intended !== 'running' || !['running', 'loading', null].includes(instance.actual)) {
+      instance.intended = 'running';
+      this.cancel(instance);
+      this.beginLoading(instance);
+    }
+    return true;
+  }
+
+  setLabel(id: number, label: string): boolean {
+    const instance = this.live.get(id);
+    if (instance) instance.spec.label = label;
+    return instance !== undefined;
+  }
+
+  /** docker stop/start that keeps the GPU: 'rebooting' for a moment, then the container starts again. */
+  reboot(id: number): boolean {
+    const instance = this.live.get(id);
+    if (!instance) return false;
+    instance.intended = 'running';
+    this.halt(instance, 'rebooting', instance.statusMsg);
+    this.after(instance, REBOOT_SIM_MS, () => this.beginLoading(instance));
+    return true;
+  }
+
+  /** Test and demo faults; false for an unknown id. */
+  inject(id: number, kind: InstanceFault): boolean {
+    const instance = this.live.get(id);
+    if (!instance) return false;
+    const image = instance.imageUuid;
+    switch (kind) {
+      case 'pull-error':
+        this.halt(instance, 'loading', `Error response from daemon: manifest for ${image} not found: manifest unknown: manifest unknown`);
+        break;
+      case 'oci-error':
+        this.halt(instance, 'created', 'Error: container failed to start: OCI runtime create failed: runc create failed: unable to start container process: error during container init: nvidia-container-cli: initialization error: driver/library version mismatch: unknown');
+        break;
+      case 'exited':
+        this.halt(instance, 'exited', 'Exited (1): the container process exited unexpectedly');
+        break;
+      case 'offline':
+        this.halt(instance, 'offline', instance.statusMsg);
+        break;
+      case 'unknown':
+        this.cancel(instance);
+        this.setStatus(instance, 'unknown', instance.statusMsg);
+        break;
+      case 'provisioning-failure':
+        if (instance.host) instance.host.injectProvisioningFailure();
+        else instance.scenario = 'failure';
+        break;
+      case 'drop-ssh':
+        instance.host?.dropSshConnections();
+        break;
+      case 'refuse-ssh':
+        instance.refuseSsh = true;
+        instance.host?.setSshRefusing(true);
+        break;
+    }
+    return true;
+  }
+
+  /** The container's stdout (the onstart log of the jupyter runtype); '' before it starts. */
+  containerLog(id: number): string | undefined {
+    const instance = this.live.get(id);
+    if (!instance) return undefined;
+    return instance.host?.fs.read('/var/log/onstart.log')?.toString('utf8') ?? '';
+  }
+
+  accountSshKeys(): readonly SimSshKey[] {
+    return this.accountKeys;
+  }
+
+  /** Account keys are put on instances created later; running ones need attachSshKey (as the CLI warns). */
+  addAccountSshKey(publicKey: string): SimSshKey {
+    const key = this.newKey(publicKey);
+    this.accountKeys.push(key);
+    this.options.account.ssh_key = publicKey;
+    return key;
+  }
+
+  removeAccountSshKey(keyId: number): boolean {
+    const index = this.accountKeys.findIndex(key => key.id === keyId);
+    if (index >= 0) this.accountKeys.splice(index, 1);
+    this.options.account.ssh_key = this.accountKeys.at(-1)?.public_key ?? '';
+    return index >= 0;
+  }
+
+  instanceSshKeys(id: number): readonly SimSshKey[] | undefined {
+    return this.live.get(id)?.keys;
+  }
+
+  attachSshKey(id: number, publicKey: string): boolean {
+    const instance = this.live.get(id);
+    if (!instance) return false;
+    instance.keys.push(this.newKey(publicKey));
+    instance.host?.setAuthorizedKeys(instance.keys.map(key => key.public_key));
+    return true;
+  }
+
+  detachSshKey(id: number, keyId: number): boolean {
+    const instance = this.live.get(id);
+    const index = instance?.keys.findIndex(key => key.id === keyId) ?? -1;
+    if (!instance || index < 0) return false;
+    instance.keys.splice(index, 1);
+    instance.host?.setAuthorizedKeys(instance.keys.map(key => key.public_key));
+    return true;
+  }
+
+  /** Bills every instance up to now; at a zero balance running instances are stopped, as Vast does. */
+  accrue(): void {
+    const now = Date.now();
+    for (const instance of this.live.values()) this.bill(instance, now);
+    if (this.options.account.balance > 0) return;
+    for (const instance of this.live.values()) {
+      if (instance.actual === 'running') {
+        instance.intended = 'stopped';
+        this.halt(instance, 'stopped', 'Stopped: your account balance reached $0.00');
+      }
+    }
+  }
+
+  /** True when the account cannot pay for anything (balance $0 or less, billed up to now). */
+  lowOnCredit(): boolean {
+    this.accrue();
+    return this.options.account.balance <= 0;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.ticker);
+    for (const id of [...this.live.keys()]) this.destroy(id);
+    await Promise.all(this.closing);
+  }
+
+  private newKey(publicKey: string): SimSshKey {
+    return {id: this.nextKeyId++, public_key: publicKey, created_at: new Date().toISOString()};
+  }
+
+  private beginLoading(instance: Instance): void {
+    if (instance.pulled) {
+      this.setStatus(instance, 'loading', `Starting container ${instance.imageUuid}`);
+      this.after(instance, RESTART_DELAY_SIM_MS, () => void this.startContainer(instance));
+      return;
+    }
+    const pullSimMs = ((instance.imageGb * 8000) / Math.max(1, Number(instance.offer.inet_down))) * 1000;
+    instance.pull = {startMs: Date.now(), realMs: pullSimMs / this.options.speed, chargedGb: 0};
+    this.setStatus(instance, 'loading', `Pulling image ${instance.imageUuid}`);
+    this.after(instance, pullSimMs * 0.85, () => (instance.statusMsg = `Extracting image layers of ${instance.imageUuid}`));
+    this.after(instance, pullSimMs, () => {
+      this.bill(instance);
+      instance.pull = undefined;
+      instance.pulled = true;
+      if (instance.intended === 'running') void this.startContainer(instance);
+      else this.setStatus(instance, 'stopped', null);
+    });
+  }
+
+  private async startContainer(instance: Instance): Promise<void> {
+    const phase = instance.phase;
+    try {
+      instance.host ??= await this.launchHost(instance);
+    } catch (error) {
+      if (phase === instance.phase && !instance.destroyed) this.setStatus(instance, 'created', `Error: container failed to start: ${(error as Error).message}`);
+      return;
+    }
+    if (phase !== instance.phase || instance.destroyed) return;
+    instance.host.setSshRefusing(instance.refuseSsh);
+    const runtype = instance.spec.imageRuntype.split(' ')[0];
+    this.setStatus(instance, 'running', `success, running ${instance.imageUuid.replace(':', '_')}/${runtype}`);
+    instance.runningSinceMs = Date.now();
+  }
+
+  private async launchHost(instance: Instance): Promise<InstanceHost> {
+    const env = new Map(instance.spec.env);
+    const openButtonToken = env.has('OPEN_BUTTON_TOKEN') ? instance.jupyterToken : '';
+    const host = await startInstanceHost({
+      instanceId: instance.id,
+      scenario: instance.scenario,
+      speed: this.options.speed,
+      authorizedKeys: instance.keys.map(key => key.public_key),
+      // Neither token set: the image generates one that only SSH or the logs reveal.
+      webPassword: env.get('WEB_PASSWORD') || (openButtonToken ? '' : randomBytes(16).toString('base64url')),
+      openButtonToken,
+      webUsername: env.get('WEB_USERNAME') || undefined,
+      bootDelayMs: 0,
+      gpuName: instance.offer.gpu_name,
+      ...this.options.apps?.(instance.id),
+    });
+    if (instance.destroyed || this.closed) {
+      await host.close();
+      throw new Error('the instance was destroyed while its container started');
+    }
+    for (const name of HOST_EVENTS) {
+      host.events.on(name, () => {
+        if (name !== 'comfy-listening') this.charge(MODEL_GB[name] * Number(instance.offer.inet_down_cost));
+        this.events.emit(name, {instanceId: instance.id, atMs: Date.now()});
+      });
+    }
+    return host;
+  }
+
+  /** Stops the container side: timers, SSH (the gates keep answering: the host has no pause). */
+  private halt(instance: Instance, actual: string, statusMsg: string | null): void {
+    this.cancel(instance);
+    instance.host?.dropSshConnections();
+    instance.host?.setSshRefusing(true);
+    this.setStatus(instance, actual, statusMsg);
+  }
+
+  private setStatus(instance: Instance, actual: string, statusMsg: string | null): void {
+    this.bill(instance);
+    instance.actual = actual;
+    instance.statusMsg = statusMsg;
+    if (actual !== 'running') instance.runningSinceMs = undefined;
+  }
+
+  private after(instance: Instance, simMs: number, action: () => void): void {
+    const timer = setTimeout(() => {
+      instance.timers.delete(timer);
+      action();
+    }, simMs / this.options.speed);
+    instance.timers.add(timer);
+  }
+
+  private cancel(instance: Instance): void {
+    this.bill(instance);
+    for (const timer of instance.timers) clearTimeout(timer);
+    instance.timers.clear();
+    instance.pull = undefined;
+    instance.phase++;
+  }
+
+  /** GPU $/h only while running, storage $/h in every state but offline, $/GB for the image pull so far. */
+  private bill(instance: Instance, now = Date.now()): void {
+    const hours = ((now - instance.billedAtMs) / 3_600_000) * this.options.speed;
+    instance.billedAtMs = now;
+    const {dph_total, storage_total_cost} = instance.prices;
+    const rate = instance.actual === 'running' ? dph_total : instance.actual === 'offline' ? 0 : storage_total_cost;
+    let cost = rate * hours;
+    const pull = instance.pull;
+    if (pull) {
+      const gb = instance.imageGb * Math.min(1, (now - pull.startMs) / Math.max(1, pull.realMs));
+      cost += (gb - pull.chargedGb) * Number(instance.offer.inet_down_cost);
+      pull.chargedGb = gb;
+    }
+    this.charge(cost);
+  }
+
+  private charge(dollars: number): void {
+    this.options.account.balance -= dollars;
+    this.options.account.credit -= dollars;
+  }
+
+  private track(closing: Promise<void>): void {
+    const tracked = closing.catch(() => {}).finally(() => this.closing.delete(tracked));
+    this.closing.add(tracked);
+  }
+}
