@@ -5,10 +5,10 @@ import {toVastdeckError} from '../core/errors.js';
 import {formatDuration, formatMbps, formatPercent, formatUsd} from '../core/format.js';
 import {costInputsFromSettings} from '../core/offers/cost.js';
 import {parseSortKey, rankOffers, SORT_KEYS} from '../core/offers/rank.js';
+import {buildOfferSearch} from '../core/offers/search.js';
 import type {CostInputs, RankedOffer, SortKey} from '../core/offers/types.js';
 import type {VastdeckSettings} from '../core/settings.js';
 import type {Offer} from '../core/vast/types.js';
-import {formatClauses, parseFilterExpression, replaceFieldClauses, settingsToClauses, toVastQuery} from '../core/vast/query.js';
 import {parseArgs} from './args.js';
 import {formatTextTable, type TextColumn} from './text-table.js';
 
@@ -79,13 +79,11 @@ function readRequest(argv: readonly string[], settings: VastdeckSettings): Offer
     json: {kind: 'boolean'},
   });
   const sortKey = parseSortKey(typeof flags.sort === 'string' ? flags.sort : 'cost');
-  const typed = parseFilterExpression(positionals.join(' '));
-  const clauses = replaceFieldClauses(settingsToClauses(settings.filters), typed);
-  const query = toVastQuery(clauses, {limit: settings.searchLimit, allocatedStorageGb: settings.instance.diskGb});
+  const {query, filterText} = buildOfferSearch(positionals.join(' '), settings);
   return {
     sortKey,
     query,
-    filterText: formatClauses(clauses),
+    filterText,
     rows: typeof flags.limit === 'number' ? flags.limit : DEFAULT_ROWS,
     json: flags.json === true,
   };

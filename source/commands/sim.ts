@@ -92,16 +92,24 @@ function banner(cloud: SimCloud, keyFile: string | undefined, still: boolean): s
   return [
     `Simulated Vast.ai cloud on ${url} (seed ${cloud.market.seed}, ${cloud.market.size} offers${still ? ', no churn' : ''}, speed ${cloud.speed}x).`,
     keyFile === undefined ? `API key (the simulator's own): ${cloud.apiKey}` : `API key written to ${keyFile} (mode 0600).`,
+    `Rented instances boot ${cloud.speed}x faster than real time (a ComfyUI first boot takes ~${bootSeconds(cloud.speed)} after the image pull) and bill the demo balance at the same rate.`,
     '',
     'Try it:',
     `  VAST_URL=${url} VAST_API_KEY=${key} vastdeck`,
     `  vastai --url ${url} --api-key ${key} search offers 'gpu_name=RTX_4090'`,
+    `  vastai --url ${url} --api-key ${key} show instances`,
     `  curl -s -H "Authorization: Bearer ${key}" ${url}/api/v0/users/current/`,
     `  curl -s -X POST -H 'Content-Type: application/json' -d '${body}' ${url}/api/v0/bundles/`,
     '',
     'Press Ctrl+C to stop.',
     '',
   ].join('\n');
+}
+
+/** The happy first boot is ~215 s of simulated time. */
+function bootSeconds(speed: number): string {
+  const seconds = 215 / speed;
+  return seconds >= 10 ? `${Math.round(seconds)} s` : `${seconds.toFixed(1)} s`;
 }
 
 function untilStopped(): Promise<void> {

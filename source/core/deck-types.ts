@@ -39,6 +39,7 @@ export interface DeckView {
   /** One line saying where we are connected, e.g. "simulated Vast.ai cloud on 127.0.0.1:40123". */
   modeDetail: string;
   offers: OffersController;
+  fleet: FleetController;
   account: ModelView<AccountSnapshot>;
   messages: ModelView<MessageSnapshot>;
   notify(text: string, level?: MessageLevel): void;

@@ -4,8 +4,12 @@
 import {AccountModel} from './account-model.js';
 import {openSettings, type SettingsStore} from './config.js';
 import type {DeckView, MessageLevel} from './deck-types.js';
+import {toVastdeckError} from './errors.js';
+import {FleetModel} from './instances/fleet-model.js';
+import {Ledger} from './ledger/ledger.js';
 import {MessageModel} from './messages.js';
 import {OffersModel} from './offers/offers-model.js';
+import {KnownHosts} from './ssh/known-hosts.js';
 import {VastClient} from './vast/client.js';
 import {VERSION} from './version.js';
 
@@ -16,6 +20,8 @@ export interface DeckOptions {
   /** One line for the status bar; never the key. */
   detail: string;
   settings?: SettingsStore;
+  /** Poll intervals of the instance list (tests make them short). */
+  fleetPollMs?: {busy: number; idle: number};
 }
 
 export class Deck implements DeckView {
@@ -24,6 +30,8 @@ export class Deck implements DeckView {
   readonly client: VastClient;
   readonly settings: SettingsStore;
   readonly offers: OffersModel;
+  readonly fleet: FleetModel;
+  readonly ledger: Ledger;
   readonly account: AccountModel;
   readonly messages = new MessageModel();
   #closed = false;
@@ -40,11 +48,23 @@ export class Deck implements DeckView {
       refreshMs: settings.all().refreshSeconds * 1000,
     });
     this.account = new AccountModel(this.client);
+    this.ledger = Ledger.open();
+    this.fleet = new FleetModel({
+      client: this.client,
+      ledger: this.ledger,
+      apiOrigin: new URL(options.baseUrl).origin,
+      settings: () => settings.all(),
+      knownHosts: KnownHosts.open(),
+      notify: (text, level) => this.notify(text, level),
+      pollMs: options.fleetPollMs,
+    });
+    for (const warning of this.ledger.warnings) this.notify(warning, 'warn');
   }
 
   start(): this {
     this.offers.start();
     this.account.start();
+    void this.fleet.start().catch(error => this.notify(toVastdeckError(error).message, 'error'));
     return this;
   }
 
@@ -57,6 +77,7 @@ export class Deck implements DeckView {
     this.#closed = true;
     this.offers.stop();
     this.account.stop();
+    await this.fleet.stop();
   }
 }
 

@@ -61,8 +61,9 @@ export function renderInstance(instance: InstanceView, speed: number): Record<st
     uptime_mins: uptimeMin,
     duration: Date.now() / 1000 - instance.createdSec,
     disk_space: spec.disk,
-    disk_usage: running ? 0.1 + (host.comfyListening() ? 17.4 : 10.2) / spec.disk : -1,
-    disk_util: running ? 0.02 : 0,
+    // GB [INFERRED]: the unpacked image, plus the models once ComfyUI is up; -1 until running (Vast QA tool).
+    disk_usage: running ? diskUsedGb(host) : -1,
+    disk_util: running ? diskUsedGb(host) / spec.disk : 0,
     gpu_totalram: offer.gpu_total_ram,
     gpu_util: running ? 0 : null,
     gpu_temp: running ? 36 : null,
@@ -77,6 +78,10 @@ export function renderInstance(instance: InstanceView, speed: number): Record<st
     volume_info: [],
     client_run_time: 1.1,
   };
+}
+
+function diskUsedGb(host: InstanceHost): number {
+  return host.comfyListening() ? 31.6 : 24.8;
 }
 
 type DockerPorts = Record<string, [{HostIp: string; HostPort: string}]>;

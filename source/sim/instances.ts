@@ -35,6 +35,8 @@ interface Instance extends InstanceView {
   pull?: {startMs: number; realMs: number; chargedGb: number};
   pulled: boolean;
   refuseSsh: boolean;
+  /** The container's host while it starts (once per instance). */
+  launching?: Promise<InstanceHost>;
   keys: SimSshKey[];
   /** Bumped by every transition, so a late timer or host start of an older phase does nothing. */
   phase: number;
@@ -324,9 +326,14 @@ export class SimInstances {
 
   private async startContainer(instance: Instance): Promise<void> {
     const phase = instance.phase;
+    if (!instance.launching) {
+      instance.launching = this.launchHost(instance);
+      this.track(instance.launching.then(() => undefined));
+    }
     try {
-      instance.host ??= await this.launchHost(instance);
+      instance.host = await instance.launching;
     } catch (error) {
+      instance.launching = undefined;
       if (phase === instance.phase && !instance.destroyed) this.setStatus(instance, 'created', `Error: container failed to start: ${(error as Error).message}`);
       return;
     }

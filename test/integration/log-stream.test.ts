@@ -12,7 +12,7 @@ import {KnownHosts} from '../../source/core/ssh/known-hosts.js';
 import {LineSplitter} from '../../source/core/ssh/line-splitter.js';
 import {DEFAULT_LOG_FILES, LogStream, type LogStreamOptions} from '../../source/core/ssh/log-stream.js';
 import {LogRingBuffer, type LogEntry} from '../../source/core/ssh/ring-buffer.js';
-import {fixtureValues, loadBootScenario} from '../../source/sim/boot-fixture.js';
+import {fixtureValues, loadBootScenario, type BootScenarioName} from '../../source/sim/boot-fixture.js';
 import {startInstanceHost, type InstanceHost, type InstanceHostOptions} from '../../source/sim/instance-host.js';
 
 const {utils} = ssh2;
@@ -77,10 +77,14 @@ function connectionCounter(host: InstanceHost): {opened: () => number; open: () 
   return {opened: () => opened, open: () => opened - closed};
 }
 
-/** What the file holds once the boot is over: its lines as LineSplitter shows them, and its LF count. */
-async function fixtureFile(file: string): Promise<{texts: string[]; complete: number}> {
-  const scenario = await loadBootScenario('happy');
-  const bytes = Buffer.concat(scenario.writes.filter(write => write.path === file).map(write => write.bytes));
+/**
+ * What the file holds once the boot is over (written in [fromMs, toMs) of the scenario): its lines as
+ * LineSplitter shows them, and its LF count.
+ */
+async function fixtureFile(file: string, scenarioName: BootScenarioName = 'happy', fromMs = 0, toMs = Infinity): Promise<{texts: string[]; complete: number}> {
+  const scenario = await loadBootScenario(scenarioName);
+  const writes = scenario.writes.filter(write => write.path === file && write.tMs >= fromMs && write.tMs < toMs);
+  const bytes = Buffer.concat(writes.map(write => write.bytes));
   const ring = new LogRingBuffer(100_000);
   for (const line of new LineSplitter().push(bytes)) ring.push({...line, file});
   return {texts: ring.filter(() => true).map(entry => entry.text), complete: bytes.filter(byte => byte === 0x0a).length};
@@ -119,7 +123,7 @@ describe('LogStream against the simulated instance', () => {
     // Each wget bar is one physical line, redrawn in place many times.
     const bars = (entries: LogEntry[]): LogEntry[] => entries.filter(entry => entry.file === PROVISIONING && /^sd_xl_base_1\.0\.safetensors +\d+%\[/.test(entry.text));
     expect(bars(stream.ring.filter(() => true))).toHaveLength(1);
-    expect(bars(stream.ring.filter(() => true))[0]?.text).toMatch(/100%\[=+\] +6\.46G .* in 2m 24s *$/);
+    expect(bars(stream.ring.filter(() => true))[0]?.text).toMatch(/100%\[=+>\] +6\.46G .* in 2m 24s *$/);
     expect(bars(seen).filter(entry => entry.redraw).length).toBeGreaterThan(20);
     expect(seen.length).toBeGreaterThan(stream.ring.size);
 
@@ -150,6 +154,34 @@ describe('LogStream against the simulated instance', () => {
     expect(drops).toEqual([{comfyUp: false, partial: expect.any(String)}, {comfyUp: false, partial: expect.any(String)}]);
     expect(connections.opened()).toBeGreaterThanOrEqual(3);
     expect(stream.getSnapshot()).toMatchObject({state: 'streaming'});
+  });
+
+  it('follows a rotated log (comfyui.log renamed to .old) and resumes in the new file after a drop', async () => {
+    const host = await startHost({scenario: 'failure', bootDelayMs: 400});
+    const connections = connectionCounter(host);
+    let rotated = false;
+    let dropped = false;
+    const stream = newStream(host, {
+      onLine: entry => {
+        if (entry.file === COMFYUI && entry.notice === 'appeared' && stream.ring.filter(line => line.file === COMFYUI && !line.notice).length > 0) rotated = true;
+        else if (rotated && !dropped && entry.file === COMFYUI && !entry.notice) {
+          dropped = true;
+          setImmediate(() => host.dropSshConnections());
+        }
+      },
+    });
+    stream.start();
+    const {moments} = await loadBootScenario('failure');
+    const before = await fixtureFile(COMFYUI, 'failure', 0, moments.comfyLogRotationMs);
+    const after = await fixtureFile(COMFYUI, 'failure', moments.comfyLogRotationMs);
+    expect(before.texts).toHaveLength(2);
+    await vi.waitFor(() => expect(stream.ring.completeLines(COMFYUI)).toBe(after.complete), {timeout: 20_000, interval: 20});
+    expect(linesOf(stream, COMFYUI)).toEqual([...before.texts, ...after.texts]);
+    expect(stream.ring.filter(entry => entry.file === COMFYUI && entry.notice !== undefined).map(entry => entry.notice)).toEqual(
+      expect.arrayContaining(['inaccessible', 'appeared']),
+    );
+    expect(dropped).toBe(true);
+    expect(connections.opened()).toBeGreaterThanOrEqual(2);
   });
 
   it('retries quietly while the instance refuses the key, then streams', async () => {

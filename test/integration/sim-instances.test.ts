@@ -313,7 +313,8 @@ describe('a running instance', () => {
   });
 
   it('serves the portal gate: 502 before ComfyUI, 401 without a token, 200 with WEB_PASSWORD or jupyter_token', async () => {
-    const cloud = await startCloud();
+    // Slower clock: ComfyUI listens ~3.6 s after running, room for the 502 under load.
+    const cloud = await startCloud({speed: 60});
     const offer = await findOffer(cloud, {inet_down: {gte: 1500}});
     const id = await create(cloud, offer.id);
     const listening = comfyListening(cloud, id);

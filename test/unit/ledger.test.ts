@@ -15,6 +15,7 @@ import {makeOffer} from '../helpers/offer-fixture.js';
 
 const ORIGIN = 'http://127.0.0.1:4100';
 const DAY_MS = 24 * 60 * 60 * 1000;
+const KEY_BODY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBTM6Q/yWO/Wc0q+J8TmtLwkyDYzInbciykwvUxVpjhy';
 let testCount = 0;
 
 /** A fresh ledger path per test, under the sandboxed XDG_STATE_HOME. */
@@ -137,14 +138,16 @@ describe('write-ahead ordering', () => {
     let sawCreate!: (ledgerText: string) => void;
     const createArrived = new Promise<string>(resolve => (sawCreate = resolve));
     const path = freshPath();
+    const seen: string[] = [];
     const server = createServer((request: IncomingMessage, response: ServerResponse) => {
       const reply = (body: unknown): void => {
         response.writeHead(200, {'content-type': 'application/json'});
         response.end(JSON.stringify(body));
       };
       request.resume();
-      if (request.method === 'GET' && request.url === '/api/v0/ssh/') return reply([]);
-      if (request.method === 'POST' && request.url === '/api/v0/ssh/') return reply({success: true, key: {id: 1}});
+      seen.push(`${request.method} ${request.url}`);
+      // The CLI test mock's shape, with the same key under another comment: already registered.
+      if (request.method === 'GET' && request.url === '/api/v0/ssh/') return reply({ssh_keys: [{id: 3, ssh_key: `${KEY_BODY} laptop`}]});
       if (request.method === 'PUT' && request.url?.startsWith('/api/v0/asks/')) {
         sawCreate(readFileSync(path, 'utf8'));
         void released.then(() => reply({success: true, new_contract: 9001, instance_api_key: 'instance-secret'}));
@@ -158,7 +161,7 @@ describe('write-ahead ordering', () => {
     const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const ledger = Ledger.open({path});
     const client = new VastClient({baseUrl, apiKey: 'k'.repeat(64), pacingScale: 0});
-    const identity = {source: 'file' as const, publicKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBTM6Q/yWO/Wc0q+J8TmtLwkyDYzInbciykwvUxVpjhy test'};
+    const identity = {source: 'file' as const, publicKey: `${KEY_BODY} test`};
     const creating = createFromRanking({client, ledger, settings: DEFAULT_SETTINGS, apiOrigin: baseUrl, identity}, [makeOffer({id: 31})]);
 
     const duringCall = JSON.parse(await createArrived) as {instances: LedgerInstance[]};
@@ -171,5 +174,6 @@ describe('write-ahead ordering', () => {
     expect(created.instanceId).toBe(9001);
     expect(onDisk(path)[0]).toMatchObject({state: 'active', instanceId: 9001});
     expect(readFileSync(path, 'utf8')).not.toContain('instance-secret');
+    expect(seen).toEqual(['GET /api/v0/ssh/', 'PUT /api/v0/asks/31/', 'POST /api/v0/instances/9001/ssh/']);
   });
 });
