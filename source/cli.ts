@@ -9,6 +9,10 @@ Usage:
   vastdeck [--demo | --live]            open the dashboard (demo = embedded simulated cloud)
   vastdeck offers [FILTER...] [--sort KEY] [--limit N] [--json] [--demo | --live]
                                         rank GPU offers by what the whole job costs
+  vastdeck up [FILTER...] [--json] [--create-key] [--show-token]
+                                        rent the best offer and watch it until READY or FAILED
+  vastdeck watch ID [--json] [--show-token]
+                                        watch an instance until READY or FAILED
   vastdeck sim [--port N] [--seed S] [--speed X]
                                         serve the simulated Vast.ai cloud for other clients
   vastdeck config list | get KEY | set KEY VALUE | reset [KEY] | path
@@ -32,6 +36,14 @@ export async function main(argv: readonly string[]): Promise<number> {
       case 'offers': {
         const {runOffersFromCli} = await import('./commands/offers-cli.js');
         return await runOffersFromCli(rest, io);
+      }
+      case 'up': {
+        const {runUpCommand} = await import('./commands/up.js');
+        return await runUpCommand(rest, io);
+      }
+      case 'watch': {
+        const {runWatchCommand} = await import('./commands/watch.js');
+        return await runWatchCommand(rest, io);
       }
       case 'sim': {
         const {runSimCommand} = await import('./commands/sim.js');

@@ -41,8 +41,8 @@ export async function connect(options: ConnectOptions = {}): Promise<Connection>
   }
   const {startSimCloud} = await import('./sim/cloud.js');
   const seed = Number(env.VASTDECK_SEED ?? 1);
-  const speed = Number(env.VASTDECK_SIM_SPEED ?? 20);
-  const sim = await startSimCloud({port: 0, seed: Number.isFinite(seed) ? seed : 1, speed: Number.isFinite(speed) && speed > 0 ? speed : 20});
+  const speed = Number(env.VASTDECK_SIM_SPEED ?? 10);
+  const sim = await startSimCloud({port: 0, seed: Number.isFinite(seed) ? seed : 1, speed: Number.isFinite(speed) && speed > 0 ? speed : 10});
   return {
     mode: 'demo',
     baseUrl: sim.baseUrl,

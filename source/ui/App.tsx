@@ -1,15 +1,21 @@
-// The dashboard: header, the Offers pane, the Instances and Queue panes, the status bar and the
-// `?` help overlay. App is the single keyboard owner: one useInput looks the key up in the keymap
-// and dispatches the named command to itself (focus, help, quit) or to the pane or editor that
-// registered for its scope. Key handling reads refs and a reducer, never a stale closure.
+// The dashboard: header, the Offers pane, the Instances and Queue panes, the status bar, the `?`
+// help overlay and the one open confirm dialog. App is the single keyboard owner: one useInput
+// looks the key up in the keymap and dispatches the named command to itself (focus, help, quit) or
+// to the pane, editor or dialog that registered for its scope. Key handling reads refs and a
+// reducer, never a stale closure. An instance's log view takes the whole body; the other panes
+// stay mounted (hidden) so they keep their selection.
 import {Box, Text, useInput, type Key} from 'ink';
-import {useCallback, useMemo, useReducer, useRef, useState} from 'react';
+import {useCallback, useMemo, useReducer, useRef, useState, type ReactNode} from 'react';
 import type {DeckView} from '../core/deck-types.js';
+import {Dialog, type DialogSpec} from './components/Dialog.js';
 import {HELP_MAX_WIDTH, HelpOverlay, helpLines, helpVisibleRows} from './components/HelpOverlay.js';
 import {StatusBar} from './components/StatusBar.js';
 import {CommandRouterContext, type CommandHandler, type CommandRouter} from './hooks/useCommands.js';
+import {DialogContext, type OpenDialog} from './hooks/useDialog.js';
+import {useFleetActions} from './hooks/useFleetActions.js';
+import {useModel} from './hooks/useModel.js';
 import {useTerminalSize} from './hooks/useTerminalSize.js';
-import {CAPTURING_SCOPES, findBinding, type Command, type Scope} from './keymap.js';
+import {CAPTURING_SCOPES, EDITOR_SCOPES, findBinding, type Command, type Scope} from './keymap.js';
 import {layoutFor} from './layout.js';
 import {InstancesPane} from './panes/InstancesPane.js';
 import {OffersPane} from './panes/OffersPane.js';
@@ -24,24 +30,29 @@ interface UiState {
   focus: PaneId;
   helpOpen: boolean;
   helpScroll: number;
+  /** The Instances pane shows the selected instance's stages and log over the whole body. */
+  detailOpen: boolean;
 }
 
-type UiAction = {command: Command; maxHelpScroll: number};
+type UiAction = {command: Command; maxHelpScroll: number} | {focus: PaneId} | {detailOpen: boolean};
 
-function uiReducer(state: UiState, {command, maxHelpScroll}: UiAction): UiState {
+function uiReducer(state: UiState, action: UiAction): UiState {
+  if ('focus' in action) return {...state, focus: action.focus, detailOpen: false};
+  if ('detailOpen' in action) return {...state, detailOpen: action.detailOpen};
+  const {command, maxHelpScroll} = action;
   const step = (delta: number): PaneId => PANES[(PANES.indexOf(state.focus) + delta + PANES.length) % PANES.length]!;
   const scroll = (delta: number) => Math.min(maxHelpScroll, Math.max(0, state.helpScroll + delta));
   switch (command) {
     case 'pane.next':
-      return {...state, focus: step(1)};
+      return {...state, focus: step(1), detailOpen: false};
     case 'pane.previous':
-      return {...state, focus: step(-1)};
+      return {...state, focus: step(-1), detailOpen: false};
     case 'pane.offers':
-      return {...state, focus: 'offers'};
+      return {...state, focus: 'offers', detailOpen: false};
     case 'pane.instances':
-      return {...state, focus: 'instances'};
+      return {...state, focus: 'instances', detailOpen: false};
     case 'pane.queue':
-      return {...state, focus: 'queue'};
+      return {...state, focus: 'queue', detailOpen: false};
     case 'help.open':
       return {...state, helpOpen: true, helpScroll: 0};
     case 'help.close':
@@ -55,11 +66,22 @@ function uiReducer(state: UiState, {command, maxHelpScroll}: UiAction): UiState 
   }
 }
 
-/** Who gets keys, most specific first: the help, else an open editor, else the focused pane then global keys. */
-function activeScopes(ui: UiState, capturing: Scope | undefined): Scope[] {
+/** The Instances pane's keys: the log view's, or (no key, nothing to select) only key creation. */
+function instancesScope(ui: UiState, needsSshKey: boolean): Scope {
+  if (ui.detailOpen) return 'log';
+  return needsSshKey ? 'sshKey' : 'instances';
+}
+
+/** Who gets keys, most specific first: the help, else a dialog or editor, else the focused pane then global keys. */
+function activeScopes(ui: UiState, capturing: Scope | undefined, needsSshKey: boolean): Scope[] {
   if (ui.helpOpen) return ['help'];
-  if (capturing) return [capturing];
-  return [ui.focus, 'global'];
+  if (capturing) return EDITOR_SCOPES.includes(capturing) ? [capturing, 'editor'] : [capturing];
+  return [ui.focus === 'instances' ? instancesScope(ui, needsSshKey) : ui.focus, 'global'];
+}
+
+/** The capturing scope that has the keyboard: the first registered one in CAPTURING_SCOPES order. */
+function capturingScope(registered: readonly Scope[]): Scope | undefined {
+  return CAPTURING_SCOPES.find(scope => registered.includes(scope));
 }
 
 interface AppProps {
@@ -71,73 +93,103 @@ interface AppProps {
 export function App({deck, onQuit}: AppProps) {
   const theme = useTheme();
   const {columns, rows} = useTerminalSize();
+  const fleet = useModel(deck.fleet);
   const help = useMemo(() => helpLines(), []);
-  const layout = layoutFor(columns, rows, HELP_MAX_WIDTH, help.length);
+  const [ui, dispatch] = useReducer(uiReducer, {focus: 'offers', helpOpen: false, helpScroll: 0, detailOpen: false});
+  const roomy = ui.focus === 'instances' || fleet.rows.length > 0 || fleet.creating.length > 0;
+  const layout = layoutFor(columns, rows, HELP_MAX_WIDTH, help.length, roomy);
   const maxHelpScroll = Math.max(0, help.length - helpVisibleRows(layout.help.height));
+  const needsSshKey = !fleet.sshKey.ok && fleet.rows.length === 0;
 
-  const [ui, dispatch] = useReducer(uiReducer, {focus: 'offers', helpOpen: false, helpScroll: 0});
   const handlers = useRef(new Map<Scope, CommandHandler>());
-  const [capturing, setCapturing] = useState<Scope | undefined>();
-  const latest = useRef({ui, maxHelpScroll, onQuit});
-  latest.current = {ui, maxHelpScroll, onQuit};
+  const [capturingScopes, setCapturingScopes] = useState<readonly Scope[]>([]);
+  const [dialog, setDialog] = useState<{spec: DialogSpec; id: number}>();
+  const latest = useRef({ui, maxHelpScroll, onQuit, needsSshKey});
+  latest.current = {ui, maxHelpScroll, onQuit, needsSshKey};
 
   const router = useMemo<CommandRouter>(
     () => ({
       register(scope, handler) {
         handlers.current.set(scope, handler);
         const captures = CAPTURING_SCOPES.includes(scope);
-        if (captures) setCapturing(scope);
+        if (captures) setCapturingScopes(current => [...current.filter(entry => entry !== scope), scope]);
         return () => {
           if (handlers.current.get(scope) === handler) handlers.current.delete(scope);
-          if (captures) setCapturing(current => (current === scope ? undefined : current));
+          if (captures) setCapturingScopes(current => current.filter(entry => entry !== scope));
         };
       },
     }),
     [],
   );
+  const openDialog = useMemo<OpenDialog>(() => {
+    let serial = 0;
+    return spec => {
+      serial += 1;
+      setDialog({spec, id: serial});
+    };
+  }, []);
+  const actions = useFleetActions(deck, () => dispatch({focus: 'instances'}));
 
   const onKey = useCallback((input: string, key: Key) => {
-    const {ui: state, maxHelpScroll: maxScroll, onQuit: quit} = latest.current;
-    const open = CAPTURING_SCOPES.find(scope => handlers.current.has(scope));
-    const binding = findBinding(input, key, activeScopes(state, open));
+    const {ui: state, maxHelpScroll: maxScroll, onQuit: quit, needsSshKey: noKey} = latest.current;
+    const open = capturingScope([...handlers.current.keys()]);
+    const binding = findBinding(input, key, activeScopes(state, open, noKey));
     if (!binding) return;
     if (binding.command === 'app.quit') quit();
     else if (binding.scope === 'global' || binding.scope === 'help') dispatch({command: binding.command, maxHelpScroll: maxScroll});
-    else handlers.current.get(binding.scope)?.(binding.command, input);
+    else handlers.current.get(binding.scope === 'editor' && open ? open : binding.scope)?.(binding.command, input);
   }, []);
   useInput(onKey);
 
-  const scopes = activeScopes(ui, capturing);
+  const scopes = activeScopes(ui, capturingScope(capturingScopes), needsSshKey);
   const helpScroll = Math.min(ui.helpScroll, maxHelpScroll);
+  const {body} = layout;
+  const showBottom = ui.detailOpen || layout.instances.height > 0;
+  const overlay = (content: ReactNode) => (
+    <Box position="absolute" width={body.width} height={body.height} justifyContent="center" alignItems="center">
+      {content}
+    </Box>
+  );
 
   return (
     <CommandRouterContext.Provider value={router}>
-      <Box flexDirection="column" width={layout.width} height={layout.height}>
-        <Box height={1} width={layout.width} flexShrink={0}>
-          <Text wrap="truncate">
-            <Text {...theme.accent}>{' vastdeck '}</Text>
-            {PANES.map((pane, index) => (
-              <Text key={pane} {...(ui.focus === pane ? theme.selected : theme.muted)}>{` ${index + 1} ${PANE_TITLES[pane]} `}</Text>
-            ))}
-            <Text {...theme.muted}>{'  cheapest GPU for the whole ComfyUI job'}</Text>
-          </Text>
-        </Box>
-        <Box flexDirection="column" width={layout.body.width} height={layout.body.height} flexShrink={0}>
-          <OffersPane offers={deck.offers} focused={ui.focus === 'offers'} width={layout.offers.width} height={layout.offers.height} />
-          {layout.instances.height > 0 ? (
-            <Box flexDirection={layout.bottomDirection} flexShrink={0}>
-              <InstancesPane focused={ui.focus === 'instances'} width={layout.instances.width} height={layout.instances.height} />
-              <QueuePane focused={ui.focus === 'queue'} width={layout.queue.width} height={layout.queue.height} />
+      <DialogContext.Provider value={openDialog}>
+        <Box flexDirection="column" width={layout.width} height={layout.height}>
+          <Box height={1} width={layout.width} flexShrink={0}>
+            <Text wrap="truncate">
+              <Text {...theme.accent}>{' vastdeck '}</Text>
+              {PANES.map((pane, index) => (
+                <Text key={pane} {...(ui.focus === pane ? theme.selected : theme.muted)}>{` ${index + 1} ${PANE_TITLES[pane]} `}</Text>
+              ))}
+              <Text {...theme.muted}>{'  cheapest GPU for the whole ComfyUI job'}</Text>
+            </Text>
+          </Box>
+          <Box flexDirection="column" width={body.width} height={body.height} flexShrink={0}>
+            <Box display={ui.detailOpen ? 'none' : 'flex'} flexShrink={0}>
+              <OffersPane deck={deck} actions={actions} focused={ui.focus === 'offers'} width={layout.offers.width} height={layout.offers.height} />
             </Box>
-          ) : null}
-          {ui.helpOpen ? (
-            <Box position="absolute" width={layout.body.width} height={layout.body.height} justifyContent="center" alignItems="center">
-              <HelpOverlay width={layout.help.width} height={layout.help.height} scroll={helpScroll} />
+            <Box display={showBottom ? 'flex' : 'none'} flexDirection={ui.detailOpen ? 'column' : layout.bottomDirection} flexShrink={0}>
+              <InstancesPane
+                fleet={deck.fleet}
+                actions={actions}
+                focused={ui.focus === 'instances'}
+                detailOpen={ui.detailOpen}
+                onDetail={open => dispatch({detailOpen: open})}
+                width={ui.detailOpen ? body.width : layout.instances.width}
+                height={ui.detailOpen ? body.height : layout.instances.height}
+              />
+              <Box display={ui.detailOpen ? 'none' : 'flex'} flexShrink={0}>
+                <QueuePane focused={ui.focus === 'queue'} width={layout.queue.width} height={layout.queue.height} />
+              </Box>
             </Box>
-          ) : null}
+            {ui.helpOpen ? overlay(<HelpOverlay width={layout.help.width} height={layout.help.height} scroll={helpScroll} />) : null}
+            {dialog
+              ? overlay(<Dialog key={dialog.id} spec={dialog.spec} width={body.width} maxHeight={body.height} onClose={() => setDialog(undefined)} />)
+              : null}
+          </Box>
+          <StatusBar deck={deck} scopes={scopes} width={layout.width} />
         </Box>
-        <StatusBar deck={deck} scopes={scopes} width={layout.width} />
-      </Box>
+      </DialogContext.Provider>
     </CommandRouterContext.Provider>
   );
 }

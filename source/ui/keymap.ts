@@ -3,7 +3,7 @@
 // so what the screen says a key does is always what it does.
 import type {Key} from 'ink';
 
-export type Scope = 'global' | 'offers' | 'instances' | 'queue' | 'filter' | 'help';
+export type Scope = 'global' | 'offers' | 'instances' | 'sshKey' | 'log' | 'queue' | 'filter' | 'logFilter' | 'editor' | 'dialog' | 'help';
 
 export type Command =
   | 'app.quit'
@@ -25,15 +25,43 @@ export type Command =
   | 'offers.sort'
   | 'offers.filter'
   | 'offers.refresh'
+  | 'offers.rent'
+  | 'instances.down'
+  | 'instances.up'
+  | 'instances.top'
+  | 'instances.bottom'
+  | 'instances.open'
+  | 'instances.portal'
+  | 'instances.next'
+  | 'instances.previous'
+  | 'sshKey.create'
+  | 'log.back'
+  | 'log.down'
+  | 'log.up'
+  | 'log.pageDown'
+  | 'log.pageUp'
+  | 'log.top'
+  | 'log.follow'
+  | 'log.filter'
+  | 'log.wrap'
+  | 'log.tags'
+  | 'log.save'
   | 'filter.submit'
   | 'filter.cancel'
-  | 'filter.left'
-  | 'filter.right'
-  | 'filter.home'
-  | 'filter.end'
-  | 'filter.backspace'
-  | 'filter.clear'
-  | 'filter.insert';
+  | 'logFilter.done'
+  | 'logFilter.clear'
+  | 'edit.left'
+  | 'edit.right'
+  | 'edit.home'
+  | 'edit.end'
+  | 'edit.backspace'
+  | 'edit.clear'
+  | 'edit.insert'
+  | 'dialog.next'
+  | 'dialog.previous'
+  | 'dialog.choose'
+  | 'dialog.cancel'
+  | 'dialog.letter';
 
 export interface Binding {
   /** How the keys are written in help, e.g. 'j/↓'. */
@@ -48,15 +76,24 @@ export interface Binding {
   everywhere?: true;
 }
 
-/** Scopes registered by editors: while one is registered it takes the whole keyboard. */
-export const CAPTURING_SCOPES: readonly Scope[] = ['filter'];
+/**
+ * Scopes registered by dialogs and editors: while one is registered it takes the whole keyboard
+ * (the first registered one in this order wins). The editors also get the shared 'editor' keys.
+ */
+export const CAPTURING_SCOPES: readonly Scope[] = ['dialog', 'filter', 'logFilter'];
+export const EDITOR_SCOPES: readonly Scope[] = ['filter', 'logFilter'];
 
 export const SCOPE_TITLES: Record<Scope, string> = {
   global: 'Everywhere',
   offers: 'Offers pane',
   instances: 'Instances pane',
+  sshKey: 'Instances pane, while there is no SSH key and no instance',
+  log: 'Instance stages and log (Enter on an instance)',
   queue: 'Queue pane',
-  filter: 'Filter editor',
+  filter: 'Offer filter editor',
+  logFilter: 'Log filter editor',
+  editor: 'Both filter editors',
+  dialog: 'Confirm dialogs (Cancel is highlighted first)',
   help: 'This help',
 };
 
@@ -85,16 +122,51 @@ export const KEYMAP: readonly Binding[] = [
   {keys: 's', match: char('s'), command: 'offers.sort', description: 'Sort by the next key (job cost, ETA, $/h, …)', scope: 'offers', hint: {keys: 's', label: 'sort'}},
   {keys: '/, f', match: char('/', 'f'), command: 'offers.filter', description: 'Edit the filter expression', scope: 'offers', hint: {keys: '/', label: 'filter'}},
   {keys: 'r', match: char('r'), command: 'offers.refresh', description: 'Refresh the offers now', scope: 'offers', hint: {keys: 'r', label: 'refresh'}},
+  {keys: 'c', match: char('c'), command: 'offers.rent', description: 'Rent the selected offer (asks first; a taken offer falls through to the next)', scope: 'offers', hint: {keys: 'c', label: 'rent'}},
 
-  {keys: 'Enter', match: (_input, key) => key.return, command: 'filter.submit', description: 'Apply the filter', scope: 'filter', hint: {keys: 'Enter', label: 'apply'}},
+  {keys: 'j/↓', match: (input, key) => key.downArrow || char('j')(input, key), command: 'instances.down', description: 'Select the next instance', scope: 'instances', hint: {keys: 'j/k', label: 'move'}},
+  {keys: 'k/↑', match: (input, key) => key.upArrow || char('k')(input, key), command: 'instances.up', description: 'Select the previous instance', scope: 'instances'},
+  {keys: 'g/Home', match: (input, key) => key.home || char('g')(input, key), command: 'instances.top', description: 'Select the first instance', scope: 'instances'},
+  {keys: 'G/End', match: (input, key) => key.end || char('G')(input, key), command: 'instances.bottom', description: 'Select the last instance', scope: 'instances'},
+  {keys: 'Enter, l', match: (input, key) => key.return || char('l')(input, key), command: 'instances.open', description: "Open the instance's stages and live log", scope: 'instances', hint: {keys: 'Enter', label: 'log'}},
+  {keys: 'p', match: char('p'), command: 'instances.portal', description: 'Show or hide the portal URLs and token (secret)', scope: 'instances', hint: {keys: 'p', label: 'portal'}},
+
+  {keys: 'k', match: char('k'), command: 'sshKey.create', description: 'Create ~/.ssh/vastdeck_ed25519 for the instance logs (asks first)', scope: 'sshKey', hint: {keys: 'k', label: 'create SSH key'}},
+
+  {keys: 'Esc', match: (_input, key) => key.escape, command: 'log.back', description: 'Clear the log filter; without one, back to the instance list', scope: 'log', hint: {keys: 'Esc', label: 'back'}},
+  {keys: 'j/↓', match: (input, key) => key.downArrow || char('j')(input, key), command: 'log.down', description: 'Scroll down (at the bottom it follows the tail again)', scope: 'log', hint: {keys: 'j/k', label: 'scroll'}},
+  {keys: 'k/↑', match: (input, key) => key.upArrow || char('k')(input, key), command: 'log.up', description: 'Scroll up (stops following the tail)', scope: 'log'},
+  {keys: 'PgDn', match: (_input, key) => key.pageDown, command: 'log.pageDown', description: 'Page down', scope: 'log'},
+  {keys: 'PgUp', match: (_input, key) => key.pageUp, command: 'log.pageUp', description: 'Page up (stops following the tail)', scope: 'log'},
+  {keys: 'g/Home', match: (input, key) => key.home || char('g')(input, key), command: 'log.top', description: 'Jump to the oldest line held', scope: 'log'},
+  {keys: 'G/End', match: (input, key) => key.end || char('G')(input, key), command: 'log.follow', description: 'Follow the tail (autoscroll)', scope: 'log', hint: {keys: 'G', label: 'follow'}},
+  {keys: '/', match: char('/'), command: 'log.filter', description: 'Filter the log lines (case-insensitive text)', scope: 'log', hint: {keys: '/', label: 'filter'}},
+  {keys: 'w', match: char('w'), command: 'log.wrap', description: 'Wrap long lines, or cut them with …', scope: 'log', hint: {keys: 'w', label: 'wrap'}},
+  {keys: 't', match: char('t'), command: 'log.tags', description: "Show or hide each line's file tag (provisioning, comfyui, …)", scope: 'log', hint: {keys: 't', label: 'tags'}},
+  {keys: 'S', match: char('S'), command: 'log.save', description: 'Save the log to a file', scope: 'log', hint: {keys: 'S', label: 'save'}},
+  {keys: 'p', match: char('p'), command: 'instances.portal', description: 'Show or hide the portal URLs and token (secret)', scope: 'log', hint: {keys: 'p', label: 'portal'}},
+  {keys: ']', match: char(']'), command: 'instances.next', description: "Show the next instance's log", scope: 'log', hint: {keys: '[ ]', label: 'instance'}},
+  {keys: '[', match: char('['), command: 'instances.previous', description: "Show the previous instance's log", scope: 'log'},
+
+  {keys: 'Enter', match: (_input, key) => key.return, command: 'filter.submit', description: 'Apply the filter, e.g. gpu=RTX_4090 dph<0.6 inet_down>500', scope: 'filter', hint: {keys: 'Enter', label: 'apply'}},
   {keys: 'Esc', match: (_input, key) => key.escape, command: 'filter.cancel', description: 'Close the editor, keep the old filter', scope: 'filter', hint: {keys: 'Esc', label: 'cancel'}},
-  {keys: '←', match: (_input, key) => key.leftArrow, command: 'filter.left', description: 'Move the cursor left', scope: 'filter'},
-  {keys: '→', match: (_input, key) => key.rightArrow, command: 'filter.right', description: 'Move the cursor right', scope: 'filter'},
-  {keys: 'Home/Ctrl-A', match: (input, key) => key.home || ctrl('a')(input, key), command: 'filter.home', description: 'Move to the start', scope: 'filter'},
-  {keys: 'End/Ctrl-E', match: (input, key) => key.end || ctrl('e')(input, key), command: 'filter.end', description: 'Move to the end', scope: 'filter'},
-  {keys: 'Backspace', match: (_input, key) => key.backspace || key.delete, command: 'filter.backspace', description: 'Delete the character before the cursor', scope: 'filter'},
-  {keys: 'Ctrl-U', match: ctrl('u'), command: 'filter.clear', description: 'Clear the text', scope: 'filter', hint: {keys: 'Ctrl-U', label: 'clear'}},
-  {keys: 'text', match: printable, command: 'filter.insert', description: 'Type, e.g. gpu=4090 dph<0.6 inet_down>500', scope: 'filter'},
+
+  {keys: 'Enter', match: (_input, key) => key.return, command: 'logFilter.done', description: 'Keep the filter and go back to the log keys', scope: 'logFilter', hint: {keys: 'Enter', label: 'keep'}},
+  {keys: 'Esc', match: (_input, key) => key.escape, command: 'logFilter.clear', description: 'Clear the filter', scope: 'logFilter', hint: {keys: 'Esc', label: 'clear filter'}},
+
+  {keys: '←', match: (_input, key) => key.leftArrow, command: 'edit.left', description: 'Move the cursor left', scope: 'editor'},
+  {keys: '→', match: (_input, key) => key.rightArrow, command: 'edit.right', description: 'Move the cursor right', scope: 'editor'},
+  {keys: 'Home/Ctrl-A', match: (input, key) => key.home || ctrl('a')(input, key), command: 'edit.home', description: 'Move to the start', scope: 'editor'},
+  {keys: 'End/Ctrl-E', match: (input, key) => key.end || ctrl('e')(input, key), command: 'edit.end', description: 'Move to the end', scope: 'editor'},
+  {keys: 'Backspace', match: (_input, key) => key.backspace || key.delete, command: 'edit.backspace', description: 'Delete the character before the cursor', scope: 'editor'},
+  {keys: 'Ctrl-U', match: ctrl('u'), command: 'edit.clear', description: 'Clear the text', scope: 'editor', hint: {keys: 'Ctrl-U', label: 'clear'}},
+  {keys: 'text', match: printable, command: 'edit.insert', description: 'Type (a paste works too)', scope: 'editor'},
+
+  {keys: '→/Tab', match: (_input, key) => key.rightArrow || (key.tab && !key.shift), command: 'dialog.next', description: 'Highlight the next button', scope: 'dialog', hint: {keys: '←/→', label: 'button'}},
+  {keys: '←/Shift-Tab', match: (_input, key) => key.leftArrow || (key.tab && key.shift), command: 'dialog.previous', description: 'Highlight the previous button', scope: 'dialog'},
+  {keys: 'Enter', match: (_input, key) => key.return, command: 'dialog.choose', description: 'Choose the highlighted button', scope: 'dialog', hint: {keys: 'Enter', label: 'choose'}},
+  {keys: 'Esc', match: (_input, key) => key.escape, command: 'dialog.cancel', description: 'Cancel', scope: 'dialog', hint: {keys: 'Esc', label: 'cancel'}},
+  {keys: 'y, n, k', match: printable, command: 'dialog.letter', description: 'Choose the button with that letter: y yes, n no, k create key', scope: 'dialog', hint: {keys: 'y/n', label: 'answer'}},
 
   {keys: 'j/↓', match: (input, key) => key.downArrow || char('j')(input, key), command: 'help.down', description: 'Scroll down', scope: 'help', hint: {keys: 'j/k', label: 'scroll'}},
   {keys: 'k/↑', match: (input, key) => key.upArrow || char('k')(input, key), command: 'help.up', description: 'Scroll up', scope: 'help'},

@@ -1,6 +1,8 @@
 // Where everything goes for a terminal size: header line, the Offers pane on top, Instances and
 // Queue side by side below it (stacked and shortened when narrow), and the two status lines.
-// The whole thing is rows - 1 tall: at exactly `rows` Ink clears the terminal on every frame.
+// Once there are instances to watch (or the Instances pane has focus) the bottom row takes half
+// the height and Instances the wider part of it. The whole thing is rows - 1 tall: at exactly
+// `rows` Ink clears the terminal on every frame.
 
 export interface Rect {
   width: number;
@@ -25,21 +27,24 @@ const SIDE_BY_SIDE_MIN_COLUMNS = 70;
 const STACKED_PANE_ROWS = 3;
 const MIN_OFFERS_ROWS = 6;
 
-export function layoutFor(columns: number, rows: number, helpWidth: number, helpLines: number): Layout {
+/** `roomyInstances`: give the Instances pane half the height and the wider share. */
+export function layoutFor(columns: number, rows: number, helpWidth: number, helpLines: number, roomyInstances = false): Layout {
   const width = Math.max(20, columns);
   const height = Math.max(8, rows - 1);
   const body = {width, height: height - HEADER_ROWS - STATUS_ROWS};
   const sideBySide = width >= SIDE_BY_SIDE_MIN_COLUMNS;
 
-  let bottom = sideBySide ? Math.min(12, Math.max(4, Math.floor(body.height * 0.28))) : 2 * STACKED_PANE_ROWS;
+  const half = Math.floor(body.height / 2);
+  let bottom = sideBySide ? (roomyInstances ? half : Math.min(12, Math.max(4, Math.floor(body.height * 0.28)))) : Math.max(2 * STACKED_PANE_ROWS, roomyInstances ? half : 0);
   // A short terminal gives the bottom panes up first: the offer list is what the user came for.
   bottom = Math.max(0, Math.min(bottom, body.height - MIN_OFFERS_ROWS));
   if (bottom < (sideBySide ? STACKED_PANE_ROWS : 2 * STACKED_PANE_ROWS)) bottom = 0;
   const offers = {width, height: body.height - bottom};
 
-  const half = Math.floor(width / 2);
-  const instances = sideBySide ? {width: half, height: bottom} : {width, height: Math.ceil(bottom / 2)};
-  const queue = sideBySide ? {width: width - half, height: bottom} : {width, height: Math.floor(bottom / 2)};
+  const instancesWidth = roomyInstances ? Math.round(width * 0.6) : Math.floor(width / 2);
+  const stackedInstances = roomyInstances ? bottom - STACKED_PANE_ROWS : Math.ceil(bottom / 2);
+  const instances = sideBySide ? {width: instancesWidth, height: bottom} : {width, height: stackedInstances};
+  const queue = sideBySide ? {width: width - instancesWidth, height: bottom} : {width, height: bottom - stackedInstances};
   const help = {width: Math.min(helpWidth, width), height: Math.min(body.height, helpLines + 4)};
 
   return {width, height, body, offers, bottomDirection: sideBySide ? 'row' : 'column', instances, queue, help};

@@ -73,16 +73,16 @@ describe('Table', () => {
 describe('line editor', () => {
   it('types, moves, deletes and clears', () => {
     let line = lineAtEnd('gpu=');
-    line = editLine(line, 'filter.insert', 'RTX_4090');
+    line = editLine(line, 'edit.insert', 'RTX_4090');
     expect(line).toEqual({value: 'gpu=RTX_4090', cursor: 12});
-    line = editLine(editLine(line, 'filter.home', ''), 'filter.right', '');
-    line = editLine(line, 'filter.backspace', '');
+    line = editLine(editLine(line, 'edit.home', ''), 'edit.right', '');
+    line = editLine(line, 'edit.backspace', '');
     expect(line).toEqual({value: 'pu=RTX_4090', cursor: 0});
-    expect(editLine(line, 'filter.backspace', '')).toBe(line);
-    line = editLine(editLine(line, 'filter.end', ''), 'filter.left', '');
+    expect(editLine(line, 'edit.backspace', '')).toBe(line);
+    line = editLine(editLine(line, 'edit.end', ''), 'edit.left', '');
     expect(line.cursor).toBe(10);
-    expect(editLine(line, 'filter.insert', 'a\nb').value).toBe('pu=RTX_409a b0');
-    expect(editLine(line, 'filter.clear', '')).toEqual({value: '', cursor: 0});
+    expect(editLine(line, 'edit.insert', 'a\nb').value).toBe('pu=RTX_409a b0');
+    expect(editLine(line, 'edit.clear', '')).toEqual({value: '', cursor: 0});
   });
 
   it('scrolls a long line sideways so the cursor stays visible', () => {
@@ -111,11 +111,11 @@ describe('keymap', () => {
     for (const scope of ['offers', 'filter', 'help', 'global'] as Scope[]) {
       expect(findBinding('c', key({ctrl: true}), [scope])?.command).toBe('app.quit');
     }
-    expect(findBinding('q', key(), ['filter'])?.command).toBe('filter.insert');
+    expect(findBinding('q', key(), ['filter', 'editor'])?.command).toBe('edit.insert');
     expect(findBinding('q', key(), ['offers', 'global'])?.command).toBe('app.quit');
     expect(findBinding('q', key(), ['help'])?.command).toBe('help.close');
     expect(findBinding('', key({tab: true, shift: true}), ['offers', 'global'])?.command).toBe('pane.previous');
-    expect(findBinding('a', key({ctrl: true}), ['filter'])?.command).toBe('filter.home');
+    expect(findBinding('a', key({ctrl: true}), ['filter', 'editor'])?.command).toBe('edit.home');
   });
 
   it('never has two bindings of one scope answering the same key', () => {

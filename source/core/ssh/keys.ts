@@ -29,7 +29,7 @@ const VASTDECK_KEY_FILE = 'vastdeck_ed25519';
 const AGENT_TIMEOUT_MS = 3000;
 
 export const NO_SSH_KEY_MESSAGE =
-  'No SSH key found (looked in ssh-agent and ~/.ssh/id_ed25519, id_ecdsa, id_rsa and vastdeck_ed25519): make one with `ssh-keygen -t ed25519`, or press K in the dashboard's Instances pane (or pass --create-key to `vastdeck up`) to let vastdeck create ~/.ssh/vastdeck_ed25519.';
+  'No SSH key found (looked in ssh-agent and ~/.ssh/id_ed25519, id_ecdsa, id_rsa and vastdeck_ed25519): make one with `ssh-keygen -t ed25519`, or press K in the Instances pane of the dashboard (or pass --create-key to `vastdeck up`) to let vastdeck create ~/.ssh/vastdeck_ed25519.';
 
 /**
  * The first usable identity: an ssh-agent key (SSH_AUTH_SOCK), else the first unencrypted key file.
@@ -53,7 +53,7 @@ export async function findSshIdentity(env: NodeJS.ProcessEnv = process.env): Pro
     const shown = tildePath(encryptedPath, env);
     throw new VastdeckError(
       'ssh',
-      `The SSH key ${shown} has a passphrase and no ssh-agent holds it: run \`ssh-add ${shown}\` with SSH_AUTH_SOCK set, or press K in the dashboard's Instances pane (or pass --create-key to `vastdeck up`) to let vastdeck create its own key ~/.ssh/vastdeck_ed25519.`,
+      `The SSH key ${shown} has a passphrase and no ssh-agent holds it: run \`ssh-add ${shown}\` with SSH_AUTH_SOCK set, or press K in the Instances pane of the dashboard (or pass --create-key to \`vastdeck up\`) to let vastdeck create its own key ~/.ssh/vastdeck_ed25519.`,
     );
   }
   return undefined;

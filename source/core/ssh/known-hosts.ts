@@ -1,11 +1,6 @@
 // Host-key pinning on first use (TOFU) for instance SSH, in vastdeck's own file
 // $XDG_STATE_HOME/vastdeck/known_hosts.json (0600 in a 0700 dir, atomic writes), never ~/.ssh/known_hosts.
 // Used by connect.ts on every handshake and by the command that forgets a pin.
-//
-// The pin rule: a host key is pinned per INSTANCE, keyed `<apiOrigin>#<instanceId>`, not per address.
-// Vast hands an IP:port to another instance once one is destroyed, so an address-keyed pin would
-// either cry wolf or trust a stranger; an instance keeps its key wherever it is reached. The host:port
-// a key was last seen at is recorded beside the pin, for the user's information only.
 import {readFileSync} from 'node:fs';
 import {homedir} from 'node:os';
 import {isAbsolute, join} from 'node:path';
@@ -28,7 +23,14 @@ interface KnownHostsFile {
   pins: Record<string, HostPin>;
 }
 
-/** The pin key of one instance of one API (the simulated cloud and the real one never share pins). */
+/**
+ * The pin key of one instance of one API (the simulated cloud and the real one never share pins).
+ *
+ * The pin rule: a host key is pinned per INSTANCE, not per address. Vast hands an IP:port to another
+ * instance once one is destroyed, so an address-keyed pin would either cry wolf or trust a stranger;
+ * an instance keeps its key wherever it is reached. The host:port a key was pinned at is recorded
+ * beside the pin, for the user's information only.
+ */
 export function hostPinKey(apiOrigin: string, instanceId: number): string {
   return `${apiOrigin}#${instanceId}`;
 }

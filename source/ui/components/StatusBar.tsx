@@ -1,9 +1,10 @@
 // The two status lines at the bottom. Line one: the DEMO/LIVE badge, then the latest message in
-// its level's tone (or, when there is none, where we are connected), and the balance when known.
+// its level's tone while it is fresh (else where we are connected), and the balance when known.
 // Line two: the key hints of whatever has the keyboard, generated from the keymap.
 import {Box, Text} from 'ink';
 import type {AccountSnapshot, DeckView, MessageLevel} from '../../core/deck-types.js';
 import {formatUsd} from '../../core/format.js';
+import {useFreshMessage} from '../hooks/useFreshMessage.js';
 import {useModel} from '../hooks/useModel.js';
 import {hintsFor, type Scope} from '../keymap.js';
 import {useTheme, type Theme, type Tone} from '../theme.js';
@@ -29,7 +30,7 @@ function balanceText(account: AccountSnapshot): string | undefined {
 
 export function StatusBar({deck, scopes, width}: StatusBarProps) {
   const theme = useTheme();
-  const message = useModel(deck.messages).current;
+  const message = useFreshMessage(deck.messages);
   const balance = balanceText(useModel(deck.account));
   const live = deck.mode === 'live';
 

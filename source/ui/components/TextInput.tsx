@@ -1,4 +1,4 @@
-// A single-line text editor: `editLine` applies the editing commands from the keymap's 'filter'
+// A single-line text editor: `editLine` applies the editing commands from the keymap's 'editor'
 // scope (type, backspace, ←/→, Home/End, Ctrl-U) and <TextInput> draws the line with a block
 // cursor, scrolled sideways so the cursor stays visible. Enter and Esc belong to the owner.
 import {Text} from 'ink';
@@ -20,25 +20,25 @@ export function editLine(state: LineState, command: Command, input: string): Lin
   const chars = [...state.value];
   const cursor = Math.min(Math.max(0, state.cursor), chars.length);
   switch (command) {
-    case 'filter.insert': {
+    case 'edit.insert': {
       const typed = [...input.replace(/[\r\n\t]+/g, ' ')];
       chars.splice(cursor, 0, ...typed);
       return {value: chars.join(''), cursor: cursor + typed.length};
     }
-    case 'filter.backspace': {
+    case 'edit.backspace': {
       if (cursor === 0) return state;
       chars.splice(cursor - 1, 1);
       return {value: chars.join(''), cursor: cursor - 1};
     }
-    case 'filter.left':
+    case 'edit.left':
       return {...state, cursor: Math.max(0, cursor - 1)};
-    case 'filter.right':
+    case 'edit.right':
       return {...state, cursor: Math.min(chars.length, cursor + 1)};
-    case 'filter.home':
+    case 'edit.home':
       return {...state, cursor: 0};
-    case 'filter.end':
+    case 'edit.end':
       return {...state, cursor: chars.length};
-    case 'filter.clear':
+    case 'edit.clear':
       return {value: '', cursor: 0};
     default:
       return state;

@@ -5,7 +5,7 @@
 import {createContext, useContext, useEffect, useRef} from 'react';
 import type {Command, Scope} from '../keymap.js';
 
-/** Handles one command; `input` is the raw text (used by 'filter.insert'). */
+/** Handles one command; `input` is the raw text (used by 'edit.insert'). */
 export type CommandHandler = (command: Command, input: string) => void;
 
 export interface CommandRouter {

@@ -1,0 +1,41 @@
+// The fleet actions the panes start from a key or a dialog button. None is awaited in a render:
+// each runs in the background and reports through the message line (the fleet model posts its own
+// progress and errors; a rejection that still gets here is posted too, so nothing fails silently).
+import {useMemo, useRef} from 'react';
+import type {DeckView} from '../../core/deck-types.js';
+import {toVastdeckError} from '../../core/errors.js';
+import type {RankedOffer} from '../../core/offers/types.js';
+
+export interface FleetActions {
+  /** Rent the first candidate still available (the fleet falls through the rest in order). */
+  rent(candidates: readonly RankedOffer[]): void;
+  createSshKey(): void;
+  saveLog(key: string, label: string): void;
+}
+
+export function useFleetActions(deck: DeckView, onRentStarted: () => void): FleetActions {
+  const latest = useRef({deck, onRentStarted});
+  latest.current = {deck, onRentStarted};
+
+  return useMemo<FleetActions>(() => {
+    const report = (error: unknown) => {
+      latest.current.deck.notify(toVastdeckError(error).message, 'error');
+    };
+    return {
+      rent(candidates) {
+        const {deck: current, onRentStarted: started} = latest.current;
+        current.fleet.create(candidates).catch(report);
+        started();
+      },
+      createSshKey() {
+        latest.current.deck.fleet.createSshKey().catch(report);
+      },
+      saveLog(key, label) {
+        const current = latest.current.deck;
+        current.fleet.saveLog(key).then(path => {
+          current.notify(`Saved the log of ${label} to ${path}`);
+        }, report);
+      },
+    };
+  }, []);
+}
