@@ -15,6 +15,7 @@ Usage:
                                         watch an instance until READY or FAILED
   vastdeck sim [--port N] [--seed S] [--speed X]
                                         serve the simulated Vast.ai cloud for other clients
+  vastdeck ssh-forget ID                forget an instance's pinned SSH host key
   vastdeck config list | get KEY | set KEY VALUE | reset [KEY] | path
   vastdeck login                        save your Vast.ai API key (from a prompt or stdin)
   vastdeck help | --version
@@ -44,6 +45,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       case 'watch': {
         const {runWatchCommand} = await import('./commands/watch.js');
         return await runWatchCommand(rest, io);
+      }
+      case 'ssh-forget': {
+        const {runSshForgetCommand} = await import('./commands/ssh-forget.js');
+        return await runSshForgetCommand(rest, io);
       }
       case 'sim': {
         const {runSimCommand} = await import('./commands/sim.js');

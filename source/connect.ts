@@ -1,6 +1,9 @@
 // Decides where vastdeck talks to: the real Vast.ai API (an API key is set) or, in demo mode,
 // the embedded simulated cloud started here on loopback. Everything after this point is the
 // same code in both modes: only the base URL and the key differ.
+import {mkdir, readdir, rm} from 'node:fs/promises';
+import {homedir} from 'node:os';
+import {isAbsolute, join} from 'node:path';
 import {InputError} from './core/errors.js';
 import {resolveApiKey, resolveBaseUrl} from './core/credentials.js';
 
@@ -12,6 +15,11 @@ export interface Connection {
   detail: string;
   /** Time compression of the simulated cloud (1 in live mode). */
   speed: number;
+  /**
+   * Demo mode only: a private folder for this run's ledger and pinned host keys, removed on close.
+   * The simulated cloud lives and dies with the process, so its instances must not mix with real ones.
+   */
+  stateDir?: string;
   close(): Promise<void>;
 }
 
@@ -43,12 +51,44 @@ export async function connect(options: ConnectOptions = {}): Promise<Connection>
   const seed = Number(env.VASTDECK_SEED ?? 1);
   const speed = Number(env.VASTDECK_SIM_SPEED ?? 10);
   const sim = await startSimCloud({port: 0, seed: Number.isFinite(seed) ? seed : 1, speed: Number.isFinite(speed) && speed > 0 ? speed : 10});
+  const stateDir = await makeDemoStateDir(env);
   return {
     mode: 'demo',
     baseUrl: sim.baseUrl,
     apiKey: sim.apiKey,
     detail: `simulated Vast.ai cloud on ${new URL(sim.baseUrl).host} — no API key set, nothing is billed`,
     speed: sim.speed,
-    close: () => sim.close(),
+    stateDir,
+    close: async () => {
+      await sim.close();
+      await rm(stateDir, {recursive: true, force: true});
+    },
   };
+}
+
+/** $XDG_STATE_HOME/vastdeck/demo/<pid>, after removing the folders of demo runs that ended. */
+async function makeDemoStateDir(env: NodeJS.ProcessEnv): Promise<string> {
+  const root = join(stateHome(env), 'vastdeck', 'demo');
+  await mkdir(root, {recursive: true, mode: 0o700});
+  for (const name of await readdir(root).catch(() => [])) {
+    const pid = Number(name);
+    if (Number.isInteger(pid) && pid !== process.pid && !isAlive(pid)) await rm(join(root, name), {recursive: true, force: true});
+  }
+  const dir = join(root, String(process.pid));
+  await mkdir(dir, {recursive: true, mode: 0o700});
+  return dir;
+}
+
+function stateHome(env: NodeJS.ProcessEnv): string {
+  if (env.XDG_STATE_HOME && isAbsolute(env.XDG_STATE_HOME)) return env.XDG_STATE_HOME;
+  return join(env.HOME && isAbsolute(env.HOME) ? env.HOME : homedir(), '.local', 'state');
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }

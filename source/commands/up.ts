@@ -50,7 +50,7 @@ export async function runUpCommand(argv: readonly string[], io: Io): Promise<num
         settings: session.settings,
         apiOrigin: session.apiOrigin,
         identity,
-        onEvent: event => printer.emit({event: event.kind, message: event.message, offerId: event.offerId}),
+        onEvent: event => printer.emit({event: event.kind, message: event.message, offerId: event.offerId, instanceId: event.instanceId}),
       },
       ranked.map(row => row.offer),
     );

@@ -1,6 +1,7 @@
 // The facade that wires the service layer for the dashboard and the subcommands: one API
 // client, the settings, and the live models (offers, account, messages). The dashboard gets
 // it as a DeckView; nothing here knows whether the API is the real cloud or the simulator.
+import {join} from 'node:path';
 import {AccountModel} from './account-model.js';
 import {openSettings, type SettingsStore} from './config.js';
 import type {DeckView, MessageLevel} from './deck-types.js';
@@ -20,6 +21,8 @@ export interface DeckOptions {
   /** One line for the status bar; never the key. */
   detail: string;
   settings?: SettingsStore;
+  /** A folder for the ledger and pinned host keys instead of the user's (demo mode). */
+  stateDir?: string;
   /** Poll intervals of the instance list (tests make them short). */
   fleetPollMs?: {busy: number; idle: number};
 }
@@ -48,13 +51,13 @@ export class Deck implements DeckView {
       refreshMs: settings.all().refreshSeconds * 1000,
     });
     this.account = new AccountModel(this.client);
-    this.ledger = Ledger.open();
+    this.ledger = Ledger.open(options.stateDir ? {path: join(options.stateDir, 'ledger.json')} : {});
     this.fleet = new FleetModel({
       client: this.client,
       ledger: this.ledger,
       apiOrigin: new URL(options.baseUrl).origin,
       settings: () => settings.all(),
-      knownHosts: KnownHosts.open(),
+      knownHosts: options.stateDir ? KnownHosts.open(join(options.stateDir, 'known_hosts.json')) : KnownHosts.open(),
       notify: (text, level) => this.notify(text, level),
       pollMs: options.fleetPollMs,
     });

@@ -15,6 +15,8 @@ export interface CreateEvent {
   kind: 'trying' | 'offer-taken' | 'created' | 'key-attach-failed';
   offerId: number;
   machineId: number;
+  /** Set on 'created' (and later events). */
+  instanceId?: number;
   /** One sentence for the message line. */
   message: string;
 }
@@ -95,7 +97,7 @@ export async function createFromRanking(deps: CreateDeps, candidates: readonly O
       throw error;
     }
     const ledgerEntry = ledger.markCreated(entry.localId, instanceId);
-    emit({kind: 'created', offerId: offer.id, machineId: offer.machineId, message: `Created instance ${instanceId} on offer ${offer.id} (${entry.label}).`});
+    emit({kind: 'created', offerId: offer.id, machineId: offer.machineId, instanceId, message: `Created instance ${instanceId} on offer ${offer.id} (${entry.label}).`});
     return {ledgerEntry: await attachKey(deps, ledgerEntry, offer, instanceId), instanceId, offer, webPassword};
   }
   throw new VastdeckError(
