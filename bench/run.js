@@ -1,9 +1,10 @@
 // `npm run bench`: runs every benchmark, prints the figures and writes them to bench/results/.
 // Figures live here, never as timed assertions in tests.
+import {benchInstances} from './instances.js';
 import {benchOffers} from './offers.js';
 import {writeResults} from './lib.js';
 
-const suites = {offers: benchOffers};
+const suites = {offers: benchOffers, instances: benchInstances};
 const only = process.argv.slice(2);
 for (const [name, run] of Object.entries(suites)) {
   if (only.length > 0 && !only.includes(name)) continue;
