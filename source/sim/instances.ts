@@ -6,7 +6,7 @@ import {EventEmitter} from 'node:events';
 import type {BootScenarioName} from './boot-fixture.js';
 import type {SimAccount} from './cloud.js';
 import {imageSizeGb, parseCreateBody, resolveImage, type SimAnswer} from './instance-create.js';
-import {startInstanceHost, type InstanceHost, type InstanceHostOptions} from './instance-host.js';
+import {startInstanceHost, type InstanceHost} from './instance-host.js';
 import {renderInstance, type InstanceView} from './instance-record.js';
 import {offerPrices, type Market} from './market.js';
 import {Random} from './random.js';
@@ -24,8 +24,6 @@ export interface SimInstancesOptions {
   account: SimAccount;
   /** Time compression: sim seconds per real second, for boots and for billing. */
   speed: number;
-  /** The ComfyUI behind an instance's 8188 gate (default: the host's minimal one). */
-  apps?: (instanceId: number) => Pick<InstanceHostOptions, 'comfyHandler' | 'comfyUpgrade'>;
 }
 
 interface Instance extends InstanceView {
@@ -358,7 +356,6 @@ export class SimInstances {
       webUsername: env.get('WEB_USERNAME') || undefined,
       bootDelayMs: 0,
       gpuName: instance.offer.gpu_name,
-      ...this.options.apps?.(instance.id),
     });
     if (instance.destroyed || this.closed) {
       await host.close();
