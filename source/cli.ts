@@ -15,6 +15,8 @@ Usage:
                                         watch an instance until READY or FAILED
   vastdeck sim [--port N] [--seed S] [--speed X]
                                         serve the simulated Vast.ai cloud for other clients
+  vastdeck run --workflow W --image F --prompt P [--seed S] [--count N] [--instance ID | --up] [--json]
+                                        one generation (or N seeds) end to end; output paths on stdout
   vastdeck ssh-forget ID                forget an instance's pinned SSH host key
   vastdeck config list | get KEY | set KEY VALUE | reset [KEY] | path
   vastdeck login                        save your Vast.ai API key (from a prompt or stdin)
@@ -45,6 +47,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       case 'watch': {
         const {runWatchCommand} = await import('./commands/watch.js');
         return await runWatchCommand(rest, io);
+      }
+      case 'run': {
+        const {runRunCommand} = await import('./commands/run.js');
+        return await runRunCommand(rest, io);
       }
       case 'ssh-forget': {
         const {runSshForgetCommand} = await import('./commands/ssh-forget.js');

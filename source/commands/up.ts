@@ -3,17 +3,20 @@
 // ones), then watches it until READY (exit 0) or FAILED (exit 1), printing the stage timeline.
 import {InputError, toVastdeckError} from '../core/errors.js';
 import {createFromRanking} from '../core/instances/create.js';
-import {watchUntilSettled} from '../core/instances/watch-until.js';
+import type {LedgerInstance} from '../core/instances/types.js';
+import {watchUntilSettled, type WatchOutcome} from '../core/instances/watch-until.js';
+import {openSettings} from '../core/config.js';
+import type {SortKey} from '../core/offers/types.js';
 import {costInputsFromSettings} from '../core/offers/cost.js';
 import {parseSortKey, rankOffers} from '../core/offers/rank.js';
-import {buildOfferSearch} from '../core/offers/search.js';
+import {buildOfferSearch, type OfferSearch} from '../core/offers/search.js';
 import {createVastdeckKey, findSshIdentity, NO_SSH_KEY_MESSAGE} from '../core/ssh/keys.js';
 import {parseArgs} from './args.js';
-import {openSession} from './session.js';
+import {openSession, type Session} from './session.js';
 import {StagePrinter} from './stage-printer.js';
 import {reportOutcome, stillBillingNote} from './watch.js';
 
-interface Io {
+export interface Io {
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
 }
@@ -28,47 +31,19 @@ export async function runUpCommand(argv: readonly string[], io: Io): Promise<num
     live: {kind: 'boolean'},
   });
   const sortKey = parseSortKey(typeof flags.sort === 'string' ? flags.sort : 'cost');
+  const search = buildOfferSearch(positionals.join(' '), openSettings().all());
   const session = await openSession({demo: flags.demo === true, live: flags.live === true, stderr: io.stderr});
   const abort = new AbortController();
   const onSignal = (): void => abort.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const search = buildOfferSearch(positionals.join(' '), session.settings);
-    let identity = await findSshIdentity();
-    if (!identity && flags['create-key'] === true) identity = await createVastdeckKey();
-    if (!identity) throw new InputError(NO_SSH_KEY_MESSAGE);
-
-    const offers = await session.client.searchOffers(search.query);
-    const ranked = rankOffers(offers, costInputsFromSettings(session.settings.cost), sortKey);
-    if (ranked.length === 0) throw new InputError(`No offer matches ${search.filterText}: loosen the filter.`);
     const printer = new StagePrinter(io.stdout, flags.json === true, Date.now());
-    const created = await createFromRanking(
-      {
-        client: session.client,
-        ledger: session.ledger,
-        settings: session.settings,
-        apiOrigin: session.apiOrigin,
-        identity,
-        onEvent: event => printer.emit({event: event.kind, message: event.message, offerId: event.offerId, instanceId: event.instanceId}),
-      },
-      ranked.map(row => row.offer),
-    );
-    const outcome = await watchUntilSettled({
-      client: session.client,
-      entry: created.ledgerEntry,
-      apiOrigin: session.apiOrigin,
-      identity,
-      knownHosts: session.knownHosts,
-      onStage: state => printer.stage(state),
-      onProgress: state => printer.progress(state),
-      onWarning: text => io.stderr.write(`vastdeck: ${text}\n`),
-      signal: abort.signal,
-    });
-    const code = reportOutcome(outcome, created.ledgerEntry, printer, io, flags['show-token'] === true);
-    await outcome.watch.stop();
+    const rented = await rentAndWatch(session, {search, sortKey, createKey: flags['create-key'] === true, printer, io, signal: abort.signal});
+    const code = reportOutcome(rented.outcome, rented.entry, printer, io, flags['show-token'] === true);
+    await rented.outcome.watch.stop();
     if (abort.signal.aborted) {
-      io.stderr.write(`vastdeck: stopped watching. ${stillBillingNote(created.instanceId)}\n`);
+      io.stderr.write(`vastdeck: stopped watching. ${stillBillingNote(rented.entry.instanceId)}\n`);
       return 130;
     }
     if (session.connection.mode === 'demo') io.stderr.write('vastdeck: demo mode — the simulated instance ends with this command.\n');
@@ -82,4 +57,47 @@ export async function runUpCommand(argv: readonly string[], io: Io): Promise<num
     process.removeListener('SIGTERM', onSignal);
     await session.close();
   }
+}
+
+export interface RentOptions {
+  search: OfferSearch;
+  sortKey: SortKey;
+  createKey: boolean;
+  printer: StagePrinter;
+  io: Io;
+  signal: AbortSignal;
+}
+
+/** Search, rent the best offer still available, and watch it until READY or FAILED (also used by `vastdeck run --up`). */
+export async function rentAndWatch(session: Session, options: RentOptions): Promise<{entry: LedgerInstance; outcome: WatchOutcome}> {
+  const {printer, io} = options;
+  let identity = await findSshIdentity();
+  if (!identity && options.createKey) identity = await createVastdeckKey();
+  if (!identity) throw new InputError(NO_SSH_KEY_MESSAGE);
+  const offers = await session.client.searchOffers(options.search.query);
+  const ranked = rankOffers(offers, costInputsFromSettings(session.settings.cost), options.sortKey);
+  if (ranked.length === 0) throw new InputError(`No offer matches ${options.search.filterText}: loosen the filter.`);
+  const created = await createFromRanking(
+    {
+      client: session.client,
+      ledger: session.ledger,
+      settings: session.settings,
+      apiOrigin: session.apiOrigin,
+      identity,
+      onEvent: event => printer.emit({event: event.kind, message: event.message, offerId: event.offerId, instanceId: event.instanceId}),
+    },
+    ranked.map(row => row.offer),
+  );
+  const outcome = await watchUntilSettled({
+    client: session.client,
+    entry: created.ledgerEntry,
+    apiOrigin: session.apiOrigin,
+    identity,
+    knownHosts: session.knownHosts,
+    onStage: state => printer.stage(state),
+    onProgress: state => printer.progress(state),
+    onWarning: text => io.stderr.write(`vastdeck: ${text}\n`),
+    signal: options.signal,
+  });
+  return {entry: created.ledgerEntry, outcome};
 }

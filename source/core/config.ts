@@ -155,7 +155,7 @@ class ConfSettingsStore implements SettingsStore {
   }
 }
 
-type SettingKind = 'number' | 'integer' | 'boolean' | 'image' | 'url' | 'gpu-list' | 'region-list';
+type SettingKind = 'number' | 'integer' | 'boolean' | 'image' | 'url' | 'path' | 'gpu-list' | 'region-list';
 
 /** An http(s) URL without spaces, or empty for "none". */
 const URL_PATTERN = /^(https?:\/\/\S+)?$/;
@@ -190,6 +190,7 @@ const SETTINGS: Readonly<Record<string, SettingSpec>> = {
   'instance.provisioningScriptUrl': {kind: 'url', description: 'http(s) URL of a script each new instance runs at boot (PROVISIONING_SCRIPT); empty = none'},
   refreshSeconds: {kind: 'integer', min: 3, max: 3600, description: 'seconds between offer list refreshes'},
   searchLimit: {kind: 'integer', min: 10, max: 5000, description: 'offers to ask Vast.ai for in one search'},
+  outputsDir: {kind: 'path', description: 'folder for generated outputs (relative paths start at the folder vastdeck runs in)'},
 };
 
 /** The conf schema: the table above as nested JSON schema objects with ranges, no extra keys. */
@@ -220,6 +221,8 @@ function leafSchema(spec: SettingSpec): object {
       return {type: 'string', pattern: '^\\S+$'};
     case 'url':
       return {type: 'string', pattern: URL_PATTERN.source};
+    case 'path':
+      return {type: 'string', minLength: 1, pattern: '^[^\\n\\u0000]+$'};
     case 'gpu-list':
       return {type: 'array', items: {type: 'string', minLength: 1}};
     case 'region-list':
@@ -241,6 +244,8 @@ function needs(spec: SettingSpec): string {
       return 'a Docker image name without spaces, e.g. vastai/comfyui:@vastai-automatic-tag';
     case 'url':
       return "an http(s) URL without spaces, or '' for none";
+    case 'path':
+      return 'a folder path, e.g. outputs or ~/vastdeck-outputs';
     case 'gpu-list':
       return 'GPU names separated by commas, e.g. RTX_4090,RTX_5090';
     case 'region-list':
@@ -268,6 +273,7 @@ function parseSettingValue(key: string, spec: SettingSpec, raw: string): unknown
     }
     case 'image':
     case 'url':
+    case 'path':
       return isValidValue(spec, text) ? text : refuse();
     case 'gpu-list':
     case 'region-list': {
@@ -303,6 +309,8 @@ function isValidValue(spec: SettingSpec, value: unknown): boolean {
       return typeof value === 'string' && /^\S+$/.test(value);
     case 'url':
       return typeof value === 'string' && URL_PATTERN.test(value);
+    case 'path':
+      return typeof value === 'string' && value.trim() !== '' && !/[\n\0]/.test(value);
     case 'gpu-list':
       return Array.isArray(value) && value.every(item => typeof item === 'string' && item.trim() !== '');
     case 'region-list':

@@ -4,6 +4,8 @@ import type {StageState} from './instances/stages.js';
 import type {LedgerState} from './instances/types.js';
 import type {OffersSnapshot, RankedOffer, SortKey} from './offers/types.js';
 import type {LogEntry} from './ssh/ring-buffer.js';
+import type {JobField, JobSpec, WorkflowInfo} from './comfy/types.js';
+import type {Job} from './queue/job-store.js';
 
 export interface ModelView<T> {
   subscribe(listener: () => void): () => void;
@@ -40,6 +42,7 @@ export interface DeckView {
   modeDetail: string;
   offers: OffersController;
   fleet: FleetController;
+  queue: QueueController;
   account: ModelView<AccountSnapshot>;
   messages: ModelView<MessageSnapshot>;
   notify(text: string, level?: MessageLevel): void;
@@ -103,4 +106,31 @@ export interface FleetController extends ModelView<FleetSnapshot> {
   saveLog(key: string): Promise<string>;
   /** Creates ~/.ssh/vastdeck_ed25519 when the user has no key. */
   createSshKey(): Promise<void>;
+}
+
+// ── Generations (the queue) ───────────────────────────────────────────────────────────────────
+
+export type {Job};
+
+export interface QueueSnapshot {
+  jobs: readonly Job[];
+  /** READY instances the queue can use right now. */
+  readyInstances: number;
+}
+
+export interface QueueController extends ModelView<QueueSnapshot> {
+  /** Checks and queues the job (`count` copies with successive seeds); returns an error sentence, or undefined when queued. */
+  add(spec: JobSpec, options?: {count?: number}): Promise<string | undefined>;
+  cancel(id: string): void;
+  retry(id: string): void;
+  /** Drops done and cancelled jobs from the list (their outputs stay on disk). */
+  clearFinished(): void;
+  /** The workflows the add dialog offers (shipped and the user's own), broken ones with their problem. */
+  workflows(): Promise<WorkflowInfo[]>;
+  /** The fields a workflow binds with their defaults (to prefill the add dialog), or an error sentence. */
+  workflowFields(name: string): Promise<{fields: Partial<Record<JobField, {default?: string | number; min?: number; max?: number}>>} | {error: string}>;
+  /** Completions for a partly typed image path (files and folders). */
+  completePath(partial: string): Promise<string[]>;
+  /** Opens a job's output folder with the desktop's opener when there is one; returns the folder. */
+  openOutputs(id: string): Promise<string>;
 }

@@ -9,6 +9,10 @@ import {toVastdeckError} from './errors.js';
 import {FleetModel} from './instances/fleet-model.js';
 import {Ledger} from './ledger/ledger.js';
 import {MessageModel} from './messages.js';
+import {GenerationQueue, type ReadyInstance} from './queue/generation-queue.js';
+import {JobStore} from './queue/job-store.js';
+import {QueueFacade} from './queue/queue-controller.js';
+import {outputsRoot, queuePath} from './queue/paths.js';
 import {OffersModel} from './offers/offers-model.js';
 import {KnownHosts} from './ssh/known-hosts.js';
 import {VastClient} from './vast/client.js';
@@ -34,6 +38,8 @@ export class Deck implements DeckView {
   readonly settings: SettingsStore;
   readonly offers: OffersModel;
   readonly fleet: FleetModel;
+  readonly generations: GenerationQueue;
+  readonly queue: QueueFacade;
   readonly ledger: Ledger;
   readonly account: AccountModel;
   readonly messages = new MessageModel();
@@ -61,13 +67,30 @@ export class Deck implements DeckView {
       notify: (text, level) => this.notify(text, level),
       pollMs: options.fleetPollMs,
     });
+    this.generations = new GenerationQueue({
+      store: new JobStore(options.stateDir ? join(options.stateDir, 'queue.json') : queuePath()),
+      instances: () => this.readyInstances(),
+      outputsRoot: outputsRoot(settings.all()),
+      notify: (text, level) => this.notify(text, level),
+    });
+    this.queue = new QueueFacade(this.generations);
     for (const warning of this.ledger.warnings) this.notify(warning, 'warn');
+  }
+
+  /** READY instances with their portal URL and token, for the generation queue. */
+  readyInstances(): ReadyInstance[] {
+    return this.fleet.getSnapshot().rows.flatMap(row => {
+      const secret = row.stage.stage === 'READY' ? this.fleet.portalSecret(row.key) : undefined;
+      if (!secret?.comfyui) return [];
+      return [{key: row.key, instanceId: row.instanceId, gpuName: row.gpuName, dphTotal: row.dphTotal, comfyui: secret.comfyui, token: secret.token}];
+    });
   }
 
   start(): this {
     this.offers.start();
     this.account.start();
     void this.fleet.start().catch(error => this.notify(toVastdeckError(error).message, 'error'));
+    this.generations.start();
     return this;
   }
 
@@ -80,6 +103,7 @@ export class Deck implements DeckView {
     this.#closed = true;
     this.offers.stop();
     this.account.stop();
+    await this.generations.stop();
     await this.fleet.stop();
   }
 }

@@ -49,6 +49,8 @@ export interface VastdeckSettings {
   refreshSeconds: number;
   /** How many offers one search asks for. */
   searchLimit: number;
+  /** Where generated outputs go (outputs/<job>/); relative to the folder vastdeck runs in. */
+  outputsDir: string;
 }
 
 export const DEFAULT_SETTINGS: VastdeckSettings = {
@@ -79,4 +81,5 @@ export const DEFAULT_SETTINGS: VastdeckSettings = {
   },
   refreshSeconds: 15,
   searchLimit: 400,
+  outputsDir: 'outputs',
 };

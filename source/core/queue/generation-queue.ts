@@ -1,0 +1,207 @@
+// The generation queue: jobs (workflow + input image + prompt + settings) spread over every READY
+// instance, least busy first, keeping each GPU busy (one job running and one waiting on its
+// server). Jobs persist; a job whose instance dies is retried elsewhere. Used by the dashboard's
+// Queue pane and by `vastdeck run`.
+import {randomUUID} from 'node:crypto';
+import {access} from 'node:fs/promises';
+import {resolve} from 'node:path';
+import {ComfyClient} from '../comfy/client.js';
+import {checkInputImage} from '../comfy/image-file.js';
+import type {JobSpec} from '../comfy/types.js';
+import {loadWorkflow, validateJobSpec} from '../comfy/workflow.js';
+import type {MessageLevel, QueueSnapshot} from '../deck-types.js';
+import {InputError, toVastdeckError} from '../errors.js';
+import {Model} from '../model.js';
+import type {Job, JobStore} from './job-store.js';
+import {runJob, type RunOutcome} from './run-job.js';
+
+/** An instance jobs can run on: READY, with its portal URL and token. */
+export interface ReadyInstance {
+  key: string;
+  instanceId?: number;
+  gpuName: string;
+  dphTotal: number;
+  comfyui: string;
+  token: string;
+}
+
+export interface QueueOptions {
+  store: JobStore;
+  instances: () => readonly ReadyInstance[];
+  outputsRoot: string;
+  notify?: (text: string, level?: MessageLevel) => void;
+  /** Jobs in flight per instance: one running and one waiting (2). */
+  perInstance?: number;
+  /** Instances a job may fail on before it is given up (3). */
+  maxAttempts?: number;
+  dispatchMs?: number;
+  clientOptions?: {watchdogMs?: number; pollMs?: number; unreachableMs?: number};
+}
+
+interface Running {
+  controller: AbortController;
+  instanceKey: string;
+}
+
+export class GenerationQueue extends Model<QueueSnapshot> {
+  readonly #options: QueueOptions;
+  readonly #running = new Map<string, Running>();
+  readonly #clients = new Map<string, {client: ComfyClient; comfyui: string; token: string}>();
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(options: QueueOptions) {
+    super({jobs: [...options.store.all()], readyInstances: 0});
+    this.#options = options;
+    for (const warning of options.store.warnings) options.notify?.(warning, 'warn');
+  }
+
+  start(): void {
+    if (this.#timer) return;
+    this.#timer = setInterval(() => this.dispatch(), this.#options.dispatchMs ?? 1000);
+    this.#timer.unref();
+    this.dispatch();
+  }
+
+  async stop(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+    for (const running of this.#running.values()) running.controller.abort('shutdown');
+    await Promise.all([...this.#clients.values()].map(entry => entry.client.close()));
+    this.#clients.clear();
+  }
+
+  /** Checks the job (workflow, settings, image) and queues `count` copies with successive seeds. */
+  async add(spec: JobSpec, options: {count?: number} = {}): Promise<Job[]> {
+    const count = options.count ?? 1;
+    if (!Number.isInteger(count) || count < 1 || count > 1000) throw new InputError(`The job count must be a whole number from 1 to 1000, got ${count}.`);
+    const imagePath = resolve(spec.imagePath);
+    await access(imagePath).catch(() => {
+      throw new InputError(`The input image ${spec.imagePath} does not exist: check the path.`);
+    });
+    await checkInputImage(imagePath);
+    const loaded = await loadWorkflow(spec.workflow);
+    validateJobSpec(loaded, {...spec, imagePath});
+    const jobs: Job[] = [];
+    for (let index = 0; index < count; index++) {
+      const seed = spec.seed === undefined ? undefined : spec.seed + index;
+      const job: Job = {id: newJobId(), spec: {...spec, imagePath, seed}, state: 'queued', createdAtMs: Date.now(), avoidInstances: [], attempts: 0, outputs: []};
+      this.#options.store.put(job);
+      jobs.push(job);
+    }
+    this.#publish();
+    this.dispatch();
+    return jobs;
+  }
+
+  cancel(id: string): void {
+    const job = this.#find(id);
+    if (!job) return;
+    const running = this.#running.get(id);
+    if (running) running.controller.abort('cancel');
+    else if (job.state === 'queued') this.#patch(id, {state: 'cancelled', error: 'Cancelled before it started.', finishedAtMs: Date.now()});
+  }
+
+  retry(id: string): void {
+    const job = this.#find(id);
+    if (!job || (job.state !== 'failed' && job.state !== 'cancelled')) return;
+    this.#patch(id, {state: 'queued', error: undefined, avoidInstances: [], attempts: 0, progress: undefined, finishedAtMs: undefined});
+    this.dispatch();
+  }
+
+  /** Removes finished jobs from the list (their outputs stay on disk). */
+  clearFinished(): void {
+    const keep = this.#options.store.all().filter(job => job.state !== 'done' && job.state !== 'cancelled');
+    this.#options.store.all().splice(0, Infinity, ...keep);
+    this.#options.store.save();
+    this.#publish();
+  }
+
+  /** Starts queued jobs on ready instances; aborts jobs whose instance is no longer ready. */
+  dispatch(): void {
+    const ready = this.#options.instances();
+    const readyKeys = new Set(ready.map(instance => instance.key));
+    for (const [jobId, running] of this.#running) if (!readyKeys.has(running.instanceKey)) running.controller.abort('instance-lost');
+    for (const [key, entry] of this.#clients) {
+      if (!readyKeys.has(key)) {
+        void entry.client.close();
+        this.#clients.delete(key);
+      }
+    }
+    const load = new Map(ready.map(instance => [instance.key, 0]));
+    for (const running of this.#running.values()) load.set(running.instanceKey, (load.get(running.instanceKey) ?? 0) + 1);
+    const perInstance = this.#options.perInstance ?? 2;
+    for (const job of this.#options.store.all()) {
+      if (job.state !== 'queued' || this.#running.has(job.id)) continue;
+      const target = ready
+        .filter(instance => (load.get(instance.key) ?? 0) < perInstance && !job.avoidInstances.includes(instance.key))
+        .sort((a, b) => (load.get(a.key) ?? 0) - (load.get(b.key) ?? 0))[0];
+      if (!target) continue;
+      load.set(target.key, (load.get(target.key) ?? 0) + 1);
+      this.#launch(job, target);
+    }
+    this.#publish(ready.length);
+  }
+
+  #launch(job: Job, instance: ReadyInstance): void {
+    const controller = new AbortController();
+    this.#running.set(job.id, {controller, instanceKey: instance.key});
+    this.#patch(job.id, {attempts: job.attempts + 1});
+    const target = {key: instance.key, instanceId: instance.instanceId, gpuName: instance.gpuName, dphTotal: instance.dphTotal, client: this.#clientFor(instance)};
+    runJob(this.#find(job.id)!, target, {update: patch => this.#patch(job.id, patch), signal: controller.signal}, this.#options.outputsRoot)
+      .catch((error: unknown): RunOutcome => {
+        this.#patch(job.id, {error: toVastdeckError(error).message});
+        return 'retry';
+      })
+      .then(outcome => this.#finish(job.id, instance, outcome, controller.signal));
+  }
+
+  #finish(jobId: string, instance: ReadyInstance, outcome: RunOutcome, signal: AbortSignal): void {
+    this.#running.delete(jobId);
+    const job = this.#find(jobId);
+    if (!job) return;
+    if (outcome === 'done') this.#options.notify?.(`Job ${jobId} done: ${job.outputs.length} file(s) in ${job.outputDir}.`, 'info');
+    if (outcome === 'failed') this.#options.notify?.(`Job ${jobId} failed: ${job.error ?? 'unknown error'}`, 'error');
+    if (outcome === 'retry' && signal.reason !== 'shutdown') {
+      const avoid = [...job.avoidInstances, instance.key];
+      const maxAttempts = this.#options.maxAttempts ?? 3;
+      if (job.attempts >= maxAttempts) {
+        this.#patch(jobId, {state: 'failed', avoidInstances: avoid, finishedAtMs: Date.now(), error: `Failed on ${job.attempts} instances; last problem: ${job.error ?? 'the instance stopped answering'}`});
+        this.#options.notify?.(`Job ${jobId} failed on ${job.attempts} instances: press r to try again.`, 'error');
+      } else {
+        this.#patch(jobId, {state: 'queued', avoidInstances: avoid, progress: undefined, promptId: undefined});
+        this.#options.notify?.(`Job ${jobId} lost its instance ${instance.instanceId ?? instance.key}; it goes to another one.`, 'warn');
+      }
+    }
+    this.dispatch();
+  }
+
+  #clientFor(instance: ReadyInstance): ComfyClient {
+    const known = this.#clients.get(instance.key);
+    if (known && known.comfyui === instance.comfyui && known.token === instance.token) return known.client;
+    if (known) void known.client.close();
+    const client = new ComfyClient({baseUrl: instance.comfyui, token: instance.token, ...this.#options.clientOptions});
+    this.#clients.set(instance.key, {client, comfyui: instance.comfyui, token: instance.token});
+    return client;
+  }
+
+  #find(id: string): Job | undefined {
+    return this.#options.store.all().find(job => job.id === id);
+  }
+
+  #patch(id: string, patch: Partial<Job>): void {
+    const job = this.#find(id);
+    if (!job) return;
+    const progressOnly = Object.keys(patch).every(key => key === 'progress' || key === 'nodes');
+    this.#options.store.put({...job, ...patch}, {persist: !progressOnly});
+    this.#publish();
+  }
+
+  #publish(readyInstances = this.getSnapshot().readyInstances): void {
+    this.update({jobs: [...this.#options.store.all()], readyInstances});
+  }
+}
+
+function newJobId(): string {
+  const stamp = new Date().toISOString().slice(0, 19).replace(/[-:T]/g, '');
+  return `${stamp}-${randomUUID().slice(0, 6)}`;
+}
