@@ -47,3 +47,49 @@ export interface PromptProgress {
 }
 
 export type JobState = 'queued' | 'uploading' | 'running' | 'downloading' | 'done' | 'failed' | 'cancelled';
+
+/** The outcome of a prompt, read from GET /history/{prompt_id} once it is there. */
+export interface HistoryResult {
+  status: 'success' | 'error' | 'interrupted';
+  /** Every file the output nodes listed (images, gifs, videos, animated files), in history order. */
+  outputs: OutputFile[];
+  /** Present when status is 'error': the node that failed and ComfyUI's exception message. */
+  error?: {nodeId: string; nodeType: string; message: string};
+}
+
+/** POST /upload/image's answer: put `subfolder/name` (or `name`) into LoadImage. */
+export interface UploadedImage {
+  name: string;
+  subfolder: string;
+  type: 'input' | 'temp' | 'output';
+}
+
+export type WorkflowKind = 'image' | 'video';
+
+/** Where a job field goes in the workflow, and what values it takes. */
+export interface FieldBinding {
+  node: string;
+  input: string;
+  /** 'random' only for seed; absent means "keep the workflow's own value". */
+  default?: string | number;
+  min?: number;
+  max?: number;
+}
+
+/** A workflow file plus its manifest, checked against each other. */
+export interface LoadedWorkflow {
+  name: string;
+  description: string;
+  kind: WorkflowKind;
+  workflow: ApiWorkflow;
+  /** Only the fields the manifest binds. */
+  fields: Partial<Record<JobField, FieldBinding>>;
+  /** 'shipped' = workflows/ in the package; 'user' = $XDG_CONFIG_HOME/vastdeck/workflows/. */
+  source: 'shipped' | 'user';
+  manifestPath: string;
+}
+
+/** One entry of the workflow list; a broken manifest is listed with its problem, not hidden. */
+export type WorkflowInfo =
+  | {ok: true; name: string; description: string; kind: WorkflowKind; source: 'shipped' | 'user'; manifestPath: string}
+  | {ok: false; name: string; problem: string; source: 'shipped' | 'user'; manifestPath: string};
