@@ -1,6 +1,7 @@
 // The stage monitor's evidence table: each row is something a Vast ComfyUI instance prints (or Vast's
 // status_msg says), the files it is expected in, and what it proves. stages.ts applies the rows; a
 // new script's lines (our own provisioning log contract) are one more row. Formats: sim-data/boot/README.md.
+import {contractPattern} from './log-contract.js';
 import {DOWNLOAD_BATCH, TQDM_BAR, WGET_BAR} from './progress.js';
 
 export type EvidenceSource = 'onstart' | 'provisioning' | 'comfyui' | 'api-wrapper' | 'supervisord' | 'vast-status';
@@ -47,10 +48,27 @@ const SCRIPT: readonly EvidenceSource[] = ['provisioning', 'comfyui', 'onstart']
 const COMFYUI: readonly EvidenceSource[] = ['comfyui', 'onstart'];
 const DOWNLOAD_HELP = 'Check the model URL, and that HF_TOKEN / CIVITAI_TOKEN are set for gated or private models; then destroy this instance and create a new one.';
 const PICK_ANOTHER = 'Destroy it and pick another offer.';
+/** Suggestions for vastdeck's own script (provisioning/provision.sh), by the step that failed. */
+const MANIFEST_HELP = 'Fix the manifest (vastdeck checks it before create: its folders, URLs and fields) or VASTDECK_MANIFEST_URL; the provisioner runs the script again, else destroy this instance and create a new one.';
+const NODES_HELP = "Check the custom node's git URL and pinned ref in the manifest, and its requirements.txt; then destroy this instance and create a new one.";
+const PACKAGES_HELP = 'Check the apt/pip package names and versions in the manifest; then destroy this instance and create a new one.';
+const WORKFLOWS_HELP = 'Check the workflow URL or path in the manifest (a path is relative to the manifest); then destroy this instance and create a new one.';
+const SCRIPT_HELP = 'Read /var/log/portal/provisioning.log above the failure line; fix the manifest or the script, then destroy this instance and create a new one.';
+const CONTRACT_PROVISIONING = ['stage-start', 'stage-done', 'gpu', 'sage-install', 'node', 'workflow', 'comfyui-args', 'info'] as const;
 
 /** First match wins, so failures come before the stage rows they would otherwise look like. */
 export const EVIDENCE: readonly EvidencePattern[] = [
   // Failures and their causes.
+  // vastdeck's script (provisioning/log-contract.json): a failed run; the provisioner may run it again.
+  {pattern: contractPattern('download-failed'), sources: PROVISIONER, effect: 'cause', reason: 'Downloading $1 failed after $2 attempts: $3', suggestion: DOWNLOAD_HELP},
+  {pattern: contractPattern('failed', {step: 'models'}), sources: PROVISIONER, effect: 'step-failed', reason: 'Provisioning step $1 failed: $2', suggestion: DOWNLOAD_HELP},
+  {pattern: contractPattern('failed', {step: 'manifest'}), sources: PROVISIONER, effect: 'step-failed', reason: 'Provisioning step $1 failed: $2', suggestion: MANIFEST_HELP},
+  {pattern: contractPattern('failed', {step: 'nodes'}), sources: PROVISIONER, effect: 'step-failed', reason: 'Provisioning step $1 failed: $2', suggestion: NODES_HELP},
+  {pattern: contractPattern('failed', {step: 'apt|pip|sage'}), sources: PROVISIONER, effect: 'step-failed', reason: 'Provisioning step $1 failed: $2', suggestion: PACKAGES_HELP},
+  {pattern: contractPattern('failed', {step: 'workflows'}), sources: PROVISIONER, effect: 'step-failed', reason: 'Provisioning step $1 failed: $2', suggestion: WORKFLOWS_HELP},
+  {pattern: contractPattern('failed'), sources: PROVISIONER, effect: 'step-failed', reason: 'Provisioning step $1 failed: $2', suggestion: SCRIPT_HELP},
+  {pattern: contractPattern('download-retry'), sources: PROVISIONER, effect: 'warning', reason: 'Downloading $1 failed (attempt $2/$3); retrying in $4 s: $5'},
+  {pattern: contractPattern('sage-fallback'), sources: PROVISIONER, effect: 'warning', reason: 'SageAttention is off on this instance: $1'},
   {pattern: /MetadataIncompleteBuffer/, sources: COMFYUI, effect: 'fatal', reason: 'A model file is truncated (safetensors: MetadataIncompleteBuffer)', suggestion: 'An interrupted download left a partial file: delete it on the instance and download it again, or destroy the instance and create a new one.'},
   {pattern: /^All (\d+) attempts exhausted$/, sources: PROVISIONER, effect: 'provisioning-failed', reason: 'Provisioning failed: the provisioner gave up after $1 attempts'},
   {pattern: /^Note: Provisioning encountered issues but instance startup will continue/, sources: ['onstart'], effect: 'provisioning-failed', reason: 'Provisioning failed; the instance starts ComfyUI anyway'},
@@ -73,8 +91,13 @@ export const EVIDENCE: readonly EvidencePattern[] = [
   {pattern: /\bBACKENDS_READY: \d+ backend/, sources: ['api-wrapper', 'onstart'], effect: 'app-listening'},
   {pattern: /^(?:\[START\] Security scan$|Starting server$|Total VRAM \d+ MB)/, sources: COMFYUI, effect: 'app-starting'},
   {pattern: /^Provisioning complete!$/, sources: PROVISIONER, effect: 'provisioned'},
+  {pattern: contractPattern('complete'), sources: PROVISIONER, effect: 'provisioned'},
 
   // DOWNLOADING.
+  {pattern: contractPattern('download-progress'), sources: PROVISIONER, effect: 'transfer'},
+  {pattern: contractPattern('download-done'), sources: PROVISIONER, effect: 'transfer'},
+  {pattern: contractPattern('download-batch'), sources: PROVISIONER, effect: 'download-batch'},
+  {pattern: contractPattern('download-start'), sources: PROVISIONER, effect: 'download-file'},
   {pattern: WGET_BAR, sources: PROVISIONER, effect: 'transfer'},
   {pattern: TQDM_BAR, sources: PROVISIONER, effect: 'transfer'},
   {pattern: DOWNLOAD_BATCH, sources: PROVISIONER, effect: 'download-batch'},
@@ -84,6 +107,8 @@ export const EVIDENCE: readonly EvidencePattern[] = [
   {pattern: /^(?:Successfully downloaded|File already exists): (.+?)(?: \(skipping\))?$/, sources: PROVISIONER, effect: 'download-done'},
 
   // PROVISIONING and INITIALIZING.
+  {pattern: contractPattern('begin'), sources: PROVISIONER, effect: 'attempt-start'},
+  ...CONTRACT_PROVISIONING.map((kind): EvidencePattern => ({pattern: contractPattern(kind), sources: PROVISIONER, effect: 'provisioning'})),
   {pattern: /^Provisioner starting \(version \d+\)$/, sources: PROVISIONER, effect: 'attempt-start'},
   {pattern: /^(?:\* Provisioning instance with |Running provisioning script: |#\s+Provisioning container\s+#$)/, sources: PROVISIONER, effect: 'provisioning'},
   {pattern: /startup paused until instance provisioning has completed/, sources: ['comfyui', 'api-wrapper', 'onstart'], effect: 'provisioning'},

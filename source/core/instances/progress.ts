@@ -1,6 +1,7 @@
 // Download progress from provisioning log lines: wget's `--show-progress` bar, tqdm-style bars
-// (`hf download` on a terminal) and the scripts' `Downloading …` announcements. `DownloadProgress`
-// folds them into what the stage monitor shows: file, bytes, %, rate, ETA, stalls and resumes.
+// (`hf download` on a terminal), provision.sh's log-contract lines and the scripts' `Downloading …`
+// announcements. `DownloadProgress` folds them into file, bytes, %, rate, ETA, stalls and resumes.
+import {parseContractLine} from './log-contract.js';
 
 /** wget 1.21 bar after CR/LF splitting (sim-data/boot/README.md §5), name field not fixed-width. */
 export const WGET_BAR = /^(\S.*?) +(\d{1,3})%\[([+= >]*)\] +(\d+(?:\.\d+)?)([KMGT]?) +(--\.-KB\/s|(\d+(?:\.\d+)?)([KMGT]?)B\/s)(?: +(eta|in) (.+?))? *$/;
@@ -70,7 +71,7 @@ export function parseTransfer(text: string): TransferProgress | undefined {
     return rateBytesPerSec === undefined ? progress : {...progress, rateBytesPerSec};
   }
   const tqdm = TQDM_BAR.exec(text);
-  if (!tqdm) return undefined;
+  if (!tqdm) return parseContractTransfer(text);
   const [, file, pct, done, doneUnit, total, totalUnit, eta, rate, rateUnit] = tqdm;
   const progress: TransferProgress = {
     file: file!.trim(),
@@ -83,6 +84,24 @@ export function parseTransfer(text: string): TransferProgress | undefined {
   const etaSec = eta === '?' ? undefined : parseDurationSec(eta!);
   const rateBytesPerSec = bytes(rate, rateUnit, DECIMAL);
   return {...progress, ...(etaSec === undefined ? {} : {etaSec}), ...(rateBytesPerSec === undefined ? {} : {rateBytesPerSec})};
+}
+
+/** provision.sh's `[vastdeck] download file=… bytes=… total=… pct=… rate=…` and `download done` lines. */
+function parseContractTransfer(text: string): TransferProgress | undefined {
+  const event = parseContractLine(text);
+  if (event?.kind === 'download-done') {
+    const bytesDone = Number(event.values.bytes);
+    return {file: event.values.file!, pct: 100, bytesDone, bytesTotal: bytesDone, etaSec: 0, ended: true, resumed: false};
+  }
+  if (event?.kind !== 'download-progress') return undefined;
+  const {file, bytes, total, pct, rate} = event.values;
+  const bytesDone = Number(bytes);
+  const bytesTotal = Number(total) > 0 ? Number(total) : undefined;
+  const rateBytesPerSec = Number(rate);
+  const progress: TransferProgress = {file: file!, pct: Math.min(Number(pct), 100), bytesDone, ended: false, resumed: false, rateBytesPerSec};
+  if (bytesTotal !== undefined) progress.bytesTotal = bytesTotal;
+  if (bytesTotal !== undefined && rateBytesPerSec > 0) progress.etaSec = Math.max(0, Math.round((bytesTotal - bytesDone) / rateBytesPerSec));
+  return progress;
 }
 
 interface Transfer extends TransferProgress {
