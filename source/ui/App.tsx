@@ -13,7 +13,7 @@ import {StatusBar} from './components/StatusBar.js';
 import {CommandRouterContext, type CommandHandler, type CommandRouter} from './hooks/useCommands.js';
 import {DialogContext, type OpenDialog} from './hooks/useDialog.js';
 import {useFleetActions} from './hooks/useFleetActions.js';
-import {useModel} from './hooks/useModel.js';
+import {useModelSelector} from './hooks/useModel.js';
 import {useTerminalSize} from './hooks/useTerminalSize.js';
 import {CAPTURING_SCOPES, EDITOR_SCOPES, findBinding, type Command, type Scope} from './keymap.js';
 import {layoutFor} from './layout.js';
@@ -34,12 +34,12 @@ interface UiState {
   detailOpen: boolean;
 }
 
-type UiAction = {command: Command; maxHelpScroll: number} | {focus: PaneId} | {detailOpen: boolean};
+type UiAction = {command: Command; maxHelpScroll: number; helpPage: number} | {focus: PaneId} | {detailOpen: boolean};
 
 function uiReducer(state: UiState, action: UiAction): UiState {
   if ('focus' in action) return {...state, focus: action.focus, detailOpen: false};
   if ('detailOpen' in action) return {...state, detailOpen: action.detailOpen};
-  const {command, maxHelpScroll} = action;
+  const {command, maxHelpScroll, helpPage} = action;
   const step = (delta: number): PaneId => PANES[(PANES.indexOf(state.focus) + delta + PANES.length) % PANES.length]!;
   const scroll = (delta: number) => Math.min(maxHelpScroll, Math.max(0, state.helpScroll + delta));
   switch (command) {
@@ -61,22 +61,20 @@ function uiReducer(state: UiState, action: UiAction): UiState {
       return {...state, helpScroll: scroll(1)};
     case 'help.up':
       return {...state, helpScroll: scroll(-1)};
+    case 'help.pageDown':
+      return {...state, helpScroll: scroll(helpPage)};
+    case 'help.pageUp':
+      return {...state, helpScroll: scroll(-helpPage)};
     default:
       return state;
   }
 }
 
-/** The Instances pane's keys: the log view's, or (no key, nothing to select) only key creation. */
-function instancesScope(ui: UiState, needsSshKey: boolean): Scope {
-  if (ui.detailOpen) return 'log';
-  return needsSshKey ? 'sshKey' : 'instances';
-}
-
 /** Who gets keys, most specific first: the help, else a dialog or editor, else the focused pane then global keys. */
-function activeScopes(ui: UiState, capturing: Scope | undefined, needsSshKey: boolean): Scope[] {
+function activeScopes(ui: UiState, capturing: Scope | undefined): Scope[] {
   if (ui.helpOpen) return ['help'];
   if (capturing) return EDITOR_SCOPES.includes(capturing) ? [capturing, 'editor'] : [capturing];
-  return [ui.focus === 'instances' ? instancesScope(ui, needsSshKey) : ui.focus, 'global'];
+  return [ui.focus === 'instances' && ui.detailOpen ? 'log' : ui.focus, 'global'];
 }
 
 /** The capturing scope that has the keyboard: the first registered one in CAPTURING_SCOPES order. */
@@ -93,19 +91,19 @@ interface AppProps {
 export function App({deck, onQuit}: AppProps) {
   const theme = useTheme();
   const {columns, rows} = useTerminalSize();
-  const fleet = useModel(deck.fleet);
+  const hasInstances = useModelSelector(deck.fleet, fleet => fleet.rows.length > 0 || fleet.creating.length > 0);
   const help = useMemo(() => helpLines(), []);
   const [ui, dispatch] = useReducer(uiReducer, {focus: 'offers', helpOpen: false, helpScroll: 0, detailOpen: false});
-  const roomy = ui.focus === 'instances' || fleet.rows.length > 0 || fleet.creating.length > 0;
+  const roomy = ui.focus === 'instances' || hasInstances;
   const layout = layoutFor(columns, rows, HELP_MAX_WIDTH, help.length, roomy);
-  const maxHelpScroll = Math.max(0, help.length - helpVisibleRows(layout.help.height));
-  const needsSshKey = !fleet.sshKey.ok && fleet.rows.length === 0;
+  const helpPage = helpVisibleRows(layout.help.height);
+  const maxHelpScroll = Math.max(0, help.length - helpPage);
 
   const handlers = useRef(new Map<Scope, CommandHandler>());
   const [capturingScopes, setCapturingScopes] = useState<readonly Scope[]>([]);
   const [dialog, setDialog] = useState<{spec: DialogSpec; id: number}>();
-  const latest = useRef({ui, maxHelpScroll, onQuit, needsSshKey});
-  latest.current = {ui, maxHelpScroll, onQuit, needsSshKey};
+  const latest = useRef({ui, maxHelpScroll, helpPage, onQuit});
+  latest.current = {ui, maxHelpScroll, helpPage, onQuit};
 
   const router = useMemo<CommandRouter>(
     () => ({
@@ -129,19 +127,21 @@ export function App({deck, onQuit}: AppProps) {
     };
   }, []);
   const actions = useFleetActions(deck, () => dispatch({focus: 'instances'}));
+  const setDetailOpen = useCallback((open: boolean) => dispatch({detailOpen: open}), []);
 
   const onKey = useCallback((input: string, key: Key) => {
-    const {ui: state, maxHelpScroll: maxScroll, onQuit: quit, needsSshKey: noKey} = latest.current;
+    const {ui: state, maxHelpScroll: maxScroll, helpPage: page, onQuit: quit} = latest.current;
     const open = capturingScope([...handlers.current.keys()]);
-    const binding = findBinding(input, key, activeScopes(state, open, noKey));
+    const binding = findBinding(input, key, activeScopes(state, open));
     if (!binding) return;
     if (binding.command === 'app.quit') quit();
-    else if (binding.scope === 'global' || binding.scope === 'help') dispatch({command: binding.command, maxHelpScroll: maxScroll});
+    else if (binding.scope === 'global' || binding.scope === 'help') dispatch({command: binding.command, maxHelpScroll: maxScroll, helpPage: page});
     else handlers.current.get(binding.scope === 'editor' && open ? open : binding.scope)?.(binding.command, input);
   }, []);
   useInput(onKey);
 
-  const scopes = activeScopes(ui, capturingScope(capturingScopes), needsSshKey);
+  // An open dialog takes the keyboard from this render on (its handler registers in an effect).
+  const scopes = activeScopes(ui, dialog ? 'dialog' : capturingScope(capturingScopes));
   const helpScroll = Math.min(ui.helpScroll, maxHelpScroll);
   const {body} = layout;
   const showBottom = ui.detailOpen || layout.instances.height > 0;
@@ -174,7 +174,7 @@ export function App({deck, onQuit}: AppProps) {
                 actions={actions}
                 focused={ui.focus === 'instances'}
                 detailOpen={ui.detailOpen}
-                onDetail={open => dispatch({detailOpen: open})}
+                onDetail={setDetailOpen}
                 width={ui.detailOpen ? body.width : layout.instances.width}
                 height={ui.detailOpen ? body.height : layout.instances.height}
               />

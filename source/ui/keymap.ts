@@ -3,7 +3,7 @@
 // so what the screen says a key does is always what it does.
 import type {Key} from 'ink';
 
-export type Scope = 'global' | 'offers' | 'instances' | 'sshKey' | 'log' | 'queue' | 'filter' | 'logFilter' | 'editor' | 'dialog' | 'help';
+export type Scope = 'global' | 'offers' | 'instances' | 'log' | 'queue' | 'filter' | 'logFilter' | 'editor' | 'dialog' | 'help';
 
 export type Command =
   | 'app.quit'
@@ -16,6 +16,8 @@ export type Command =
   | 'help.close'
   | 'help.down'
   | 'help.up'
+  | 'help.pageDown'
+  | 'help.pageUp'
   | 'offers.down'
   | 'offers.up'
   | 'offers.pageDown'
@@ -34,7 +36,7 @@ export type Command =
   | 'instances.portal'
   | 'instances.next'
   | 'instances.previous'
-  | 'sshKey.create'
+  | 'instances.createKey'
   | 'log.back'
   | 'log.down'
   | 'log.up'
@@ -87,7 +89,6 @@ export const SCOPE_TITLES: Record<Scope, string> = {
   global: 'Everywhere',
   offers: 'Offers pane',
   instances: 'Instances pane',
-  sshKey: 'Instances pane, while there is no SSH key and no instance',
   log: 'Instance stages and log (Enter on an instance)',
   queue: 'Queue pane',
   filter: 'Offer filter editor',
@@ -122,7 +123,7 @@ export const KEYMAP: readonly Binding[] = [
   {keys: 's', match: char('s'), command: 'offers.sort', description: 'Sort by the next key (job cost, ETA, $/h, …)', scope: 'offers', hint: {keys: 's', label: 'sort'}},
   {keys: '/, f', match: char('/', 'f'), command: 'offers.filter', description: 'Edit the filter expression', scope: 'offers', hint: {keys: '/', label: 'filter'}},
   {keys: 'r', match: char('r'), command: 'offers.refresh', description: 'Refresh the offers now', scope: 'offers', hint: {keys: 'r', label: 'refresh'}},
-  {keys: 'c', match: char('c'), command: 'offers.rent', description: 'Rent the selected offer (asks first; a taken offer falls through to the next)', scope: 'offers', hint: {keys: 'c', label: 'rent'}},
+  {keys: 'c', match: char('c'), command: 'offers.rent', description: 'Rent the selected offer (asks first)', scope: 'offers', hint: {keys: 'c', label: 'rent'}},
 
   {keys: 'j/↓', match: (input, key) => key.downArrow || char('j')(input, key), command: 'instances.down', description: 'Select the next instance', scope: 'instances', hint: {keys: 'j/k', label: 'move'}},
   {keys: 'k/↑', match: (input, key) => key.upArrow || char('k')(input, key), command: 'instances.up', description: 'Select the previous instance', scope: 'instances'},
@@ -130,11 +131,10 @@ export const KEYMAP: readonly Binding[] = [
   {keys: 'G/End', match: (input, key) => key.end || char('G')(input, key), command: 'instances.bottom', description: 'Select the last instance', scope: 'instances'},
   {keys: 'Enter, l', match: (input, key) => key.return || char('l')(input, key), command: 'instances.open', description: "Open the instance's stages and live log", scope: 'instances', hint: {keys: 'Enter', label: 'log'}},
   {keys: 'p', match: char('p'), command: 'instances.portal', description: 'Show or hide the portal URLs and token (secret)', scope: 'instances', hint: {keys: 'p', label: 'portal'}},
+  {keys: 'K', match: char('K'), command: 'instances.createKey', description: 'No SSH key yet: create ~/.ssh/vastdeck_ed25519 (asks)', scope: 'instances'},
 
-  {keys: 'k', match: char('k'), command: 'sshKey.create', description: 'Create ~/.ssh/vastdeck_ed25519 for the instance logs (asks first)', scope: 'sshKey', hint: {keys: 'k', label: 'create SSH key'}},
-
-  {keys: 'Esc', match: (_input, key) => key.escape, command: 'log.back', description: 'Clear the log filter; without one, back to the instance list', scope: 'log', hint: {keys: 'Esc', label: 'back'}},
-  {keys: 'j/↓', match: (input, key) => key.downArrow || char('j')(input, key), command: 'log.down', description: 'Scroll down (at the bottom it follows the tail again)', scope: 'log', hint: {keys: 'j/k', label: 'scroll'}},
+  {keys: 'Esc', match: (_input, key) => key.escape, command: 'log.back', description: 'Clear the filter, else back to the instance list', scope: 'log', hint: {keys: 'Esc', label: 'back'}},
+  {keys: 'j/↓', match: (input, key) => key.downArrow || char('j')(input, key), command: 'log.down', description: 'Scroll down (follows the tail again at the bottom)', scope: 'log', hint: {keys: 'j/k', label: 'scroll'}},
   {keys: 'k/↑', match: (input, key) => key.upArrow || char('k')(input, key), command: 'log.up', description: 'Scroll up (stops following the tail)', scope: 'log'},
   {keys: 'PgDn', match: (_input, key) => key.pageDown, command: 'log.pageDown', description: 'Page down', scope: 'log'},
   {keys: 'PgUp', match: (_input, key) => key.pageUp, command: 'log.pageUp', description: 'Page up (stops following the tail)', scope: 'log'},
@@ -142,13 +142,13 @@ export const KEYMAP: readonly Binding[] = [
   {keys: 'G/End', match: (input, key) => key.end || char('G')(input, key), command: 'log.follow', description: 'Follow the tail (autoscroll)', scope: 'log', hint: {keys: 'G', label: 'follow'}},
   {keys: '/', match: char('/'), command: 'log.filter', description: 'Filter the log lines (case-insensitive text)', scope: 'log', hint: {keys: '/', label: 'filter'}},
   {keys: 'w', match: char('w'), command: 'log.wrap', description: 'Wrap long lines, or cut them with …', scope: 'log', hint: {keys: 'w', label: 'wrap'}},
-  {keys: 't', match: char('t'), command: 'log.tags', description: "Show or hide each line's file tag (provisioning, comfyui, …)", scope: 'log', hint: {keys: 't', label: 'tags'}},
+  {keys: 't', match: char('t'), command: 'log.tags', description: 'Show or hide file tags (provisioning, comfyui, …)', scope: 'log', hint: {keys: 't', label: 'tags'}},
   {keys: 'S', match: char('S'), command: 'log.save', description: 'Save the log to a file', scope: 'log', hint: {keys: 'S', label: 'save'}},
   {keys: 'p', match: char('p'), command: 'instances.portal', description: 'Show or hide the portal URLs and token (secret)', scope: 'log', hint: {keys: 'p', label: 'portal'}},
   {keys: ']', match: char(']'), command: 'instances.next', description: "Show the next instance's log", scope: 'log', hint: {keys: '[ ]', label: 'instance'}},
   {keys: '[', match: char('['), command: 'instances.previous', description: "Show the previous instance's log", scope: 'log'},
 
-  {keys: 'Enter', match: (_input, key) => key.return, command: 'filter.submit', description: 'Apply the filter, e.g. gpu=RTX_4090 dph<0.6 inet_down>500', scope: 'filter', hint: {keys: 'Enter', label: 'apply'}},
+  {keys: 'Enter', match: (_input, key) => key.return, command: 'filter.submit', description: 'Apply, e.g. gpu=RTX_4090 dph<0.6 inet_down>500', scope: 'filter', hint: {keys: 'Enter', label: 'apply'}},
   {keys: 'Esc', match: (_input, key) => key.escape, command: 'filter.cancel', description: 'Close the editor, keep the old filter', scope: 'filter', hint: {keys: 'Esc', label: 'cancel'}},
 
   {keys: 'Enter', match: (_input, key) => key.return, command: 'logFilter.done', description: 'Keep the filter and go back to the log keys', scope: 'logFilter', hint: {keys: 'Enter', label: 'keep'}},
@@ -166,10 +166,12 @@ export const KEYMAP: readonly Binding[] = [
   {keys: '←/Shift-Tab', match: (_input, key) => key.leftArrow || (key.tab && key.shift), command: 'dialog.previous', description: 'Highlight the previous button', scope: 'dialog'},
   {keys: 'Enter', match: (_input, key) => key.return, command: 'dialog.choose', description: 'Choose the highlighted button', scope: 'dialog', hint: {keys: 'Enter', label: 'choose'}},
   {keys: 'Esc', match: (_input, key) => key.escape, command: 'dialog.cancel', description: 'Cancel', scope: 'dialog', hint: {keys: 'Esc', label: 'cancel'}},
-  {keys: 'y, n, k', match: printable, command: 'dialog.letter', description: 'Choose the button with that letter: y yes, n no, k create key', scope: 'dialog', hint: {keys: 'y/n', label: 'answer'}},
+  {keys: 'y, n, k', match: printable, command: 'dialog.letter', description: 'Choose by letter: y yes, n no, k create key', scope: 'dialog', hint: {keys: 'y/n', label: 'answer'}},
 
   {keys: 'j/↓', match: (input, key) => key.downArrow || char('j')(input, key), command: 'help.down', description: 'Scroll down', scope: 'help', hint: {keys: 'j/k', label: 'scroll'}},
   {keys: 'k/↑', match: (input, key) => key.upArrow || char('k')(input, key), command: 'help.up', description: 'Scroll up', scope: 'help'},
+  {keys: 'PgDn/Space', match: (input, key) => key.pageDown || char(' ')(input, key), command: 'help.pageDown', description: 'Page down', scope: 'help', hint: {keys: 'Space', label: 'page'}},
+  {keys: 'PgUp', match: (_input, key) => key.pageUp, command: 'help.pageUp', description: 'Page up', scope: 'help'},
   {keys: 'Esc, ?, q', match: (input, key) => key.escape || char('?', 'q')(input, key), command: 'help.close', description: 'Close the help', scope: 'help', hint: {keys: 'Esc', label: 'close'}},
 ];
 

@@ -1,6 +1,7 @@
 // Runs the full-screen dashboard (called by cli.tsx). Ink 6 has no alternate-screen option, so
 // this enters the alternate screen itself, renders <App>, and restores the terminal on q, Ctrl-C,
-// SIGINT/SIGTERM/SIGHUP or a crash, with a process 'exit' fallback. Restoring is idempotent.
+// SIGINT/SIGTERM/SIGHUP or a crash, with a process 'exit' fallback. Restoring is idempotent. When
+// the terminal goes away (a closed window or SSH session: stdin reports EIO), it quits cleanly.
 import {render} from 'ink';
 import {InputError, toVastdeckError} from '../core/errors.js';
 import type {DeckView} from '../core/deck-types.js';
@@ -34,8 +35,18 @@ export async function runDashboard(deck: DeckView, options: DashboardOptions = {
   const restore = () => {
     if (restored) return;
     restored = true;
-    if (stdin.isRaw) stdin.setRawMode(false);
-    stdout.write(LEAVE_ALTERNATE_SCREEN + SHOW_CURSOR);
+    // A terminal that is gone (hung up) fails these; there is nothing left to restore then, and
+    // the write's EIO arrives as an 'error' event after the session's listeners are removed.
+    const ignore = () => {};
+    try {
+      if (stdin.isRaw) stdin.setRawMode(false);
+      stdout.once('error', ignore);
+      stdout.write(LEAVE_ALTERNATE_SCREEN + SHOW_CURSOR, error => {
+        if (!error) stdout.off('error', ignore);
+      });
+    } catch {
+      stdout.off('error', ignore);
+    }
   };
 
   stdout.write(ENTER_ALTERNATE_SCREEN);
@@ -54,6 +65,13 @@ export async function runDashboard(deck: DeckView, options: DashboardOptions = {
   const stop = () => {
     instance.unmount();
   };
+  // A terminal that went away makes stdin (setRawMode) and stdout (write) report EIO: quit the
+  // normal way, so onExit still closes the services, instead of crashing on the unhandled error.
+  const terminalGone = () => {
+    stop();
+  };
+  stdin.on('error', terminalGone);
+  stdout.on('error', terminalGone);
   const crash = (error: unknown) => {
     try {
       instance.unmount();
@@ -79,6 +97,8 @@ export async function runDashboard(deck: DeckView, options: DashboardOptions = {
   } finally {
     restore();
     for (const signal of signals) process.off(signal, stop);
+    stdin.off('error', terminalGone);
+    stdout.off('error', terminalGone);
     process.off('uncaughtException', crash);
     process.off('unhandledRejection', crash);
     process.off('exit', restore);

@@ -30,6 +30,10 @@ export interface Theme {
   changed: Tone;
   new: Tone;
   vanished: Tone;
+  /** Text matching a search or filter. */
+  match: Tone;
+  /** A secret shown on request (portal token). */
+  secret: Tone;
   /** Mode badge in the status bar: demo is safe, live spends money. */
   badgeDemo: Tone;
   badgeLive: Tone;
@@ -48,6 +52,8 @@ const colourTheme: Theme = {
   changed: {color: 'yellow'},
   new: {color: 'green', bold: true},
   vanished: {color: 'gray', dimColor: true},
+  match: {color: 'yellow', bold: true, underline: true},
+  secret: {color: 'magenta', bold: true},
   badgeDemo: {color: 'cyan', bold: true, inverse: true},
   badgeLive: {color: 'yellow', bold: true, inverse: true},
   border: {color: 'gray', style: 'single'},
@@ -65,6 +71,8 @@ const monochromeTheme: Theme = {
   changed: {underline: true},
   new: {bold: true},
   vanished: {dimColor: true},
+  match: {bold: true, underline: true},
+  secret: {bold: true, underline: true},
   badgeDemo: {bold: true, inverse: true},
   badgeLive: {bold: true, inverse: true},
   border: {dimColor: true, style: 'single'},

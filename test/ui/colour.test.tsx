@@ -11,6 +11,7 @@ import {cleanup, render} from 'ink-testing-library';
 import {afterAll, afterEach, describe, expect, it} from 'vitest';
 import {App} from '../../source/ui/App.js';
 import {createTheme, noColorRequested, ThemeContext} from '../../source/ui/theme.js';
+import {makeInstanceRow, TestFleet} from './fleet-fixtures.js';
 import {makeDeck, makeOffers, type TestDeck} from './fixtures.js';
 import {KEYS, press, sleep, waitForText} from './helpers.js';
 
@@ -60,5 +61,26 @@ describe('NO_COLOR', () => {
     expect(output).not.toMatch(COLOUR_CODE);
     expect(output).toContain('\u001B[7m');
     expect(output).toContain('\u001B[1m');
+  });
+});
+
+describe('instance and dialog tones', () => {
+  it('draws FAILED instances in the bad colour, READY ones in the good colour, and highlights Cancel first in a dialog', async () => {
+    const fleet = new TestFleet();
+    fleet.addRows(makeInstanceRow('ok', 'READY'), makeInstanceRow('bad', 'FAILED'));
+    const deck = makeDeck(makeOffers(3), {fleet});
+    decks.push(deck);
+    const app = render(
+      <ThemeContext.Provider value={createTheme({noColor: false})}>
+        <App deck={deck} onQuit={() => {}} />
+      </ThemeContext.Provider>,
+    );
+    await waitForText(app, 'Offer 1 ·');
+    const lines = (app.lastFrame() ?? '').split('\n');
+    expect(lines.find(line => line.includes('✗ FAILED'))).toContain('\u001B[31m');
+    expect(lines.find(line => line.includes('✓ READY'))).toContain('\u001B[32m');
+    await press(app, 'c');
+    await waitForText(app, 'Rent this offer?');
+    expect(app.lastFrame()).toMatch(/\u001B\[7m(\u001B\[1m)?\[ Cancel \(n\) \]/);
   });
 });

@@ -3,6 +3,7 @@
 import {Box} from 'ink';
 import {cleanup, render} from 'ink-testing-library';
 import {afterEach, describe, expect, it} from 'vitest';
+import {dialogBody} from '../../source/ui/components/Dialog.js';
 import {ProgressBar} from '../../source/ui/components/ProgressBar.js';
 import {fitColumns, Table, windowStart, type Column} from '../../source/ui/components/Table.js';
 import {editLine, lineAtEnd, TextInput} from '../../source/ui/components/TextInput.js';
@@ -92,6 +93,14 @@ describe('line editor', () => {
   });
 });
 
+describe('Dialog', () => {
+  it('wraps its lines and cuts them with … when the screen is short', () => {
+    const lines = [{text: 'one two three four five six'}, {text: ''}, {text: 'seven eight'}];
+    expect(dialogBody(lines, 10, 10).map(line => line.text)).toEqual(['one two', 'three four', 'five six', '', 'seven', 'eight']);
+    expect(dialogBody(lines, 10, 3).map(line => line.text)).toEqual(['one two', 'three four', '…']);
+  });
+});
+
 describe('ProgressBar', () => {
   it('fills in proportion and clamps', () => {
     expect(render(<ProgressBar fraction={0.5} width={10} />).lastFrame()).toBe('█████░░░░░  50%');
@@ -133,9 +142,14 @@ describe('keymap', () => {
     }
   });
 
+  it('has descriptions short enough for one line of the help overlay', () => {
+    for (const binding of KEYMAP) expect(binding.description.length, binding.description).toBeLessThanOrEqual(53);
+  });
+
   it('takes the status-bar hints from the table', () => {
-    expect(hintsFor(['offers', 'global']).map(hint => hint.label)).toEqual(['move', 'sort', 'filter', 'refresh', 'quit', 'pane', 'help']);
-    expect(hintsFor(['filter']).map(hint => hint.keys)).toEqual(['Enter', 'Esc', 'Ctrl-U']);
+    expect(hintsFor(['offers', 'global']).map(hint => hint.label)).toEqual(['move', 'sort', 'filter', 'refresh', 'rent', 'quit', 'pane', 'help']);
+    expect(hintsFor(['filter', 'editor']).map(hint => hint.keys)).toEqual(['Enter', 'Esc', 'Ctrl-U']);
+    expect(hintsFor(['log', 'global']).map(hint => hint.keys)).toEqual(['Esc', 'j/k', 'G', '/', 'w', 't', 'S', 'p', '[ ]', 'q', 'Tab', '?']);
   });
 });
 
@@ -149,5 +163,17 @@ describe('layout', () => {
     expect(narrow.bottomDirection).toBe('column');
     expect(narrow.instances.width).toBe(60);
     expect(layoutFor(80, 10, 72, 40).instances.height).toBe(0);
+  });
+
+  it('gives Instances half the height and the wider share once it has instances (full width below 100 columns)', () => {
+    const wide = layoutFor(120, 32, 72, 40, true);
+    expect(wide.bottomDirection).toBe('row');
+    expect(wide.instances).toEqual({width: 78, height: 14});
+    expect(wide.offers.height).toBe(14);
+    const small = layoutFor(80, 24, 72, 40, true);
+    expect(small.bottomDirection).toBe('column');
+    expect(small.offers.height).toBe(10);
+    expect(small.instances).toEqual({width: 80, height: 7});
+    expect(small.queue.height).toBe(3);
   });
 });

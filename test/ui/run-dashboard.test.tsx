@@ -27,6 +27,8 @@ class FakeStdout extends EventEmitter {
 class FakeStdin extends EventEmitter {
   isTTY: boolean;
   isRaw = false;
+  /** The terminal went away: setRawMode reports EIO the way a tty ReadStream does. */
+  gone = false;
   rawModeCalls: boolean[] = [];
   #pending: string | null = null;
   constructor(isTTY = true) {
@@ -43,6 +45,10 @@ class FakeStdin extends EventEmitter {
     return data;
   };
   setRawMode(enabled: boolean): this {
+    if (this.gone) {
+      this.emit('error', Object.assign(new Error('setRawMode EIO'), {code: 'EIO'}));
+      return this;
+    }
     this.isRaw = enabled;
     this.rawModeCalls.push(enabled);
     return this;
@@ -150,6 +156,22 @@ describe('runDashboard', () => {
     await done;
     expect(stdout.output.endsWith(LEAVE + SHOW_CURSOR)).toBe(true);
     expect(listenerCounts()).toEqual(before);
+  });
+
+  it('quits cleanly, closing services, when the terminal goes away (setRawMode EIO on SIGHUP)', async () => {
+    const before = listenerCounts();
+    const existing = process.listeners('SIGHUP');
+    const exit = vi.spyOn(process, 'exit').mockImplementation((() => undefined) as never);
+    const onExit = vi.fn(async () => {});
+    const {stdin, done} = start(deck(), onExit);
+    await sleep(50);
+    stdin.gone = true;
+    addedListener('SIGHUP', existing)();
+    await done;
+    expect(onExit).toHaveBeenCalledTimes(1);
+    expect(exit).not.toHaveBeenCalled();
+    expect(listenerCounts()).toEqual(before);
+    expect(stdin.listenerCount('error')).toBe(0);
   });
 
   it('after an uncaught exception restores first, then prints one sentence and exits 1', async () => {

@@ -42,7 +42,7 @@ export function HelpOverlay({width, height, scroll}: HelpOverlayProps) {
   const rows = helpVisibleRows(height);
   const inner = Math.max(1, width - 2);
   const shown = lines.slice(scroll, scroll + rows);
-  const more = lines.length > rows ? ` (${scroll + 1}–${Math.min(lines.length, scroll + rows)} of ${lines.length}, j/k scroll)` : '';
+  const more = lines.length > rows ? ` (${scroll + 1}–${Math.min(lines.length, scroll + rows)} of ${lines.length}, j/k or Space scroll)` : '';
   const border = theme.borderFocused;
 
   return (

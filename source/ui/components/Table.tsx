@@ -1,23 +1,26 @@
 // Our own windowed table (ink-table cannot load under Ink 6). It renders only the rows that fit,
 // keeps the selected row inside that window, drops low-priority columns when the width is short,
 // and truncates every cell with '…' so nothing ever wraps. Each row is one <Text>: cheap to draw.
+// A column may draw its cell itself (a spinner, a progress bar) in exactly its width.
 import {Box, Text} from 'ink';
-import {useRef} from 'react';
+import {Fragment, useRef, type ReactNode} from 'react';
 import {fit} from '../text-fit.js';
 import {useTheme, type Tone} from '../theme.js';
 
-export interface Column<T> {
+interface ColumnLayout {
   key: string;
   header: string;
   /** Minimum width in cells. */
   width: number;
   align?: 'left' | 'right';
-  format(row: T): string;
   /** 0 = always shown; higher numbers are dropped first when the table is too narrow. */
   priority: number;
   /** Takes a share of any spare width. */
   grow?: boolean;
 }
+
+/** A column shows `format`'s text fitted to its width, or draws `cell` (exactly `width` cells wide). */
+export type Column<T> = ColumnLayout & ({format(row: T): string; cell?: never} | {cell(row: T, width: number): ReactNode; format?: never});
 
 interface TableProps<T> {
   columns: ReadonlyArray<Column<T>>;
@@ -74,7 +77,6 @@ export function Table<T>({columns, rows, rowKey, selectedIndex, height, width, r
   startRef.current = start;
 
   const shown = fitColumns(columns, width);
-  const line = (cells: string[]) => cells.join(' '.repeat(GAP));
   const visible = rows.slice(start, start + Math.max(0, height));
 
   return (
@@ -91,7 +93,12 @@ export function Table<T>({columns, rows, rowKey, selectedIndex, height, width, r
         const tone = rowTone?.(row) ?? {};
         return (
           <Text key={rowKey(row)} wrap="truncate" {...tone} inverse={selected || tone.inverse}>
-            {line(shown.map(column => fit(column.format(row), column.width, column.align)))}
+            {shown.map((column, index) => (
+              <Fragment key={column.key}>
+                {index > 0 ? ' '.repeat(GAP) : ''}
+                {column.cell ? column.cell(row, column.width) : fit(column.format(row), column.width, column.align)}
+              </Fragment>
+            ))}
           </Text>
         );
       })}

@@ -2,7 +2,7 @@
 // each runs in the background and reports through the message line (the fleet model posts its own
 // progress and errors; a rejection that still gets here is posted too, so nothing fails silently).
 import {useMemo, useRef} from 'react';
-import type {DeckView} from '../../core/deck-types.js';
+import type {DeckView, MessageLevel} from '../../core/deck-types.js';
 import {toVastdeckError} from '../../core/errors.js';
 import type {RankedOffer} from '../../core/offers/types.js';
 
@@ -11,6 +11,8 @@ export interface FleetActions {
   rent(candidates: readonly RankedOffer[]): void;
   createSshKey(): void;
   saveLog(key: string, label: string): void;
+  /** A sentence for the message line (e.g. why a key did nothing). */
+  notify(text: string, level?: MessageLevel): void;
 }
 
 export function useFleetActions(deck: DeckView, onRentStarted: () => void): FleetActions {
@@ -35,6 +37,9 @@ export function useFleetActions(deck: DeckView, onRentStarted: () => void): Flee
         current.fleet.saveLog(key).then(path => {
           current.notify(`Saved the log of ${label} to ${path}`);
         }, report);
+      },
+      notify(text, level) {
+        latest.current.deck.notify(text, level);
       },
     };
   }, []);

@@ -1,10 +1,11 @@
 // The Offers pane: the live, ranked offer list from deck.offers. It keeps the selection on the same
 // offer across refreshes (by offer id; clamped to the same position when the offer vanishes), marks
-// new, changed and vanished rows, edits the filter in place, and explains the selected offer's cost.
+// new, changed and vanished rows, edits the filter in place, explains the selected offer's cost,
+// and rents it on c (after a confirm dialog that shows what it will cost).
 import {Box, Text} from 'ink';
 import Spinner from 'ink-spinner';
-import {useEffect, useState} from 'react';
-import type {OffersController} from '../../core/deck-types.js';
+import {useEffect} from 'react';
+import type {DeckView} from '../../core/deck-types.js';
 import {formatDuration} from '../../core/format.js';
 import {SORT_KEYS} from '../../core/offers/rank.js';
 import type {OffersSnapshot, RankedOffer} from '../../core/offers/types.js';
@@ -13,6 +14,8 @@ import {Paragraph} from '../components/Paragraph.js';
 import {Table} from '../components/Table.js';
 import {editLine, lineAtEnd, TextInput, type LineState} from '../components/TextInput.js';
 import {useCommandHandler} from '../hooks/useCommands.js';
+import {useOpenDialog} from '../hooks/useDialog.js';
+import type {FleetActions} from '../hooks/useFleetActions.js';
 import {useStateRef} from '../hooks/useStateRef.js';
 import {useModel} from '../hooks/useModel.js';
 import {useNow} from '../hooks/useNow.js';
@@ -20,9 +23,11 @@ import type {Command} from '../keymap.js';
 import {wrapWords} from '../text-fit.js';
 import {useTheme, type Theme, type Tone} from '../theme.js';
 import {OFFER_COLUMNS, offerDetailLines} from './offer-columns.js';
+import {rentCandidates, rentDialog} from './rent-dialog.js';
 
 interface OffersPaneProps {
-  offers: OffersController;
+  deck: DeckView;
+  actions: FleetActions;
   focused: boolean;
   width: number;
   height: number;
@@ -69,10 +74,12 @@ function rowTone(theme: Theme, row: RankedOffer): Tone {
   return {};
 }
 
-export function OffersPane({offers, focused, width, height}: OffersPaneProps) {
+export function OffersPane({deck, actions, focused, width, height}: OffersPaneProps) {
   const theme = useTheme();
+  const {offers} = deck;
   const snapshot = useModel(offers);
-  const [selection, setSelection] = useState<Selection>({index: 0});
+  const openDialog = useOpenDialog();
+  const [selection, setSelection, selectionRef] = useStateRef<Selection>({index: 0});
   const [editor, setEditor, editorRef] = useStateRef<FilterEditor | undefined>(undefined);
 
   const rows = snapshot.rows;
@@ -92,11 +99,22 @@ export function OffersPane({offers, focused, width, height}: OffersPaneProps) {
   useEffect(() => {
     if (selectedId === undefined) return;
     if (selectedId !== selection.id || selectedIndex !== selection.index) setSelection({id: selectedId, index: selectedIndex});
-  }, [selectedId, selectedIndex, selection.id, selection.index]);
+  }, [selectedId, selectedIndex, selection.id, selection.index, setSelection]);
+
+  const rent = () => {
+    const current = offers.getSnapshot().rows;
+    const row = current[resolveIndex(current, selectionRef.current)];
+    if (!row) return;
+    if (row.change === 'vanished') {
+      actions.notify(`Offer ${row.offer.id} is gone from the market: pick another one.`, 'warn');
+      return;
+    }
+    openDialog(rentDialog(rentCandidates(row, current), deck.fleet.getSnapshot().sshKey, deck.mode === 'live', actions));
+  };
 
   useCommandHandler('offers', (command: Command) => {
     const move = (target: (index: number, count: number) => number) => {
-      setSelection(previous => moveTo(offers.getSnapshot().rows, previous, target));
+      setSelection(moveTo(offers.getSnapshot().rows, selectionRef.current, target));
     };
     switch (command) {
       case 'offers.down':
@@ -125,6 +143,9 @@ export function OffersPane({offers, focused, width, height}: OffersPaneProps) {
         break;
       case 'offers.filter':
         setEditor({line: lineAtEnd(offers.getSnapshot().filterText)});
+        break;
+      case 'offers.rent':
+        rent();
         break;
       default:
         break;

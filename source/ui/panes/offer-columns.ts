@@ -4,6 +4,7 @@
 import {formatDuration, formatMbps, formatPercent, formatUsd} from '../../core/format.js';
 import type {RankedOffer} from '../../core/offers/types.js';
 import type {Column} from '../components/Table.js';
+import {compactUsd} from '../money.js';
 
 const CHANGE_MARK = {new: '+', changed: '*', same: ' '} as const;
 
@@ -14,11 +15,6 @@ function rankText(row: RankedOffer): string {
 
 function gpuText(row: RankedOffer): string {
   return `${row.offer.gpuName} ×${row.offer.numGpus}`;
-}
-
-/** Money in a narrow cell: prices per hour or per GB carry no meaning beyond four decimals. */
-function compactUsd(usd: number): string {
-  return formatUsd(Math.round(usd * 10_000) / 10_000);
 }
 
 function vramGb(row: RankedOffer): number {

@@ -1,0 +1,108 @@
+// How the Instances pane and the log view write an instance's facts: its name, its stage, download
+// sizes and rates, and whether it is still booting. Pure, so the table cells and the detail header
+// read the same.
+import type {InstanceRow} from '../../core/deck-types.js';
+import {formatDuration} from '../../core/format.js';
+import type {DownloadSnapshot} from '../../core/instances/progress.js';
+
+const UNITS = ['B', 'KB', 'MB', 'GB', 'TB'] as const;
+
+/** Sizes as the download tools print them (binary units): 812 KB, 33.6 MB, 6.46 GB. */
+export function formatBytes(bytes: number): string {
+  if (!Number.isFinite(bytes) || bytes < 0) return '—';
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < UNITS.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  const digits = unit === 0 || value >= 100 ? 0 : value >= 10 ? 1 : 2;
+  return `${value.toFixed(digits)} ${UNITS[unit]}`;
+}
+
+/** '26001234', or the label while Vast has not answered the create yet. */
+export function instanceName(row: InstanceRow): string {
+  return row.instanceId === undefined ? row.label : String(row.instanceId);
+}
+
+export function gpuText(row: InstanceRow): string {
+  return `${row.gpuName} ×${row.numGpus}`;
+}
+
+/** Gone from the account or never created: shown dim, no spinner, no cost ticking. */
+export function isGone(row: InstanceRow): boolean {
+  return row.ledgerState === 'destroyed' || row.ledgerState === 'gone' || row.ledgerState === 'create-failed';
+}
+
+/** Still on its way to READY (a spinner shows it). */
+export function isBooting(row: InstanceRow): boolean {
+  return !isGone(row) && row.stage.stage !== 'READY' && row.stage.stage !== 'FAILED';
+}
+
+export function uptimeText(row: InstanceRow, nowMs: number): string {
+  return row.runningSinceMs === undefined ? '—' : formatDuration(Math.max(0, nowMs - row.runningSinceMs) / 1000);
+}
+
+/** 'stalled' / 'resumed' marks after a download's figures. */
+export function downloadMarks(download: DownloadSnapshot): string {
+  return [download.stalled ? 'stalled' : '', download.resumed ? 'resumed' : ''].filter(Boolean).join(' ');
+}
+
+/** The download's figures, shortest last: the table tries them until the bar still has room. */
+export function downloadFigures(download: DownloadSnapshot): string[] {
+  const pct = `${download.pct}%`;
+  const rate = download.rateBytesPerSec === undefined ? undefined : `${formatBytes(download.rateBytesPerSec).replace(' ', '')}/s`;
+  const eta = download.etaSec === undefined ? undefined : formatDuration(download.etaSec);
+  return [[pct, rate, eta], [pct, eta], [pct]].map(parts => parts.filter(Boolean).join(' '));
+}
+
+/** One line for the detail header: the figures first (they matter most on a narrow screen), then the file. */
+export function downloadSentence(download: DownloadSnapshot): string {
+  const count = download.filesTotal === undefined ? '' : ` (file ${Math.min(download.filesTotal, download.filesDone + 1)} of ${download.filesTotal})`;
+  const bytes = download.bytesTotal === undefined ? formatBytes(download.bytesDone) : `${formatBytes(download.bytesDone)} of ${formatBytes(download.bytesTotal)}`;
+  const parts = [
+    `${download.pct}%`,
+    bytes,
+    download.rateBytesPerSec === undefined ? '' : `${formatBytes(download.rateBytesPerSec)}/s`,
+    download.etaSec === undefined ? '' : `ETA ${formatDuration(download.etaSec)}`,
+  ].filter(Boolean);
+  return `${parts.join(' · ')} · ${download.file}${count}`;
+}
+
+/** A log line's leading date and level ('2026-09-14 10:02:12 [INFO] '): noise next to a stage's time offset. */
+const LINE_STAMP = /^\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[.,]\d+)?\s*(?:\[\w+\]\s*)?/;
+
+export function withoutStamp(evidence: string): string {
+  return evidence.replace(LINE_STAMP, '');
+}
+
+/** What the progress cell says when there is no download bar to draw. */
+export function progressText(row: InstanceRow): string {
+  if (row.ledgerState === 'creating' && row.instanceId === undefined) return 'renting…';
+  if (isGone(row)) return row.note ?? row.ledgerState;
+  const {stage} = row;
+  if (stage.stage === 'FAILED') return stage.failure?.reason ?? stage.evidence;
+  if (stage.stage === 'READY') return 'ComfyUI answers';
+  if (stage.stage === 'INITIALIZING' && row.actualStatus !== 'running') return `Vast ${row.actualStatus ?? 'has no status yet'}${row.statusMsg ? `: ${row.statusMsg}` : ''}`;
+  return withoutStamp(stage.evidence);
+}
+
+/** What an empty log view says, by the state of the log connection. */
+export function emptyLogSentence(row: InstanceRow): string {
+  const {state, error} = row.log;
+  const why = error ? ` (${error})` : '';
+  switch (state) {
+    case 'waiting':
+      return 'No log lines yet: vastdeck connects over SSH once Vast runs the container.';
+    case 'connecting':
+      return 'No log lines yet: connecting over SSH…';
+    case 'streaming':
+      return 'No log lines yet: connected, waiting for the first line.';
+    case 'reconnecting':
+      return `No log lines yet: reconnecting over SSH${why}…`;
+    case 'stopped':
+      return `The log stream is stopped${why}.`;
+    case 'failed':
+      return `The log stream failed${why}.`;
+  }
+}
