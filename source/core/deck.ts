@@ -66,6 +66,7 @@ export class Deck implements DeckView {
       knownHosts: options.stateDir ? KnownHosts.open(join(options.stateDir, 'known_hosts.json')) : KnownHosts.open(),
       notify: (text, level) => this.notify(text, level),
       pollMs: options.fleetPollMs,
+      logDir: join(outputsRoot(settings.all()), 'logs'),
     });
     this.generations = new GenerationQueue({
       store: new JobStore(options.stateDir ? join(options.stateDir, 'queue.json') : queuePath()),

@@ -71,7 +71,7 @@ const SEED_DIRECTORIES = [
 ];
 
 /** torch's device name for a Vast gpu_name ('RTX 4090' → 'NVIDIA GeForce RTX 4090'). */
-function torchDeviceName(gpuName: string | undefined): string {
+export function torchDeviceName(gpuName: string | undefined): string {
 	if (!gpuName) return fixtureValues.gpuName;
 	if (gpuName.startsWith('NVIDIA ')) return gpuName;
 	return /^(RTX|GTX) \d/.test(gpuName) ? `NVIDIA GeForce ${gpuName}` : `NVIDIA ${gpuName}`;

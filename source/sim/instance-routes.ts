@@ -1,10 +1,11 @@
 // The REST face of SimInstances (docs/vast-api.md §3-§6.2): create, the v0 and v1 instance lists,
 // read by id, destroy, stop/start/label, reboot, request_logs with its unauthenticated result_url,
-// and account and per-instance SSH keys. cloud.ts registers these on its SimRouter.
+// account and per-instance SSH keys, and storage volumes. cloud.ts registers these on its SimRouter.
 import {randomBytes} from 'node:crypto';
 import ssh2 from 'ssh2';
 import {errorBody, type SimRequest, type SimResponse, type SimRouter} from './api-server.js';
 import type {SimInstances, SimSshKey} from './instances.js';
+import {addVolumeRoutes, SimVolumes} from './volume-routes.js';
 
 /** Polls of a fresh result_url that 404 before the "upload" is done. */
 const LOG_NOT_READY_POLLS = 2;
@@ -19,7 +20,13 @@ type Operator = (typeof OPERATORS)[number];
 const NO_SUCH_KEY = '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>';
 
 export function addInstanceRoutes(router: SimRouter, instances: SimInstances, userId: number): void {
-  router.add('PUT', '/api/v0/asks/:id/', request => instances.create(request.params.id ?? '', request.body));
+  const volumes = new SimVolumes();
+  router.add('PUT', '/api/v0/asks/:id/', request => {
+    const answer = instances.create(request.params.id ?? '', request.body);
+    const instanceId = answer.status === 200 ? (answer.json as {new_contract?: number}).new_contract : undefined;
+    if (instanceId !== undefined) volumes.attachFromCreate(instanceId, Number(instances.get(instanceId)?.machine_id ?? 0), request.body);
+    return answer;
+  });
   router.add('GET', '/api/v0/instances/', () => {
     const list = instances.list();
     return ok({instances: list, instances_found: list.length});
@@ -27,13 +34,16 @@ export function addInstanceRoutes(router: SimRouter, instances: SimInstances, us
   router.add('GET', '/api/v1/instances/', request => listInstancesV1(instances.list(), request.query));
   // Unknown, destroyed and other users' ids all read as null, like Vast.
   router.add('GET', '/api/v0/instances/:id/', request => ok({instances: instances.get(idOf(request)) ?? null}));
-  router.add('DELETE', '/api/v0/instances/:id/', request =>
-    instances.destroy(idOf(request)) ? ok({success: true}) : {status: 404, json: errorBody('not_found', 'Instance not found')},
-  );
+  router.add('DELETE', '/api/v0/instances/:id/', request => {
+    if (!instances.destroy(idOf(request))) return {status: 404, json: errorBody('not_found', 'Instance not found')};
+    volumes.detach(idOf(request));
+    return ok({success: true});
+  });
   router.add('PUT', '/api/v0/instances/:id/', request => manage(instances, request));
   router.add('PUT', '/api/v0/instances/reboot/:id/', request => (instances.reboot(idOf(request)) ? ok({success: true}) : noSuchInstance(request)));
   addLogRoutes(router, instances);
   addSshKeyRoutes(router, instances, userId);
+  addVolumeRoutes(router, volumes);
 }
 
 /** PUT /instances/{id}/ with {"state": "running"|"stopped"} and/or {"label": "..."}. */

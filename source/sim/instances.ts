@@ -5,10 +5,12 @@ import {randomBytes} from 'node:crypto';
 import {EventEmitter} from 'node:events';
 import type {BootScenarioName} from './boot-fixture.js';
 import type {SimAccount} from './cloud.js';
+import {createSimComfy, deferredComfyHandlers, type SimComfy} from './comfy/comfy-server.js';
 import {imageSizeGb, parseCreateBody, resolveImage, type SimAnswer} from './instance-create.js';
 import {startInstanceHost, type InstanceHost} from './instance-host.js';
 import {renderInstance, type InstanceView} from './instance-record.js';
 import {offerPrices, type Market} from './market.js';
+import {startSimOnstart, type SimOnstart} from './onstart.js';
 import {Random} from './random.js';
 
 export type InstanceFault = 'pull-error' | 'oci-error' | 'exited' | 'offline' | 'unknown' | 'provisioning-failure' | 'drop-ssh' | 'refuse-ssh';
@@ -35,6 +37,10 @@ interface Instance extends InstanceView {
   refuseSsh: boolean;
   /** The container's host while it starts (once per instance). */
   launching?: Promise<InstanceHost>;
+  /** The ComfyUI behind the host's 8188 gate (from the container's first start). */
+  comfy?: SimComfy;
+  /** The OnStart job of its env (VASTDECK_JOB_*), run against that ComfyUI. */
+  onstart?: SimOnstart;
   keys: SimSshKey[];
   /** Bumped by every transition, so a late timer or host start of an older phase does nothing. */
   phase: number;
@@ -142,6 +148,11 @@ export class SimInstances {
     return this.live.get(id)?.host;
   }
 
+  /** The instance's simulated ComfyUI, for its fault hooks (drop/stall WebSockets, fail a job, restart). */
+  comfyOf(id: number): SimComfy | undefined {
+    return this.live.get(id)?.comfy;
+  }
+
   scenarioOf(id: number): BootScenarioName | undefined {
     return this.live.get(id)?.scenario;
   }
@@ -155,6 +166,8 @@ export class SimInstances {
     instance.destroyed = true;
     this.live.delete(id);
     if (instance.host) this.track(instance.host.close());
+    if (instance.comfy) this.track(instance.comfy.close());
+    instance.onstart?.stop();
     return true;
   }
 
@@ -345,6 +358,7 @@ export class SimInstances {
   private async launchHost(instance: Instance): Promise<InstanceHost> {
     const env = new Map(instance.spec.env);
     const openButtonToken = env.has('OPEN_BUTTON_TOKEN') ? instance.jupyterToken : '';
+    const comfy = deferredComfyHandlers();
     const host = await startInstanceHost({
       instanceId: instance.id,
       scenario: instance.scenario,
@@ -356,11 +370,16 @@ export class SimInstances {
       webUsername: env.get('WEB_USERNAME') || undefined,
       bootDelayMs: 0,
       gpuName: instance.offer.gpu_name,
+      comfyHandler: comfy.comfyHandler,
+      comfyUpgrade: comfy.comfyUpgrade,
     });
     if (instance.destroyed || this.closed) {
       await host.close();
       throw new Error('the instance was destroyed while its container started');
     }
+    instance.comfy = createSimComfy({fs: host.fs, speed: this.options.speed, gpuName: instance.offer.gpu_name, listening: () => host.comfyListening()});
+    comfy.bind(instance.comfy);
+    instance.onstart = startSimOnstart({env: instance.spec.env, host, comfy: instance.comfy, speed: this.options.speed});
     for (const name of HOST_EVENTS) {
       host.events.on(name, () => {
         if (name !== 'comfy-listening') this.charge(MODEL_GB[name] * Number(instance.offer.inet_down_cost));
@@ -370,11 +389,12 @@ export class SimInstances {
     return host;
   }
 
-  /** Stops the container side: timers, SSH (the gates keep answering: the host has no pause). */
+  /** Stops the container side: timers, SSH, ComfyUI's memory (the gates keep answering: the host has no pause). */
   private halt(instance: Instance, actual: string, statusMsg: string | null): void {
     this.cancel(instance);
     instance.host?.dropSshConnections();
     instance.host?.setSshRefusing(true);
+    instance.comfy?.restart();
     this.setStatus(instance, actual, statusMsg);
   }
 

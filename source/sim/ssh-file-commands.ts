@@ -1,6 +1,7 @@
-// The file-inspecting commands of the simulated instance's shell: cat, ls, stat -c, wc and
-// test/[ over the virtual filesystem, with GNU-style messages and exit codes. Called through
+// The file-inspecting commands of the simulated instance's shell: cat, ls, stat -c, wc, sha256sum
+// and test/[ over the virtual filesystem, with GNU-style messages and exit codes. Called through
 // ssh-commands.ts, which parses the command line and dispatches here.
+import {createHash} from 'node:crypto';
 import type {Command, CommandIo} from './ssh-commands.js';
 import {normalizePath} from './virtual-fs.js';
 
@@ -68,6 +69,28 @@ export const fileCommands: Record<string, Command> = {
 			const kind = stat.kind === 'directory' ? 'directory' : stat.sizeBytes === 0 ? 'regular empty file' : 'regular file';
 			const fields: Record<string, string> = {s: String(stat.sizeBytes), Y: String(Math.floor(stat.mtimeMs / 1000)), n: file, F: kind, '%': '%'};
 			io.stdout(format.replace(/%(.)/g, (all, key: string) => fields[key] ?? all) + (raw.startsWith('--printf=') ? '' : '\n'));
+		}
+		return status;
+	},
+	'sha256sum': (args, io) => {
+		const bad = args.find((arg) => arg.startsWith('-') && arg !== '--');
+		if (bad) {
+			io.stderr(`sha256sum: only \`sha256sum FILE…\` is available on the simulated instance (got ${bad})\n`);
+			return 1;
+		}
+		let status = 0;
+		for (const file of args.filter((arg) => arg !== '--')) {
+			const path = normalizePath(file, io.cwd);
+			const content = io.fs.read(path);
+			if (!content) {
+				io.stderr(`sha256sum: ${file}: ${io.fs.stat(path) ? 'Is a directory' : 'No such file or directory'}\n`);
+				status = 1;
+				continue;
+			}
+			// GNU escapes a name holding a backslash or a newline and marks the line with a leading backslash.
+			const escaped = /[\\\n]/.test(file);
+			const name = escaped ? file.replace(/\\/g, '\\\\').replace(/\n/g, '\\n') : file;
+			io.stdout(`${escaped ? '\\' : ''}${createHash('sha256').update(content).digest('hex')}  ${name}\n`);
 		}
 		return status;
 	},

@@ -49,8 +49,21 @@ function parseAuthorizedKeys(lines: string[]): ParsedKey[] {
 	});
 }
 
+/**
+ * ssh2's generateKeyPairSync('ed25519') makes about 1 key in 270 that its own parser rejects (a
+ * public key with a leading zero byte), so a generated key is only used once it parses.
+ */
+function generateHostKey(): string {
+	for (let attempt = 0; ; attempt++) {
+		const pem = utils.generateKeyPairSync('ed25519').private;
+		const parsed = utils.parseKey(pem);
+		const key = Array.isArray(parsed) ? parsed[0] : parsed;
+		if ((key && !(key instanceof Error)) || attempt >= 20) return pem;
+	}
+}
+
 function hostKeyOf(hostKey: string | undefined): {pem: string; fingerprint: string} {
-	const pem = hostKey ?? utils.generateKeyPairSync('ed25519').private;
+	const pem = hostKey ?? generateHostKey();
 	const parsed = utils.parseKey(pem);
 	const key = Array.isArray(parsed) ? parsed[0] : parsed;
 	if (!key || key instanceof Error || !key.isPrivateKey()) {

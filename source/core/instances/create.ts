@@ -30,6 +30,8 @@ export interface CreateDeps {
   identity: SshIdentity;
   /** Where HF_TOKEN and CIVITAI_TOKEN are read from (default process.env). */
   env?: NodeJS.ProcessEnv;
+  /** buildCreateBody's onstart and extraEnv (the OnStart method's job and runner). */
+  body?: {onstart?: string; extraEnv?: Record<string, string>};
   onEvent?: (event: CreateEvent) => void;
 }
 
@@ -75,7 +77,7 @@ export async function createFromRanking(deps: CreateDeps, candidates: readonly O
     emit({kind: 'trying', offerId: offer.id, machineId: offer.machineId, message: `Renting offer ${offer.id} (${offer.numGpus}× ${offer.gpuName}, $${offer.dphTotal.toFixed(3)}/h)…`});
     let instanceId: number;
     try {
-      const body = buildCreateBody({offer, settings: deps.settings, label: entry.label, webPassword, env: deps.env ?? process.env});
+      const body = buildCreateBody({offer, settings: deps.settings, label: entry.label, webPassword, env: deps.env ?? process.env, ...deps.body});
       ({instanceId} = await createInstance(client, offer.id, body));
     } catch (error) {
       if (error instanceof OfferGoneError) {

@@ -1,6 +1,8 @@
 // Every instance this account has from vastdeck, watched at once. One paced instance-list call
 // per interval serves the whole fleet (never one call per instance); each instance's SSH log
 // stream and ComfyUI probe run in its InstanceWatch. Reconciles the ledger on the first list.
+import {mkdir} from 'node:fs/promises';
+import {join} from 'node:path';
 import type {FleetController, FleetSnapshot, InstanceRow, LogView, MessageLevel} from '../deck-types.js';
 import {toVastdeckError} from '../errors.js';
 import type {Ledger} from '../ledger/ledger.js';
@@ -29,7 +31,7 @@ export interface FleetOptions {
   pollMs?: {busy: number; idle: number};
   probe?: ProbeFunction;
   env?: NodeJS.ProcessEnv;
-  /** Where saved logs go (default: the current directory). */
+  /** Where saved logs go (default: the current folder); created when needed. */
   logDir?: string;
 }
 
@@ -133,7 +135,9 @@ export class FleetModel extends Model<FleetSnapshot> implements FleetController 
     const watch = this.#watches.get(key);
     if (!watch) throw toVastdeckError(new Error(`there is no instance ${key}`));
     const name = `vastdeck-${watch.entry.instanceId ?? watch.key}-${new Date().toISOString().replace(/[:.]/g, '-')}.log`;
-    return watch.logs.saveTo(`${this.#options.logDir ?? '.'}/${name}`);
+    const folder = this.#options.logDir ?? '.';
+    await mkdir(folder, {recursive: true});
+    return watch.logs.saveTo(join(folder, name));
   }
 
   async createSshKey(): Promise<void> {

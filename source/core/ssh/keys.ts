@@ -67,10 +67,23 @@ export async function createVastdeckKey(env: NodeJS.ProcessEnv = process.env): P
     if (existing && existing !== 'encrypted') return existing;
     throw new VastdeckError('ssh', `${tildePath(path, env)} exists but vastdeck cannot use it (${existing === 'encrypted' ? 'it has a passphrase' : 'not a readable private key'}): move it away so vastdeck can make a new one.`);
   }
-  const pair = utils.generateKeyPairSync('ed25519', {comment: 'vastdeck'});
+  const pair = generateUsableKeyPair();
   writePrivateFile(path, pair.private);
   writeFileSync(`${path}.pub`, `${pair.public.trim()}\n`, {mode: 0o644});
   return {source: 'file', path, publicKey: pair.public.trim(), privateKey: Buffer.from(pair.private)};
+}
+
+/**
+ * ssh2's ed25519 generator makes about 1 key in 270 that its own parser rejects (a public key with a
+ * leading zero byte): keep only a pair whose private and public halves both parse.
+ */
+function generateUsableKeyPair(): {private: string; public: string} {
+  for (let attempt = 0; ; attempt++) {
+    const pair = utils.generateKeyPairSync('ed25519', {comment: 'vastdeck'});
+    const parsedPrivate = utils.parseKey(pair.private);
+    const parsedPublic = utils.parseKey(pair.public);
+    if ((!(parsedPrivate instanceof Error) && !(parsedPublic instanceof Error)) || attempt >= 20) return pair;
+  }
 }
 
 /** Adds the identity's public key to the Vast.ai account unless it is there (compared by type + key, not comment). */

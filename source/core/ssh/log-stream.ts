@@ -11,7 +11,12 @@ import {pinKeyInstance, type KnownHosts} from './known-hosts.js';
 import {LineSplitter, type LogLine} from './line-splitter.js';
 import {LogRingBuffer, type LogEntry} from './ring-buffer.js';
 
-export const DEFAULT_LOG_FILES: readonly string[] = ['/var/log/portal/provisioning.log', '/var/log/portal/comfyui.log', '/var/log/onstart.log'];
+/**
+ * The portal copies keep progress bars as CR redraws (one line each on screen). /var/log/onstart.log
+ * is left out: it repeats the provisioner's output with every bar redraw on its own line.
+ * vastdeck-onstart.log is the OnStart runner's log (absent unless the instance runs a job at boot).
+ */
+export const DEFAULT_LOG_FILES: readonly string[] = ['/var/log/portal/provisioning.log', '/var/log/portal/comfyui.log', '/var/log/portal/vastdeck-onstart.log'];
 
 export type LogStreamState = 'connecting' | 'streaming' | 'reconnecting' | 'stopped' | 'failed';
 

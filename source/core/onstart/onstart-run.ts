@@ -1,0 +1,187 @@
+// The OnStart method from vastdeck's side: binds the job locally, packs it (with the runner) into the
+// create request, rents with fall-through, waits for the done marker over SSH only, then collects and
+// verifies the outputs into outputs/<job>/ with job.json. Called by `vastdeck run --onstart`.
+import {randomUUID} from 'node:crypto';
+import {join, posix} from 'node:path';
+import {writePrivateFile} from '../credentials.js';
+import type {JobSpec} from '../comfy/types.js';
+import {bindJob, loadWorkflow} from '../comfy/workflow.js';
+import {InputError, VastdeckError} from '../errors.js';
+import {createFromRanking, type CreateEvent} from '../instances/create.js';
+import type {Ledger} from '../ledger/ledger.js';
+import {costInputsFromSettings} from '../offers/cost.js';
+import {rankOffers} from '../offers/rank.js';
+import type {OfferSearch} from '../offers/search.js';
+import type {SortKey} from '../offers/types.js';
+import type {VastdeckSettings} from '../settings.js';
+import {createVastdeckKey, findSshIdentity, NO_SSH_KEY_MESSAGE} from '../ssh/keys.js';
+import type {KnownHosts} from '../ssh/known-hosts.js';
+import type {VastClient} from '../vast/client.js';
+import {collectOutputs} from './collect.js';
+import {encodeOnstartJob, ONSTART_JOB_VERSION, ONSTART_OUTPUTS_DIR, shippedOnstartCommand, type OnstartImage, type OnstartJob, type OnStartMarker} from './job-env.js';
+import {watchForMarker, type MarkerWatchEvent} from './marker-watch.js';
+
+/** What the run needs from a session (commands/session.ts's Session fits). */
+export interface OnstartSession {
+  client: VastClient;
+  settings: VastdeckSettings;
+  ledger: Ledger;
+  knownHosts: KnownHosts;
+  apiOrigin: string;
+}
+
+/** A job whose input image is on the instance's side: a URL it fetches, or a shipped file. */
+export interface OnstartSpec extends Omit<JobSpec, 'imagePath'> {
+  image: OnstartImage;
+}
+
+export type OnstartEvent =
+  | {kind: 'job'; jobId: string; message: string}
+  | {kind: CreateEvent['kind']; message: string; offerId: number; instanceId?: number}
+  | MarkerWatchEvent
+  | {kind: 'marker'; status: OnStartMarker['status']; message: string}
+  | {kind: 'collected'; file: string; bytes: number; path: string; message: string};
+
+export interface OnstartRunOptions {
+  spec: OnstartSpec;
+  search: OfferSearch;
+  sortKey: SortKey;
+  /** Create ~/.ssh/vastdeck_ed25519 when no key is found. */
+  createKey: boolean;
+  /** Outputs go to <outputsRoot>/<job id>/. */
+  outputsRoot: string;
+  /** Between marker checks over SSH (3 s). */
+  pollMs?: number;
+  /** Between instance-list calls until the instance has an SSH address (5 s). */
+  listPollMs?: number;
+  /** The whole wait for the marker, boot included (90 min). */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  onEvent: (event: OnstartEvent) => void;
+  /** As soon as an instance exists (it bills from now on). */
+  onCreated?: (instanceId: number) => void;
+}
+
+export interface OnstartResult {
+  jobId: string;
+  instanceId: number;
+  outputDir: string;
+  /** Local paths, in the marker's order. */
+  outputs: string[];
+}
+
+const DEFAULT_TIMEOUT_MS = 90 * 60_000;
+/** Stands in for LoadImage's value until the runner puts the uploaded name there. */
+const IMAGE_PLACEHOLDER = 'vastdeck-onstart-input.png';
+
+export async function runOnstartJob(session: OnstartSession, options: OnstartRunOptions): Promise<OnstartResult> {
+  const {spec, onEvent} = options;
+  const startedAtMs = Date.now();
+  const loaded = await loadWorkflow(spec.workflow);
+  const imageBinding = loaded.fields.image;
+  if (!imageBinding) throw new InputError(`Workflow "${loaded.name}" binds no input image, so the OnStart method has nothing to fetch: pick an image workflow.`);
+  checkImage(spec.image);
+  const jobId = newJobId();
+  const bound = bindJob(loaded, {...spec, imagePath: ''}, IMAGE_PLACEHOLDER);
+  const job: OnstartJob = {
+    version: ONSTART_JOB_VERSION,
+    id: jobId,
+    workflow: bound.workflow,
+    imageNode: imageBinding.node,
+    imageInput: imageBinding.input,
+    image: spec.image,
+    outputsDir: `${ONSTART_OUTPUTS_DIR}/${jobId}`,
+  };
+  const jobEnv = encodeOnstartJob(job);
+  const runner = shippedOnstartCommand();
+  onEvent({kind: 'job', jobId, message: `Job ${jobId}: packed into ${Object.keys(jobEnv).length} instance variables; the instance runs it at boot.`});
+
+  let identity = await findSshIdentity();
+  if (!identity && options.createKey) identity = await createVastdeckKey();
+  if (!identity) throw new InputError(NO_SSH_KEY_MESSAGE);
+  const offers = await session.client.searchOffers(options.search.query);
+  const ranked = rankOffers(offers, costInputsFromSettings(session.settings.cost), options.sortKey);
+  if (ranked.length === 0) throw new InputError(`No offer matches ${options.search.filterText}: loosen the filter.`);
+  const created = await createFromRanking(
+    {
+      client: session.client,
+      ledger: session.ledger,
+      settings: session.settings,
+      apiOrigin: session.apiOrigin,
+      identity,
+      body: {onstart: runner.onstart, extraEnv: {...runner.env, ...jobEnv}},
+      onEvent: event => onEvent({kind: event.kind, message: event.message, offerId: event.offerId, instanceId: event.instanceId}),
+    },
+    ranked.map(row => row.offer),
+  );
+  const {instanceId, offer} = created;
+  options.onCreated?.(instanceId);
+
+  const {marker, ssh} = await watchForMarker({
+    client: session.client,
+    instanceId,
+    jobId,
+    apiOrigin: session.apiOrigin,
+    identity,
+    knownHosts: session.knownHosts,
+    pollMs: options.pollMs ?? 3000,
+    listPollMs: options.listPollMs ?? 5000,
+    timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    signal: options.signal,
+    onEvent,
+  });
+  try {
+    const markerAtMs = Date.now();
+    if (marker.status === 'error') {
+      onEvent({kind: 'marker', status: 'error', message: `Instance ${instanceId} finished job ${jobId} with an error.`});
+      throw new VastdeckError('api-refused', `Job ${jobId} failed on instance ${instanceId}: ${marker.error ?? 'the runner gave no reason; read /var/log/portal/vastdeck-onstart.log there.'}`);
+    }
+    onEvent({kind: 'marker', status: 'success', message: `Instance ${instanceId} finished job ${jobId}: ${marker.outputs.length} file(s) to collect.`});
+    const outputDir = join(options.outputsRoot, jobId);
+    const outputs = await collectOutputs(ssh, job.outputsDir, marker.outputs, outputDir, (output, path) =>
+      onEvent({kind: 'collected', file: output.file, bytes: output.bytes, path, message: `Collected ${output.file} (${output.bytes} bytes, sha256 verified).`}),
+    );
+    const record = {
+      id: jobId,
+      method: 'onstart',
+      inputs: {...spec},
+      workflow: spec.workflow,
+      seed: bound.seed,
+      settings: {...bound.settings, image: 'url' in spec.image ? spec.image.url : spec.image.path},
+      instance: {id: instanceId, offerId: offer.id, gpu: offer.gpuName, dphTotal: offer.dphTotal},
+      timings: {
+        startedAt: new Date(startedAtMs).toISOString(),
+        runnerFinishedAt: marker.finishedAt,
+        markerSeenAt: new Date(markerAtMs).toISOString(),
+        collectedAt: new Date().toISOString(),
+        totalSeconds: (Date.now() - startedAtMs) / 1000,
+      },
+      outputs: marker.outputs,
+    };
+    writePrivateFile(join(outputDir, 'job.json'), `${JSON.stringify(record, null, 2)}\n`);
+    return {jobId, instanceId, outputDir, outputs};
+  } finally {
+    ssh.end();
+  }
+}
+
+/** An http(s) URL, or an absolute path on the instance (normally under /workspace/vastdeck/inputs). */
+function checkImage(image: OnstartImage): void {
+  if ('url' in image) {
+    let url: URL | undefined;
+    try {
+      url = new URL(image.url);
+    } catch {
+      url = undefined;
+    }
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) throw new InputError(`--image-url needs an http(s) URL the instance can fetch, got "${image.url}".`);
+  } else if (!image.path.startsWith('/') || posix.normalize(image.path) !== image.path) {
+    throw new InputError(`--image-remote needs an absolute path on the instance such as /workspace/vastdeck/inputs/cat.png, got "${image.path}".`);
+  }
+}
+
+/** Same shape as the queue's ids: 20260101120000-1a2b3c. */
+function newJobId(): string {
+  const stamp = new Date().toISOString().slice(0, 19).replace(/[-:T]/g, '');
+  return `${stamp}-${randomUUID().slice(0, 6)}`;
+}
