@@ -34,6 +34,7 @@ async function openFleet(sim) {
     settings: () => DEFAULT_SETTINGS,
     knownHosts: KnownHosts.open(join(process.env.XDG_STATE_HOME, `known-${Date.now()}.json`)),
     notify: () => {},
+    outputsDir: join(process.env.XDG_STATE_HOME, 'outputs'),
   });
   await fleet.start();
   const search = buildOfferSearch('inet_down>=300', DEFAULT_SETTINGS);

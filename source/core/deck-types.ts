@@ -43,6 +43,7 @@ export interface DeckView {
   offers: OffersController;
   fleet: FleetController;
   queue: QueueController;
+  policies: PoliciesController;
   account: ModelView<AccountSnapshot>;
   messages: ModelView<MessageSnapshot>;
   notify(text: string, level?: MessageLevel): void;
@@ -75,6 +76,8 @@ export interface InstanceRow {
   portal: {comfyui?: string; instancePortal?: string};
   /** e.g. 'found on the account, not created by this vastdeck' */
   note?: string;
+  /** The cleanup in progress (extract → verify → destroy → confirm), one line for the table. */
+  cleanup?: {step: string; message: string; failed?: boolean};
 }
 
 export interface FleetSnapshot {
@@ -106,6 +109,34 @@ export interface FleetController extends ModelView<FleetSnapshot> {
   saveLog(key: string): Promise<string>;
   /** Creates ~/.ssh/vastdeck_ed25519 when the user has no key. */
   createSshKey(): Promise<void>;
+  /**
+   * Brings outputs and logs home, verifies them, then destroys the instance and confirms it is gone.
+   * `force` skips the extraction. Progress shows in the row's `cleanup`; the outcome in messages.
+   */
+  destroy(key: string, options?: {force?: boolean}): Promise<void>;
+  /** What destroying now would leave behind, for the confirm dialog (remote output files not yet home). */
+  pendingOutputs(key: string): Promise<{files: number; note?: string}>;
+}
+
+// ── Auto-destroy policies ─────────────────────────────────────────────────────────────────────
+
+export interface PoliciesSnapshot {
+  /** Destroy instances when the queue has drained (no queued or running job). */
+  destroyWhenDrained: boolean;
+  /** Destroy an instance idle (READY, no job) this many minutes; 0 = off. */
+  idleMinutes: number;
+  /** Destroy everything when the session's spend reaches this many $; 0 = off. */
+  spendCapUsd: number;
+  /** $ spent by the instances of this session so far. */
+  spentUsd: number;
+  /** A pending automatic destroy, shown with its countdown; cancel it with the policy key. */
+  countdown?: {reason: string; instanceKeys: readonly string[]; endsAtMs: number};
+}
+
+export interface PoliciesController extends ModelView<PoliciesSnapshot> {
+  /** Stops the pending countdown; that trigger stays quiet until its condition clears and returns. */
+  cancelCountdown(): void;
+  toggleDestroyWhenDrained(): void;
 }
 
 // ── Generations (the queue) ───────────────────────────────────────────────────────────────────

@@ -8,6 +8,7 @@ import type {DeckView, MessageLevel} from './deck-types.js';
 import {toVastdeckError} from './errors.js';
 import {FleetModel} from './instances/fleet-model.js';
 import {Ledger} from './ledger/ledger.js';
+import {PoliciesModel} from './cleanup/policies.js';
 import {MessageModel} from './messages.js';
 import {GenerationQueue, type ReadyInstance} from './queue/generation-queue.js';
 import {JobStore} from './queue/job-store.js';
@@ -39,6 +40,7 @@ export class Deck implements DeckView {
   readonly offers: OffersModel;
   readonly fleet: FleetModel;
   readonly generations: GenerationQueue;
+  readonly policies: PoliciesModel;
   readonly queue: QueueFacade;
   readonly ledger: Ledger;
   readonly account: AccountModel;
@@ -67,6 +69,7 @@ export class Deck implements DeckView {
       notify: (text, level) => this.notify(text, level),
       pollMs: options.fleetPollMs,
       logDir: join(outputsRoot(settings.all()), 'logs'),
+      outputsDir: outputsRoot(settings.all()),
     });
     this.generations = new GenerationQueue({
       store: new JobStore(options.stateDir ? join(options.stateDir, 'queue.json') : queuePath()),
@@ -75,6 +78,7 @@ export class Deck implements DeckView {
       notify: (text, level) => this.notify(text, level),
     });
     this.queue = new QueueFacade(this.generations);
+    this.policies = new PoliciesModel({fleet: this.fleet, queue: this.generations, settings: () => settings.all().policies});
     for (const warning of this.ledger.warnings) this.notify(warning, 'warn');
   }
 
@@ -92,6 +96,7 @@ export class Deck implements DeckView {
     this.account.start();
     void this.fleet.start().catch(error => this.notify(toVastdeckError(error).message, 'error'));
     this.generations.start();
+    this.policies.start();
     return this;
   }
 
@@ -104,6 +109,7 @@ export class Deck implements DeckView {
     this.#closed = true;
     this.offers.stop();
     this.account.stop();
+    this.policies.stop();
     await this.generations.stop();
     await this.fleet.stop();
   }

@@ -41,10 +41,22 @@ export interface InstanceSettings {
   provisioningScriptUrl: string;
 }
 
+export interface PolicySettings {
+  /** Destroy instances once the generation queue has drained. */
+  destroyWhenDrained: boolean;
+  /** Destroy an instance that sat READY with no job this many minutes; 0 = off. */
+  idleMinutes: number;
+  /** Destroy everything when the session's instances have cost this many $; 0 = off. */
+  spendCapUsd: number;
+  /** Seconds of visible countdown before an automatic destroy (a key cancels it). */
+  countdownSeconds: number;
+}
+
 export interface VastdeckSettings {
   filters: FilterSettings;
   cost: CostSettings;
   instance: InstanceSettings;
+  policies: PolicySettings;
   /** Offer list refresh interval in the dashboard, seconds. */
   refreshSeconds: number;
   /** How many offers one search asks for. */
@@ -78,6 +90,12 @@ export const DEFAULT_SETTINGS: VastdeckSettings = {
     image: 'vastai/comfyui:@vastai-automatic-tag',
     diskGb: 60,
     provisioningScriptUrl: '',
+  },
+  policies: {
+    destroyWhenDrained: false,
+    idleMinutes: 0,
+    spendCapUsd: 0,
+    countdownSeconds: 60,
   },
   refreshSeconds: 15,
   searchLimit: 400,

@@ -1,6 +1,9 @@
 // The dashboard's fleet model against the simulated cloud over loopback: several instances
 // rented at once and watched to READY through one list call per interval, the SSH log stream and
 // the portal probe; failure paths end FAILED with evidence; a restart reconciles the ledger.
+import {mkdtempSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
 import {DEFAULT_SETTINGS} from '../../source/core/settings.js';
 import {FleetModel} from '../../source/core/instances/fleet-model.js';
@@ -43,6 +46,7 @@ function openFleet(): FleetModel {
     knownHosts: KnownHosts.open(),
     notify: text => messages.push(text),
     pollMs: {busy: 150, idle: 400},
+    outputsDir: join(mkdtempSync(join(tmpdir(), 'vastdeck-fleet-out-')), 'outputs'),
   });
   fleets.push(fleet);
   return fleet;

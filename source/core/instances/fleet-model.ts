@@ -14,6 +14,7 @@ import type {KnownHosts} from '../ssh/known-hosts.js';
 import {createVastdeckKey, findSshIdentity, NO_SSH_KEY_MESSAGE, type SshIdentity} from '../ssh/keys.js';
 import type {VastClient} from '../vast/client.js';
 import {listInstances} from '../vast/instances-api.js';
+import {cleanUp, pendingOutputs, type CleanupDeps} from '../cleanup/destroy.js';
 import {createFromRanking} from './create.js';
 import {InstanceWatch} from './instance-watch.js';
 import type {ProbeFunction} from './probe.js';
@@ -33,6 +34,8 @@ export interface FleetOptions {
   env?: NodeJS.ProcessEnv;
   /** Where saved logs go (default: the current folder); created when needed. */
   logDir?: string;
+  /** The outputs folder: cleanups put each instance's run folder (outputs, logs) in its runs/. */
+  outputsDir: string;
 }
 
 const ACTIVE_STATES = new Set(['creating', 'active', 'destroying']);
@@ -48,6 +51,7 @@ export class FleetModel extends Model<FleetSnapshot> implements FleetController 
   #reconciled = false;
   #error: string | undefined;
   #lastPollAtMs: number | undefined;
+  readonly #cleanups = new Map<string, {step: string; message: string; failed?: boolean}>();
 
   constructor(options: FleetOptions) {
     super({rows: [], reconciled: false, creating: [], sshKey: {ok: false, message: 'Looking for your SSH key…'}});
@@ -146,6 +150,41 @@ export class FleetModel extends Model<FleetSnapshot> implements FleetController 
     this.#publish();
   }
 
+  async destroy(key: string, options: {force?: boolean} = {}): Promise<void> {
+    const watch = this.#watches.get(key);
+    const instanceId = watch?.entry.instanceId;
+    if (!watch || instanceId === undefined) return;
+    if (this.#cleanups.has(key) && !this.#cleanups.get(key)?.failed) return;
+    this.#setCleanup(key, {step: 'starting', message: options.force ? 'destroying without extraction' : 'bringing outputs home'});
+    try {
+      const result = await cleanUp(
+        {...this.#cleanupDeps(), onStep: (step, message) => this.#setCleanup(key, {step, message})},
+        {instanceId, entry: watch.entry},
+        {force: options.force},
+      );
+      await watch.stop();
+      this.#watches.delete(key);
+      this.#cleanups.delete(key);
+      const where = result.runDir ? `; outputs and logs in ${result.runDir}` : '';
+      this.#options.notify(result.outcome === 'already-gone' ? `Instance ${instanceId} was already gone${where}.` : `Destroyed instance ${instanceId} and confirmed it is gone${where}.`, 'info');
+    } catch (error) {
+      const message = toVastdeckError(error).message;
+      this.#setCleanup(key, {step: 'failed', message, failed: true});
+      this.#options.notify(message, 'error');
+    } finally {
+      this.#publish();
+    }
+  }
+
+  async pendingOutputs(key: string): Promise<{files: number; note?: string}> {
+    const instanceId = this.#watches.get(key)?.entry.instanceId;
+    if (instanceId === undefined) return {files: 0, note: 'This instance has no id yet.'};
+    const pending = await pendingOutputs(this.#cleanupDeps(), instanceId);
+    const storage = pending.stillBillingStorage ? ' It is stopped and still bills storage.' : '';
+    if (!pending.reachable) return {files: 0, note: `Cannot check its files (${pending.problem}).${storage}`};
+    return {files: pending.pendingFiles, note: `${pending.safeFiles} of ${pending.totalFiles} output files are already home.${storage}`};
+  }
+
   /** The watch of one instance (for `vastdeck up` / `watch` and tests). */
   watchOf(key: string): InstanceWatch | undefined {
     return this.#watches.get(key);
@@ -188,6 +227,15 @@ export class FleetModel extends Model<FleetSnapshot> implements FleetController 
     for (const entry of result.adopted) this.#options.notify(`Found ${entry.label} (instance ${entry.instanceId}) on the account: it bills, so it is listed under Instances.`, 'warn');
     for (const entry of result.vanished) this.#options.notify(`Instance ${entry.instanceId} from an earlier session is gone from the account.`, 'info');
     for (const entry of result.unresolved) this.#options.notify(`A create from an earlier session (offer ${entry.offerId}) never answered and is not on the account.`, 'warn');
+  }
+
+  #cleanupDeps(): CleanupDeps {
+    return {client: this.#options.client, ledger: this.#options.ledger, apiOrigin: this.#options.apiOrigin, knownHosts: this.#options.knownHosts, identity: this.#identity, outputsDir: this.#options.outputsDir};
+  }
+
+  #setCleanup(key: string, cleanup: {step: string; message: string; failed?: boolean}): void {
+    this.#cleanups.set(key, cleanup);
+    this.#publish();
   }
 
   #watch(entry: LedgerInstance): void {
@@ -233,6 +281,7 @@ export class FleetModel extends Model<FleetSnapshot> implements FleetController 
       log: watch.logState(),
       portal: watch.portal(),
       note: watch.entry.events.find(event => event.what === 'found on the account') ? 'found on the account, not created in this session' : undefined,
+      cleanup: this.#cleanups.get(watch.key),
     }));
     const identity = this.#identity;
     this.update({
