@@ -17,6 +17,8 @@ Usage:
                                         serve the simulated Vast.ai cloud for other clients
   vastdeck run --workflow W --image F --prompt P [--seed S] [--count N] [--instance ID | --up] [--json]
                                         one generation (or N seeds) end to end; output paths on stdout
+  vastdeck down ID... | --all [--force] [--json]
+                                        pull outputs and logs home, verify, destroy, confirm gone
   vastdeck ssh-forget ID                forget an instance's pinned SSH host key
   vastdeck config list | get KEY | set KEY VALUE | reset [KEY] | path
   vastdeck login                        save your Vast.ai API key (from a prompt or stdin)
@@ -51,6 +53,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       case 'run': {
         const {runRunCommand} = await import('./commands/run.js');
         return await runRunCommand(rest, io);
+      }
+      case 'down': {
+        const {runDownCommand} = await import('./commands/down.js');
+        return await runDownCommand(rest, io);
       }
       case 'ssh-forget': {
         const {runSshForgetCommand} = await import('./commands/ssh-forget.js');

@@ -48,7 +48,7 @@ export interface CleanupRecord {
   volumeIds: number[];
 }
 
-export type CleanupFailure = 'extract-failed' | 'interrupted' | 'refused' | 'destroy-failed' | 'still-listed' | 'volume';
+export type CleanupFailure = 'interrupted' | 'refused' | 'destroy-failed' | 'still-listed' | 'volume';
 
 /** A cleanup that stopped short; `reason` says where, the message says what to do. */
 export class CleanupError extends VastdeckError {

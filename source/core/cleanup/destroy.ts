@@ -98,6 +98,7 @@ export async function cleanUp(deps: CleanupDeps, target: CleanupTarget, options:
 
 export type PendingOutputs =
   | {instanceId: number; reachable: true; totalFiles: number; safeFiles: number; pendingFiles: number; pendingBytes: number; stillBillingStorage: boolean}
+  /** `problem`: why the files could not be checked, as a short clause ('SSH timed out'). */
   | {instanceId: number; reachable: false; problem: string; stillBillingStorage: boolean};
 
 /** For the destroy dialog: how many output files on the instance are not safely home yet. */
@@ -125,7 +126,7 @@ export async function pendingOutputs(deps: Omit<CleanupDeps, 'onStep'>, instance
     }
     return {instanceId, reachable: true, totalFiles: outputs.length, safeFiles: outputs.length - pendingFiles, pendingFiles, pendingBytes, stillBillingStorage};
   } catch (error) {
-    return {instanceId, reachable: false, problem: `vastdeck cannot tell which outputs of instance ${instanceId} are home because ${failurePhrase(error, {stopped: stillBillingStorage})}.`, stillBillingStorage};
+    return {instanceId, reachable: false, problem: failurePhrase(error, {stopped: stillBillingStorage}), stillBillingStorage};
   } finally {
     if (remote) closeRemote(remote);
   }
@@ -201,6 +202,7 @@ async function confirmGone(client: VastClient, instanceId: number, delaysMs: rea
 async function gone(deps: CleanupDeps, instanceId: number, entry: LedgerInstance | undefined, options: CleanupOptions): Promise<CleanupResult> {
   const state = entry && CleanupState.find(deps.outputsDir, {apiOrigin: deps.apiOrigin, instanceId, label: entry.label});
   const result: CleanupResult = {instanceId, outcome: 'already-gone', ...(state ? {runDir: state.runDir} : {}), extracted: false, outputs: {verified: 0, safe: 0}, logs: 0, fetched: [], volumesDeleted: [], wasStopped: false, warnings: []};
+  if (entry && (entry.state === 'active' || entry.state === 'creating')) deps.ledger.markDestroying(entry.localId);
   let outcome: 'destroyed' | 'already-gone';
   try {
     outcome = await destroyInstance(deps.client, instanceId);
@@ -213,7 +215,7 @@ async function gone(deps: CleanupDeps, instanceId: number, entry: LedgerInstance
     if (problem) throw problem;
     result.outcome = 'destroyed';
     if (entry) deps.ledger.markDestroyed(entry.localId, 'destroyed; it was missing from the instance list');
-  } else if (entry && entry.state !== 'destroyed' && entry.state !== 'gone') {
+  } else if (entry && ['active', 'creating', 'destroying'].includes(entry.state)) {
     deps.ledger.markGone(entry.localId, 'already gone when the cleanup ran (404 on destroy)');
   }
   deps.onStep?.('confirm-gone', outcome === 'destroyed' ? `Instance ${instanceId} is destroyed.` : `Instance ${instanceId} was already gone: nothing bills.`);

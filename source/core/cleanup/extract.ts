@@ -5,10 +5,9 @@ import {createHash, randomBytes} from 'node:crypto';
 import {createReadStream, existsSync, readdirSync, readFileSync, statSync} from 'node:fs';
 import {mkdir, rename, rm} from 'node:fs/promises';
 import {basename, dirname, join, resolve, sep} from 'node:path';
-import type {SFTPWrapper} from 'ssh2';
 import {VastdeckError} from '../errors.js';
 import {CleanupError, formatBytes, type CleanupFile, type CleanupState, type CleanupStep} from './cleanup-state.js';
-import {listLogs, listOutputs, remoteSha256, statOrUndefined, type Remote, type RemoteEntry} from './remote-files.js';
+import {listLogs, listOutputs, remoteSha256, statOrUndefined, whileOpen, type Remote, type RemoteEntry} from './remote-files.js';
 
 export interface ExtractRun {
   state: CleanupState;
@@ -61,7 +60,7 @@ export async function extractRun(remote: Remote, run: ExtractRun): Promise<Extra
   const facts = new Map<string, {sizeBytes: number; sha256?: string}>();
   const pull = async (entry: RemoteEntry & {localPath: string}, kind: CleanupFile['kind'], step: CleanupStep): Promise<void> => {
     throwIfAborted(run, remote.instanceId, fetched.length);
-    const copy = await fetchFile(remote.sftp, entry.remotePath, resolveInside(state.runDir, entry.localPath), kind === 'log' ? 0o600 : 0o644);
+    const copy = await fetchFile(remote, entry.remotePath, resolveInside(state.runDir, entry.localPath), kind === 'log' ? 0o600 : 0o644);
     state.putFile({kind, remotePath: entry.remotePath, localPath: entry.localPath, ...copy, status: 'downloaded'});
     fetched.push(entry.localPath);
     onStep(step, `${entry.localPath} (${formatBytes(copy.sizeBytes)})`);
@@ -71,7 +70,10 @@ export async function extractRun(remote: Remote, run: ExtractRun): Promise<Extra
   state.dropRefused();
   const outputs = await listOutputs(remote);
   const listed = outputs.filter((entry): entry is Extract<RemoteEntry, {localPath: string}> => 'localPath' in entry);
-  const hashes = await remoteSha256(remote, listed.map(entry => entry.remotePath));
+  // Files verified (or found safe) by an earlier run are not hashed again: big videos take a while.
+  const finished = (entry: {remotePath: string; localPath: string; sizeBytes: number}): boolean =>
+    ['verified', 'safe'].includes(state.file(entry.remotePath)?.status ?? '') && stillHome(state, entry, 'output');
+  const hashes = await remoteSha256(remote, listed.filter(entry => !finished(entry)).map(entry => entry.remotePath));
   const home = queueCopies(run.outputsDir);
   onStep('extract-outputs', `${listed.length} output file${listed.length === 1 ? '' : 's'} on the instance (${formatBytes(listed.reduce((sum, entry) => sum + entry.sizeBytes, 0))}).`);
   for (const entry of outputs) {
@@ -154,7 +156,7 @@ async function refreshFacts(remote: Remote, paths: string[], facts: Map<string, 
   if (paths.length === 0) return;
   const hashes = await remoteSha256(remote, paths);
   for (const path of paths) {
-    const found = await statOrUndefined(remote.sftp, path);
+    const found = await statOrUndefined(remote, path);
     const sha256 = hashes?.get(path);
     if (found) facts.set(path, {sizeBytes: found.size, ...(sha256 ? {sha256} : {})});
     else facts.delete(path);
@@ -162,11 +164,11 @@ async function refreshFacts(remote: Remote, paths: string[], facts: Map<string, 
 }
 
 /** Streams a remote file to a temp file beside `localPath`, then renames it; returns its size and sha256. */
-async function fetchFile(sftp: SFTPWrapper, remotePath: string, localPath: string, mode: number): Promise<{sizeBytes: number; sha256: string}> {
+async function fetchFile(remote: Remote, remotePath: string, localPath: string, mode: number): Promise<{sizeBytes: number; sha256: string}> {
   await mkdir(dirname(localPath), {recursive: true, mode: 0o700});
   const temporary = join(dirname(localPath), `.${basename(localPath)}.${randomBytes(6).toString('hex')}.part`);
   try {
-    await new Promise<void>((done, fail) => sftp.fastGet(remotePath, temporary, {mode}, error => (error ? fail(error) : done())));
+    await whileOpen<void>(remote, (done, fail) => remote.sftp.fastGet(remotePath, temporary, {mode}, error => (error ? fail(error) : done())));
     const local = await hashFile(temporary);
     await rename(temporary, localPath);
     return local;

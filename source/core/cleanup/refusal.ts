@@ -1,7 +1,7 @@
 // The sentences a cleanup ends with when it stops short: what would be lost, why, and how to go on
 // (run it again to resume, or force the destroy). Also marks the interrupted step failed in
 // cleanup.json. Used by destroy.ts.
-import {VastRefusedError, VastdeckError} from '../errors.js';
+import {VastAuthError, VastRateLimitedError, VastRefusedError, VastUnreachableError, VastdeckError} from '../errors.js';
 import type {Instance} from '../instances/types.js';
 import {SshError, type SshFailure} from '../ssh/connect.js';
 import {CleanupError, type CleanupState} from './cleanup-state.js';
@@ -21,6 +21,9 @@ export function failurePhrase(error: unknown, context: {stopped: boolean; connec
   if (context.stopped) return 'it is stopped, so SSH cannot reach it (start it first)';
   if (error instanceof SshError) return SSH_PHRASES[error.failure];
   if (context.connectionBroke) return 'the SSH connection broke';
+  if (error instanceof VastUnreachableError) return `the Vast.ai API did not answer (${/ \(([^()]*)\): /.exec(error.message)?.[1] ?? 'no answer'})`;
+  if (error instanceof VastRateLimitedError) return 'Vast.ai kept answering "too many requests"';
+  if (error instanceof VastAuthError) return 'Vast.ai refused the API key';
   if (error instanceof VastRefusedError) {
     const words = /\(HTTP \d+\): (.*?)\.?$/.exec(error.message)?.[1];
     return `Vast.ai refused it (HTTP ${error.status}${words ? `: ${words}` : ''})`;

@@ -1,18 +1,19 @@
-// The instance side of a cleanup, over one SSH connection: opens SFTP, lists the outputs under
-// /workspace/ComfyUI/output and the logs (refusing unsafe names), and asks the instance's sha256sum
+// The instance side of a cleanup, over one SSH connection: opens SFTP, lists the outputs (ComfyUI's
+// and the OnStart method's) and the logs, refusing unsafe names, and asks the instance's sha256sum
 // for hashes. Used by extract.ts and destroy.ts; never writes on the instance.
 import type {Client as SshClient, FileEntryWithStats, SFTPWrapper, Stats} from 'ssh2';
 import {VastdeckError} from '../errors.js';
 import {sshEndpoint} from '../instances/endpoints.js';
 import type {Instance} from '../instances/types.js';
-import {connectSsh, execCapture, type LoginIdentity} from '../ssh/connect.js';
+import {connectSsh, execCapture, SshError, type LoginIdentity} from '../ssh/connect.js';
 import {hostPinKey, type KnownHosts} from '../ssh/known-hosts.js';
 
-export const OUTPUT_ROOT = '/workspace/ComfyUI/output';
+const OUTPUT_ROOT = '/workspace/ComfyUI/output';
 const LOG_FILES: ReadonlyArray<[string, string]> = [['/var/log/onstart.log', 'logs/onstart.log'], ['/var/log/provisioning.log', 'logs/provisioning.log']];
 const PORTAL_LOGS = '/var/log/portal';
-/** The OnStart method's folder (job, its log and its outputs), when the instance ran one. */
+/** The OnStart method's folder (job, runner log, done marker) and its outputs, when the instance ran one. */
 const ONSTART_FOLDER = '/workspace/vastdeck';
+const ONSTART_OUTPUTS = `${ONSTART_FOLDER}/outputs`;
 const MAX_DEPTH = 16;
 const HASH_BATCH_CHARS = 8000;
 const HASH_TIMEOUT_MS = 180_000;
@@ -47,26 +48,56 @@ export async function openRemote(instance: Instance, access: {apiOrigin: string;
   }
 }
 
+/**
+ * Runs one request on the connection, failing at once when it is (or goes) down: ssh2 never answers
+ * an SFTP request sent on a closed channel, so without this a dropped connection would hang.
+ */
+export function whileOpen<T>(remote: Remote, start: (resolve: (value: T) => void, reject: (error: unknown) => void) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    if (remote.closed) {
+      reject(connectionLost(remote));
+      return;
+    }
+    const onClose = (): void => reject(connectionLost(remote));
+    remote.ssh.once('close', onClose);
+    start(
+      value => {
+        remote.ssh.off('close', onClose);
+        resolve(value);
+      },
+      error => {
+        remote.ssh.off('close', onClose);
+        reject(error);
+      },
+    );
+  });
+}
+
+function connectionLost(remote: Remote): SshError {
+  return new SshError('dropped', `The SSH connection to instance ${remote.instanceId} broke: run the cleanup again to resume where it stopped.`);
+}
+
 export function closeRemote(remote: Remote): void {
   remote.sftp.end();
   remote.ssh.end();
 }
 
-/** Every file under /workspace/ComfyUI/output, as run-folder paths under outputs/. */
-export function listOutputs(remote: Remote): Promise<RemoteEntry[]> {
-  return walk(remote.sftp, OUTPUT_ROOT, 'outputs', 0);
+/** Every file under /workspace/ComfyUI/output (and the OnStart method's outputs), as run-folder paths under outputs/. */
+export async function listOutputs(remote: Remote): Promise<RemoteEntry[]> {
+  return [...(await walk(remote, OUTPUT_ROOT, 'outputs', 0)), ...(await walk(remote, ONSTART_OUTPUTS, 'outputs/vastdeck-onstart', 0))];
 }
 
 /** The portal logs, onstart.log, provisioning.log and the OnStart method's folder, under logs/. */
 export async function listLogs(remote: Remote): Promise<RemoteEntry[]> {
   // Starting at MAX_DEPTH keeps to the folder itself: the portal's logs are flat.
-  const portal = (await walk(remote.sftp, PORTAL_LOGS, 'logs/portal', MAX_DEPTH)).filter(entry => entry.remotePath.endsWith('.log'));
+  const portal = (await walk(remote, PORTAL_LOGS, 'logs/portal', MAX_DEPTH)).filter(entry => entry.remotePath.endsWith('.log'));
   const single: RemoteEntry[] = [];
   for (const [remotePath, localPath] of LOG_FILES) {
-    const found = await statOrUndefined(remote.sftp, remotePath);
+    const found = await statOrUndefined(remote, remotePath);
     if (found?.isFile()) single.push({remotePath, localPath, sizeBytes: found.size});
   }
-  return [...portal, ...single, ...(await walk(remote.sftp, ONSTART_FOLDER, 'logs/vastdeck', 0))];
+  const onstart = (await walk(remote, ONSTART_FOLDER, 'logs/vastdeck', 0)).filter(entry => !entry.remotePath.startsWith(`${ONSTART_OUTPUTS}/`));
+  return [...portal, ...single, ...onstart];
 }
 
 /** Why a remote name must not become a local one, or undefined when it is a plain, safe name. */
@@ -86,6 +117,7 @@ export async function remoteSha256(remote: Remote, paths: readonly string[]): Pr
   const hashes = new Map<string, string>();
   if (remote.hasSha256sum === false) return undefined;
   for (const batch of batches(paths)) {
+    if (remote.closed) throw connectionLost(remote);
     const result = await execCapture(remote.ssh, `sha256sum ${batch.map(shellQuote).join(' ')}`, {timeoutMs: HASH_TIMEOUT_MS});
     if (result.code === 127 || /sha256sum: (command )?not found/.test(result.stderr)) {
       remote.hasSha256sum = false;
@@ -102,10 +134,10 @@ export async function remoteSha256(remote: Remote, paths: readonly string[]): Pr
   return hashes;
 }
 
-async function walk(sftp: SFTPWrapper, root: string, localPrefix: string, depth: number): Promise<RemoteEntry[]> {
+async function walk(remote: Remote, root: string, localPrefix: string, depth: number): Promise<RemoteEntry[]> {
   let list: FileEntryWithStats[];
   try {
-    list = await new Promise<FileEntryWithStats[]>((done, fail) => sftp.readdir(root, (error, entries) => (error ? fail(error) : done(entries))));
+    list = await whileOpen<FileEntryWithStats[]>(remote, (done, fail) => remote.sftp.readdir(root, (error, entries) => (error ? fail(error) : done(entries))));
   } catch (error) {
     if ((error as {code?: unknown}).code === 2) return [];
     throw error;
@@ -121,15 +153,15 @@ async function walk(sftp: SFTPWrapper, root: string, localPrefix: string, depth:
     }
     const localPath = `${localPrefix}/${item.filename}`;
     // A symlink counts when it points at a file; linked folders are not followed (no loops).
-    const stats = item.attrs.isSymbolicLink() ? await statOrUndefined(sftp, remotePath) : item.attrs;
+    const stats = item.attrs.isSymbolicLink() ? await statOrUndefined(remote, remotePath) : item.attrs;
     if (stats?.isFile()) entries.push({remotePath, localPath, sizeBytes: stats.size});
-    else if (stats?.isDirectory() && !item.attrs.isSymbolicLink() && depth < MAX_DEPTH) entries.push(...(await walk(sftp, remotePath, localPath, depth + 1)));
+    else if (stats?.isDirectory() && !item.attrs.isSymbolicLink() && depth < MAX_DEPTH) entries.push(...(await walk(remote, remotePath, localPath, depth + 1)));
   }
   return entries;
 }
 
-export function statOrUndefined(sftp: SFTPWrapper, path: string): Promise<Stats | undefined> {
-  return new Promise(done => sftp.stat(path, (error, stats) => done(error ? undefined : stats)));
+export function statOrUndefined(remote: Remote, path: string): Promise<Stats | undefined> {
+  return whileOpen(remote, done => remote.sftp.stat(path, (error, stats) => done(error ? undefined : stats)));
 }
 
 function batches(paths: readonly string[]): string[][] {

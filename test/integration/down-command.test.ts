@@ -1,0 +1,148 @@
+// `vastdeck down` end to end through the real CLI entry against a simulated cloud on loopback
+// (reached as a live API through VAST_URL): the step lines, one JSON event per line, and the exit
+// codes scripts rely on (0 gone, 1 not destroyed, 2 bad input or unknown id).
+import {mkdtempSync, readFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {PassThrough} from 'node:stream';
+import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {main} from '../../source/cli.js';
+import {createFromRanking} from '../../source/core/instances/create.js';
+import {watchUntilSettled} from '../../source/core/instances/watch-until.js';
+import {Ledger} from '../../source/core/ledger/ledger.js';
+import {costInputsFromSettings} from '../../source/core/offers/cost.js';
+import {rankOffers} from '../../source/core/offers/rank.js';
+import {buildOfferSearch} from '../../source/core/offers/search.js';
+import {DEFAULT_SETTINGS} from '../../source/core/settings.js';
+import {createVastdeckKey, type SshIdentity} from '../../source/core/ssh/keys.js';
+import {KnownHosts} from '../../source/core/ssh/known-hosts.js';
+import {VastClient} from '../../source/core/vast/client.js';
+import {createInstance, listInstances} from '../../source/core/vast/instances-api.js';
+import {startSimCloud, type SimCloud} from '../../source/sim/cloud.js';
+
+let sim: SimCloud;
+let client: VastClient;
+let identity: SshIdentity;
+let outputsDir: string;
+
+beforeAll(async () => {
+  sim = await startSimCloud({port: 0, rateLimitScale: 0, churnIntervalMs: 0, speed: 400});
+  process.env.VAST_URL = sim.baseUrl;
+  process.env.VAST_API_KEY = sim.apiKey;
+  client = new VastClient({baseUrl: sim.baseUrl, apiKey: sim.apiKey, pacingScale: 0});
+  identity = await createVastdeckKey();
+  outputsDir = mkdtempSync(join(tmpdir(), 'vastdeck-down-'));
+  expect((await run(['config', 'set', 'outputsDir', outputsDir])).code).toBe(0);
+});
+
+afterAll(async () => {
+  delete process.env.VAST_URL;
+  delete process.env.VAST_API_KEY;
+  await sim.close();
+});
+
+function capture(): {stream: PassThrough; text: () => string} {
+  const stream = new PassThrough();
+  let text = '';
+  stream.on('data', chunk => (text += String(chunk)));
+  return {stream, text: () => text};
+}
+
+async function run(argv: string[]): Promise<{code: number; stdout: string; stderr: string}> {
+  const stdout = capture();
+  const stderr = capture();
+  const writeOut = process.stdout.write.bind(process.stdout);
+  const writeErr = process.stderr.write.bind(process.stderr);
+  process.stdout.write = stdout.stream.write.bind(stdout.stream) as typeof process.stdout.write;
+  process.stderr.write = stderr.stream.write.bind(stderr.stream) as typeof process.stderr.write;
+  try {
+    const code = await main(argv);
+    return {code, stdout: stdout.text(), stderr: stderr.text()};
+  } finally {
+    process.stdout.write = writeOut;
+    process.stderr.write = writeErr;
+  }
+}
+
+/** Rents an RTX 4090 into the default ledger (the one `vastdeck down` opens) and watches it to READY. */
+async function rentReady(): Promise<{instanceId: number; localId: string}> {
+  const apiOrigin = new URL(sim.baseUrl).origin;
+  const search = buildOfferSearch('gpu=RTX_4090 inet_down>=500', DEFAULT_SETTINGS);
+  const ranked = rankOffers(await client.searchOffers(search.query), costInputsFromSettings(DEFAULT_SETTINGS.cost), 'cost');
+  const created = await createFromRanking({client, ledger: Ledger.open(), settings: DEFAULT_SETTINGS, apiOrigin, identity, env: {}}, ranked.map(row => row.offer));
+  const outcome = await watchUntilSettled({client, entry: created.ledgerEntry, apiOrigin, identity, knownHosts: KnownHosts.open(), pollMs: 100, onStage: () => {}});
+  await outcome.watch.stop();
+  expect(outcome.state.stage).toBe('READY');
+  return {instanceId: created.instanceId, localId: created.ledgerEntry.localId};
+}
+
+async function listed(instanceId: number): Promise<boolean> {
+  return (await listInstances(client)).some(instance => instance.id === instanceId);
+}
+
+describe('vastdeck down', () => {
+  it('needs ids or --all, and whole-number ids', async () => {
+    const none = await run(['down']);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('needs instance ids or --all');
+    const bad = await run(['down', 'abc']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("takes instance ids (whole numbers), got 'abc'");
+  });
+
+  it('says an unknown id is unknown and destroys nothing (exit 2)', async () => {
+    const {code, stderr} = await run(['down', '424242']);
+    expect(code).toBe(2);
+    expect(stderr).toContain('Instance 424242 is not on this account and vastdeck has no record of it');
+  });
+
+  it('pulls the files home, destroys, confirms, prints JSON events and exits 0; again says already gone', async () => {
+    const {instanceId, localId} = await rentReady();
+    sim.instances.hostOf(instanceId)!.fs.write('/workspace/ComfyUI/output/ComfyUI_00001_.png', 'pixels');
+    const {code, stdout, stderr} = await run(['down', String(instanceId), '--json']);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    const events = stdout.trim().split('\n').map(line => JSON.parse(line) as {event: string; instanceId: number; step?: string; runDir?: string; outputs?: {verified: number}});
+    expect(events.every(event => event.instanceId === instanceId)).toBe(true);
+    expect([...new Set(events.filter(event => event.event === 'step').map(event => event.step))]).toEqual(['extract-outputs', 'extract-logs', 'verify', 'destroy', 'confirm-gone']);
+    const last = events.at(-1)!;
+    expect(last).toMatchObject({event: 'destroyed', outputs: {verified: 1, safe: 0}});
+    expect(last.runDir).toBe(join(outputsDir, 'runs', `${instanceId}-${localId}`));
+    expect(readFileSync(join(last.runDir!, 'outputs', 'ComfyUI_00001_.png'), 'utf8')).toBe('pixels');
+    expect(await listed(instanceId)).toBe(false);
+
+    const again = await run(['down', String(instanceId)]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain(`Instance ${instanceId} was already gone: nothing bills.`);
+  });
+
+  it('exits 1 with a sentence when the files cannot be pulled, and 0 with --force, which says so loudly', async () => {
+    const {instanceId} = await rentReady();
+    sim.instances.hostOf(instanceId)!.setSshRefusing(true);
+    const refused = await run(['down', String(instanceId)]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`vastdeck: Instance ${instanceId} was not destroyed: its output files and the logs would be lost because the instance refused your SSH key`);
+    expect(refused.stderr).not.toMatch(/\n\s+at /);
+    expect(await listed(instanceId)).toBe(true);
+
+    const forced = await run(['down', String(instanceId), '--force']);
+    expect(forced.code).toBe(0);
+    expect(forced.stderr).toContain('--force: destroying WITHOUT pulling outputs and logs home');
+    expect(forced.stdout).toContain('FORCED');
+    expect(forced.stdout).toContain(`Instance ${instanceId} destroyed and confirmed gone; nothing was pulled home (--force).`);
+    expect(await listed(instanceId)).toBe(false);
+  });
+
+  it('--all takes every vastdeck instance on the account, including ones the ledger did not know', async () => {
+    const search = buildOfferSearch('gpu=RTX_4090', DEFAULT_SETTINGS);
+    const offers = await client.searchOffers(search.query);
+    const stray = await createInstance(client, offers[0]!.id, {client_id: 'me', image: 'vastai/comfyui:@vastai-automatic-tag', disk: 40, label: 'vastdeck:stray', env: {}});
+    const foreign = await createInstance(client, offers[1]!.id, {client_id: 'me', image: 'vastai/comfyui:@vastai-automatic-tag', disk: 40, label: 'my-own-box', env: {}});
+    const {code, stdout} = await run(['down', '--all', '--force', '--json']);
+    expect(code).toBe(0);
+    const finals = stdout.trim().split('\n').map(line => JSON.parse(line) as {event: string; instanceId: number}).filter(event => event.event !== 'step');
+    expect(finals).toEqual([expect.objectContaining({event: 'destroyed', instanceId: stray.instanceId})]);
+    expect(await listed(stray.instanceId)).toBe(false);
+    expect(await listed(foreign.instanceId)).toBe(true);
+  });
+});
