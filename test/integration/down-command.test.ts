@@ -4,9 +4,8 @@
 import {mkdtempSync, readFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
-import {PassThrough} from 'node:stream';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {main} from '../../source/cli.js';
+import {runCli} from '../helpers/run-cli.js';
 import {createFromRanking} from '../../source/core/instances/create.js';
 import {watchUntilSettled} from '../../source/core/instances/watch-until.js';
 import {Ledger} from '../../source/core/ledger/ledger.js';
@@ -41,28 +40,7 @@ afterAll(async () => {
   await sim.close();
 });
 
-function capture(): {stream: PassThrough; text: () => string} {
-  const stream = new PassThrough();
-  let text = '';
-  stream.on('data', chunk => (text += String(chunk)));
-  return {stream, text: () => text};
-}
-
-async function run(argv: string[]): Promise<{code: number; stdout: string; stderr: string}> {
-  const stdout = capture();
-  const stderr = capture();
-  const writeOut = process.stdout.write.bind(process.stdout);
-  const writeErr = process.stderr.write.bind(process.stderr);
-  process.stdout.write = stdout.stream.write.bind(stdout.stream) as typeof process.stdout.write;
-  process.stderr.write = stderr.stream.write.bind(stderr.stream) as typeof process.stderr.write;
-  try {
-    const code = await main(argv);
-    return {code, stdout: stdout.text(), stderr: stderr.text()};
-  } finally {
-    process.stdout.write = writeOut;
-    process.stderr.write = writeErr;
-  }
-}
+const run = runCli;
 
 /** Rents an RTX 4090 into the default ledger (the one `vastdeck down` opens) and watches it to READY. */
 async function rentReady(): Promise<{instanceId: number; localId: string}> {

@@ -1,31 +1,9 @@
 // `vastdeck up` and `vastdeck watch` end to end in demo mode: the real CLI entry, the embedded
 // simulated cloud over loopback, one JSON event per line, and the exit codes scripts rely on.
-import {PassThrough} from 'node:stream';
 import {describe, expect, it} from 'vitest';
-import {main} from '../../source/cli.js';
+import {runCli} from '../helpers/run-cli.js';
 
-function capture(): {stream: PassThrough; text: () => string} {
-  const stream = new PassThrough();
-  let text = '';
-  stream.on('data', chunk => (text += String(chunk)));
-  return {stream, text: () => text};
-}
-
-async function run(argv: string[]): Promise<{code: number; stdout: string; stderr: string}> {
-  const stdout = capture();
-  const stderr = capture();
-  const writeOut = process.stdout.write.bind(process.stdout);
-  const writeErr = process.stderr.write.bind(process.stderr);
-  process.stdout.write = stdout.stream.write.bind(stdout.stream) as typeof process.stdout.write;
-  process.stderr.write = stderr.stream.write.bind(stderr.stream) as typeof process.stderr.write;
-  try {
-    const code = await main(argv);
-    return {code, stdout: stdout.text(), stderr: stderr.text()};
-  } finally {
-    process.stdout.write = writeOut;
-    process.stderr.write = writeErr;
-  }
-}
+const run = runCli;
 
 describe('vastdeck up / watch', () => {
   // Order matters: the first test runs before any SSH key exists in this file's HOME.
