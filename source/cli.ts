@@ -17,6 +17,10 @@ Usage:
                                         serve the simulated Vast.ai cloud for other clients
   vastdeck run --workflow W --image F --prompt P [--seed S] [--count N] [--instance ID | --up] [--json]
                                         one generation (or N seeds) end to end; output paths on stdout
+  vastdeck run --onstart --workflow W --image-url URL --prompt P
+                                        the OnStart method: the job runs inside the instance at boot
+  vastdeck down ID... | --all [--force] [--json]
+                                        outputs and logs home and verified, then destroy and confirm gone
   vastdeck down ID... | --all [--force] [--json]
                                         pull outputs and logs home, verify, destroy, confirm gone
   vastdeck ssh-forget ID                forget an instance's pinned SSH host key

@@ -1,10 +1,13 @@
 // `vastdeck run --workflow W --image F --prompt P [...] [--instance ID | --up]`: one generation
-// job (or --count N seeds) end to end from the shell, through the same queue the dashboard uses.
+// job (or --count N seeds) end to end from the shell, through the same queue the dashboard uses;
+// with --onstart the job travels inside a new instance instead (core/onstart/onstart-run.ts).
 // Progress goes to stderr, output paths to stdout (or one JSON event per line with --json).
 import {InputError, toVastdeckError} from '../core/errors.js';
 import type {JobSpec} from '../core/comfy/types.js';
 import {portalUrls} from '../core/instances/endpoints.js';
 import {probeComfy} from '../core/instances/probe.js';
+import type {OnstartImage} from '../core/onstart/job-env.js';
+import {runOnstartJob, type OnstartSpec} from '../core/onstart/onstart-run.js';
 import {parseSortKey} from '../core/offers/rank.js';
 import {buildOfferSearch} from '../core/offers/search.js';
 import {GenerationQueue, type ReadyInstance} from '../core/queue/generation-queue.js';
@@ -36,12 +39,19 @@ const FLAGS = {
   json: {kind: 'boolean'},
   demo: {kind: 'boolean'},
   live: {kind: 'boolean'},
+  onstart: {kind: 'boolean'},
+  'image-url': {kind: 'string'},
+  'image-remote': {kind: 'string'},
 } as const;
 
 export async function runRunCommand(argv: readonly string[], io: Io): Promise<number> {
   const {flags, positionals} = parseArgs('run', argv, FLAGS);
-  const spec = readSpec(flags);
   const filter = positionals.join(' ');
+  if (flags.onstart === true) return runOnstartCommand(flags, filter, io);
+  if (flags['image-url'] !== undefined || flags['image-remote'] !== undefined) {
+    throw new InputError('--image-url and --image-remote belong to the OnStart method: add --onstart, or pass a local file with --image.');
+  }
+  const spec = readSpec(flags);
   if (flags.instance !== undefined && flags.up === true) throw new InputError('Use either --instance ID or --up, not both.');
   const session = await openSession({demo: flags.demo === true, live: flags.live === true, stderr: io.stderr});
   const json = flags.json === true;
@@ -94,7 +104,78 @@ export async function runRunCommand(argv: readonly string[], io: Io): Promise<nu
   }
 }
 
-function readSpec(flags: Record<string, string | number | boolean | undefined>): JobSpec {
+type Flags = Record<string, string | number | boolean | undefined>;
+
+/** `run --onstart`: a new instance runs the job at boot; vastdeck only waits for its marker over SSH and collects. */
+async function runOnstartCommand(flags: Flags, filter: string, io: Io): Promise<number> {
+  const spec = readOnstartSpec(flags);
+  if (flags.instance !== undefined) throw new InputError('--onstart runs the job at the boot of a new instance: drop --instance.');
+  if (typeof flags.count === 'number' && flags.count > 1) throw new InputError('--onstart runs one job per instance: drop --count, or run the command once per seed.');
+  const session = await openSession({demo: flags.demo === true, live: flags.live === true, stderr: io.stderr});
+  const json = flags.json === true;
+  const abort = new AbortController();
+  const onSignal = (): void => abort.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  let rentedId: number | undefined;
+  try {
+    const {speed} = session.connection;
+    const result = await runOnstartJob(session, {
+      spec,
+      search: buildOfferSearch(filter, session.settings),
+      sortKey: parseSortKey('cost'),
+      createKey: flags['create-key'] === true,
+      outputsRoot: outputsRoot(session.settings),
+      // The simulated cloud runs `speed` times faster; live, speed is 1.
+      pollMs: Math.max(250, 3000 / speed),
+      listPollMs: Math.max(500, 5000 / speed),
+      signal: abort.signal,
+      onCreated: id => (rentedId = id),
+      onEvent: event => {
+        if (json) {
+          const {kind, ...fields} = event;
+          io.stdout.write(`${JSON.stringify({event: kind, ...fields})}\n`);
+        } else io.stderr.write(`${event.message}\n`);
+      },
+    });
+    if (json) io.stdout.write(`${JSON.stringify({event: 'job', id: result.jobId, state: 'done', method: 'onstart', instanceId: result.instanceId, outputs: result.outputs})}\n`);
+    else for (const path of result.outputs) io.stdout.write(`${path}\n`);
+    return 0;
+  } catch (error) {
+    const failure = toVastdeckError(error);
+    if (json) io.stdout.write(`${JSON.stringify({event: 'job', state: 'failed', method: 'onstart', instanceId: rentedId, error: failure.message})}\n`);
+    io.stderr.write(`vastdeck: ${failure.message}\n`);
+    if (abort.signal.aborted) return 130;
+    return failure.code === 'bad-input' || failure.code === 'config' ? 2 : 1;
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+    if (rentedId !== undefined && session.connection.mode === 'live') io.stderr.write(`vastdeck: ${stillBillingNote(rentedId)}\n`);
+    await session.close();
+  }
+}
+
+/** The image travels as a URL or as a path on the instance: a local file cannot fit in the instance's variables. */
+function readOnstartSpec(flags: Flags): OnstartSpec {
+  if (typeof flags.image === 'string') {
+    throw new InputError('--onstart cannot ship a local --image (the job travels in the instance\'s variables): put the image at a URL and pass --image-url URL, or pass --image-remote /workspace/vastdeck/inputs/NAME for one shipped with the provisioning assets.');
+  }
+  const url = flags['image-url'];
+  const remote = flags['image-remote'];
+  if ((url === undefined) === (remote === undefined)) {
+    throw new InputError('--onstart needs exactly one of --image-url URL (fetched by the instance) or --image-remote /workspace/vastdeck/inputs/NAME (shipped with the provisioning assets).');
+  }
+  const missing = (['workflow', 'prompt'] as const).filter(name => typeof flags[name] !== 'string' || flags[name] === '');
+  if (missing.length > 0) {
+    throw new InputError(`\`vastdeck run --onstart\` needs ${missing.map(name => `--${name}`).join(', ')}, e.g. vastdeck run --onstart --workflow img2img-sdxl --image-url https://example.org/cat.png --prompt 'a watercolor cat'.`);
+  }
+  const image: OnstartImage = typeof url === 'string' ? {url} : {path: String(remote)};
+  // readSpec checks the settings; its local image path has no meaning here.
+  const {imagePath: _unused, ...spec} = readSpec({...flags, image: '-'});
+  return {...spec, image};
+}
+
+function readSpec(flags: Flags): JobSpec {
   const missing = (['workflow', 'image', 'prompt'] as const).filter(name => typeof flags[name] !== 'string' || flags[name] === '');
   if (missing.length > 0) {
     throw new InputError(`\`vastdeck run\` needs ${missing.map(name => `--${name}`).join(', ')}, e.g. vastdeck run --workflow img2img-sdxl --image cat.png --prompt 'a watercolor cat'.`);

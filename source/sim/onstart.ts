@@ -33,6 +33,9 @@ interface Job {
   outputsDir: string;
 }
 
+type HistoryFile = {filename: string; subfolder?: string; type?: string};
+type Collected = {file: string; bytes: number; sha256: string};
+
 const DONE_FILE = '/workspace/vastdeck/done.json';
 const LOG_FILE = '/var/log/portal/vastdeck-onstart.log';
 /** Where the real runner finds ComfyUI (shown in the log); the sim reaches it on a private loopback port. */
@@ -63,10 +66,7 @@ class SimRunner {
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly startMs = Date.now();
 
-  constructor(
-    private readonly options: SimOnstartOptions,
-    private readonly env: Map<string, string>,
-  ) {}
+  constructor(private readonly options: SimOnstartOptions, private readonly env: Map<string, string>) {}
 
   stop(): void {
     this.stopped = true;
@@ -177,7 +177,7 @@ class SimRunner {
     return value;
   }
 
-  private async runPrompt(job: Job, imageValue: string): Promise<Array<{filename: string; subfolder?: string; type?: string}>> {
+  private async runPrompt(job: Job, imageValue: string): Promise<HistoryFile[]> {
     job.workflow[job.imageNode]!.inputs[job.imageInput] = imageValue;
     const promptId = randomUUID();
     const response = await this.comfy('/prompt', {method: 'POST', headers: {'Content-Type': 'application/json'}, body: JSON.stringify({prompt: job.workflow, client_id: 'vastdeck-onstart', prompt_id: promptId})});
@@ -193,10 +193,10 @@ class SimRunner {
     throw new JobFailed(`The job did not finish within ${JOB_TIMEOUT_S} s on the instance: read /var/log/portal/comfyui.log there.`);
   }
 
-  private async collect(job: Job, files: Array<{filename: string; subfolder?: string; type?: string}>): Promise<Array<{file: string; bytes: number; sha256: string}>> {
+  private async collect(job: Job, files: HistoryFile[]): Promise<Collected[]> {
     const {fs} = this.options.host;
     fs.mkdir(job.outputsDir);
-    const collected: Array<{file: string; bytes: number; sha256: string}> = [];
+    const collected: Collected[] = [];
     for (const item of files) {
       const query = new URLSearchParams({filename: item.filename, subfolder: item.subfolder ?? '', type: item.type ?? 'output'});
       const response = await this.comfy(`/view?${query}`);
@@ -237,11 +237,7 @@ class SimRunner {
 
   private sleep(simSeconds: number): Promise<void> {
     return new Promise(resolve => {
-      const timer = setTimeout(() => {
-        this.timers.delete(timer);
-        resolve();
-      }, (simSeconds * 1000) / this.options.speed);
-      timer.unref();
+      const timer = setTimeout(() => this.timers.delete(timer) && resolve(), (simSeconds * 1000) / this.options.speed).unref();
       this.timers.add(timer);
     });
   }
@@ -261,14 +257,14 @@ function loadTemplates(): Record<string, string> {
   return Object.fromEntries(Object.entries(contract.onstart.kinds).map(([kind, spec]) => [kind, spec.template]));
 }
 
-function historyOutputs(entry: Record<string, any>): Array<{filename: string; subfolder?: string; type?: string}> {
+function historyOutputs(entry: Record<string, any>): HistoryFile[] {
   const state = (entry.status ?? {}) as {status_str?: string; messages?: Array<[string, Record<string, unknown>]>};
   if (state.status_str !== 'success') {
     const failure = [...(state.messages ?? [])].reverse().find(([event]) => event === 'execution_error')?.[1];
     if (failure) throw new JobFailed(`ComfyUI failed at node ${String(failure.node_id)} (${String(failure.node_type)}): ${oneLine(String(failure.exception_message))}.`);
     throw new JobFailed('ComfyUI interrupted the job on the instance: run it again.');
   }
-  const files: Array<{filename: string; subfolder?: string; type?: string}> = [];
+  const files: HistoryFile[] = [];
   for (const output of Object.values((entry.outputs ?? {}) as Record<string, Record<string, unknown>>)) {
     for (const [key, items] of Object.entries(output)) {
       if (key !== 'animated' && Array.isArray(items)) files.push(...items.filter(item => typeof item === 'object' && item !== null && 'filename' in item));
@@ -296,9 +292,8 @@ function imageExtension(data: Buffer): string | undefined {
 /** `name`, or `stem-1.ext`, `stem-2.ext`, … when an earlier output took it (as the runner does). */
 function freeName(name: string, taken: string[]): string {
   const dot = name.lastIndexOf('.');
-  const [stem, extension] = dot > 0 ? [name.slice(0, dot), name.slice(dot)] : [name, ''];
   let candidate = name;
-  for (let suffix = 1; taken.includes(candidate); suffix++) candidate = `${stem}-${suffix}${extension}`;
+  for (let suffix = 1; taken.includes(candidate); suffix++) candidate = dot > 0 ? `${name.slice(0, dot)}-${suffix}${name.slice(dot)}` : `${name}-${suffix}`;
   return candidate;
 }
 

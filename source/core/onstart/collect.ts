@@ -1,6 +1,6 @@
 // Collects an OnStart job's outputs over SFTP into the local job folder, checking each file's size
-// and sha256 against the done marker before it gets its final name. Used by onstart-run.ts (the
-// cleanup module's extractor did not exist when this was written; this is the small one it needs).
+// and sha256 against the done marker before it gets its final name. Used by onstart-run.ts; the
+// cleanup extractor (cleanup/extract.ts) pulls a whole instance home later and skips these by job.json.
 import {createHash} from 'node:crypto';
 import {createWriteStream} from 'node:fs';
 import {mkdir, rename, rm} from 'node:fs/promises';
