@@ -21,8 +21,6 @@ Usage:
                                         the OnStart method: the job runs inside the instance at boot
   vastdeck down ID... | --all [--force] [--json]
                                         outputs and logs home and verified, then destroy and confirm gone
-  vastdeck down ID... | --all [--force] [--json]
-                                        pull outputs and logs home, verify, destroy, confirm gone
   vastdeck ssh-forget ID                forget an instance's pinned SSH host key
   vastdeck config list | get KEY | set KEY VALUE | reset [KEY] | path
   vastdeck login                        save your Vast.ai API key (from a prompt or stdin)
