@@ -10,6 +10,7 @@ import type {LedgerInstance} from '../core/instances/types.js';
 import {outputsRoot} from '../core/queue/paths.js';
 import {listInstances} from '../core/vast/instances-api.js';
 import {parseArgs} from './args.js';
+import {onInterrupt, reportFailure} from './command-io.js';
 import {openSession, type Session} from './session.js';
 
 interface Io {
@@ -31,10 +32,7 @@ export async function runDownCommand(argv: readonly string[], io: Io): Promise<n
   const json = flags.json === true;
   const force = flags.force === true;
   const session = await openSession({demo: flags.demo === true, live: flags.live === true, stderr: io.stderr});
-  const abort = new AbortController();
-  const onSignal = (): void => abort.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const abort = onInterrupt();
   try {
     const targets = await chooseTargets(session, flags.all === true ? 'all' : ids);
     if (targets.length === 0) io.stderr.write('vastdeck: no vastdeck instance is on this account or in the ledger: nothing to destroy.\n');
@@ -48,12 +46,9 @@ export async function runDownCommand(argv: readonly string[], io: Io): Promise<n
     if (outcomes.includes('failed')) return 1;
     return outcomes.includes('unknown') ? 2 : 0;
   } catch (error) {
-    const failure = toVastdeckError(error);
-    io.stderr.write(`vastdeck: ${failure.message}\n`);
-    return failure.code === 'bad-input' || failure.code === 'config' ? 2 : 1;
+    return reportFailure(error, io.stderr);
   } finally {
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
+    abort.dispose();
     await session.close();
   }
 }

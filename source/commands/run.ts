@@ -15,6 +15,7 @@ import {JobStore, type Job} from '../core/queue/job-store.js';
 import {outputsRoot} from '../core/queue/paths.js';
 import {listInstances} from '../core/vast/instances-api.js';
 import {parseArgs} from './args.js';
+import {onInterrupt, reportFailure} from './command-io.js';
 import {openSession, type Session} from './session.js';
 import {StagePrinter} from './stage-printer.js';
 import {rentAndWatch, type Io} from './up.js';
@@ -55,10 +56,7 @@ export async function runRunCommand(argv: readonly string[], io: Io): Promise<nu
   if (flags.instance !== undefined && flags.up === true) throw new InputError('Use either --instance ID or --up, not both.');
   const session = await openSession({demo: flags.demo === true, live: flags.live === true, stderr: io.stderr});
   const json = flags.json === true;
-  const abort = new AbortController();
-  const onSignal = (): void => abort.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const abort = onInterrupt();
   let queue: GenerationQueue | undefined;
   let rentedId: number | undefined;
   try {
@@ -92,12 +90,9 @@ export async function runRunCommand(argv: readonly string[], io: Io): Promise<nu
     }
     return abort.signal.aborted ? 130 : failed.length > 0 ? 1 : 0;
   } catch (error) {
-    const failure = toVastdeckError(error);
-    io.stderr.write(`vastdeck: ${failure.message}\n`);
-    return failure.code === 'bad-input' || failure.code === 'config' ? 2 : 1;
+    return reportFailure(error, io.stderr);
   } finally {
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
+    abort.dispose();
     await queue?.stop();
     if (rentedId !== undefined && session.connection.mode === 'live') io.stderr.write(`vastdeck: ${stillBillingNote(rentedId)}\n`);
     await session.close();
@@ -113,10 +108,7 @@ async function runOnstartCommand(flags: Flags, filter: string, io: Io): Promise<
   if (typeof flags.count === 'number' && flags.count > 1) throw new InputError('--onstart runs one job per instance: drop --count, or run the command once per seed.');
   const session = await openSession({demo: flags.demo === true, live: flags.live === true, stderr: io.stderr});
   const json = flags.json === true;
-  const abort = new AbortController();
-  const onSignal = (): void => abort.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const abort = onInterrupt();
   let rentedId: number | undefined;
   try {
     const {speed} = session.connection;
@@ -148,8 +140,7 @@ async function runOnstartCommand(flags: Flags, filter: string, io: Io): Promise<
     if (abort.signal.aborted) return 130;
     return failure.code === 'bad-input' || failure.code === 'config' ? 2 : 1;
   } finally {
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
+    abort.dispose();
     if (rentedId !== undefined && session.connection.mode === 'live') io.stderr.write(`vastdeck: ${stillBillingNote(rentedId)}\n`);
     await session.close();
   }

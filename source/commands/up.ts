@@ -1,7 +1,7 @@
 // `vastdeck up [FILTER...]`: the original workflow's create_and_monitor script. Searches with the
 // same ranking as the dashboard, rents the best offer still available (falling through taken
 // ones), then watches it until READY (exit 0) or FAILED (exit 1), printing the stage timeline.
-import {InputError, toVastdeckError} from '../core/errors.js';
+import {InputError} from '../core/errors.js';
 import {createFromRanking} from '../core/instances/create.js';
 import type {LedgerInstance} from '../core/instances/types.js';
 import {watchUntilSettled, type WatchOutcome} from '../core/instances/watch-until.js';
@@ -12,6 +12,7 @@ import {parseSortKey, rankOffers} from '../core/offers/rank.js';
 import {buildOfferSearch, type OfferSearch} from '../core/offers/search.js';
 import {createVastdeckKey, findSshIdentity, NO_SSH_KEY_MESSAGE} from '../core/ssh/keys.js';
 import {parseArgs} from './args.js';
+import {onInterrupt, reportFailure} from './command-io.js';
 import {openSession, type Session} from './session.js';
 import {StagePrinter} from './stage-printer.js';
 import {reportOutcome, stillBillingNote} from './watch.js';
@@ -33,10 +34,7 @@ export async function runUpCommand(argv: readonly string[], io: Io): Promise<num
   const sortKey = parseSortKey(typeof flags.sort === 'string' ? flags.sort : 'cost');
   const search = buildOfferSearch(positionals.join(' '), openSettings().all());
   const session = await openSession({demo: flags.demo === true, live: flags.live === true, stderr: io.stderr});
-  const abort = new AbortController();
-  const onSignal = (): void => abort.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const abort = onInterrupt();
   try {
     const printer = new StagePrinter(io.stdout, flags.json === true, Date.now());
     const rented = await rentAndWatch(session, {search, sortKey, createKey: flags['create-key'] === true, printer, io, signal: abort.signal});
@@ -49,12 +47,9 @@ export async function runUpCommand(argv: readonly string[], io: Io): Promise<num
     if (session.connection.mode === 'demo') io.stderr.write('vastdeck: demo mode — the simulated instance ends with this command.\n');
     return code;
   } catch (error) {
-    const failure = toVastdeckError(error);
-    io.stderr.write(`vastdeck: ${failure.message}\n`);
-    return failure.code === 'bad-input' || failure.code === 'config' ? 2 : 1;
+    return reportFailure(error, io.stderr);
   } finally {
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
+    abort.dispose();
     await session.close();
   }
 }

@@ -1,6 +1,6 @@
 // `vastdeck watch <ID>`: the original workflow's monitor_instance script. Watches an instance on
 // the account until READY (exit 0) or FAILED (exit 1), printing the stage timeline or JSON events.
-import {InputError, toVastdeckError} from '../core/errors.js';
+import {InputError} from '../core/errors.js';
 import type {InstanceWatch} from '../core/instances/instance-watch.js';
 import type {StageState} from '../core/instances/stages.js';
 import type {LedgerInstance} from '../core/instances/types.js';
@@ -8,6 +8,7 @@ import {watchUntilSettled} from '../core/instances/watch-until.js';
 import {findSshIdentity} from '../core/ssh/keys.js';
 import {listInstances} from '../core/vast/instances-api.js';
 import {parseArgs} from './args.js';
+import {onInterrupt, reportFailure} from './command-io.js';
 import {openSession} from './session.js';
 import {StagePrinter} from './stage-printer.js';
 
@@ -23,10 +24,7 @@ export async function runWatchCommand(argv: readonly string[], io: Io): Promise<
     throw new InputError('`vastdeck watch` needs one instance id, e.g. `vastdeck watch 31415926`.');
   }
   const session = await openSession({demo: flags.demo === true, live: flags.live === true, stderr: io.stderr});
-  const abort = new AbortController();
-  const onSignal = (): void => abort.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const abort = onInterrupt();
   try {
     const instance = (await listInstances(session.client)).find(candidate => candidate.id === id);
     if (!instance) throw new InputError(`Instance ${id} is not on this account (it may have been destroyed, or the id is wrong).`);
@@ -47,12 +45,9 @@ export async function runWatchCommand(argv: readonly string[], io: Io): Promise<
     await outcome.watch.stop();
     return abort.signal.aborted ? 130 : code;
   } catch (error) {
-    const failure = toVastdeckError(error);
-    io.stderr.write(`vastdeck: ${failure.message}\n`);
-    return failure.code === 'bad-input' || failure.code === 'config' ? 2 : 1;
+    return reportFailure(error, io.stderr);
   } finally {
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
+    abort.dispose();
     await session.close();
   }
 }
