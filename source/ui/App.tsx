@@ -1,86 +1,32 @@
-// The dashboard: header, the Offers pane, the Instances and Queue panes, the status bar, the `?`
-// help overlay and the one open confirm dialog. App is the single keyboard owner: one useInput
-// looks the key up in the keymap and dispatches the named command to itself (focus, help, quit) or
-// to the pane, editor or dialog that registered for its scope. Key handling reads refs and a
-// reducer, never a stale closure. An instance's log view takes the whole body; the other panes
-// stay mounted (hidden) so they keep their selection.
+// The dashboard: header, the auto-destroy banner while one counts down, the Offers pane, the
+// Instances and Queue panes, the status bar, the `?` help overlay and the one open dialog. App is
+// the single keyboard owner: one useInput looks the key up in the keymap and dispatches the named
+// command to itself (focus, help, quit, policies) or to the pane, editor or dialog that registered
+// for its scope. Key handling reads refs and a reducer, never a stale closure. An instance's log
+// view or a job's detail takes the whole body; the other panes stay mounted (hidden) so they keep
+// their selection.
 import {Box, Text, useInput, type Key} from 'ink';
-import {useCallback, useMemo, useReducer, useRef, useState, type ReactNode} from 'react';
+import {Fragment, useCallback, useMemo, useReducer, useRef, useState, type ReactNode} from 'react';
 import type {DeckView} from '../core/deck-types.js';
-import {Dialog, type DialogSpec} from './components/Dialog.js';
+import {CountdownBanner} from './components/CountdownBanner.js';
+import {Dialog} from './components/Dialog.js';
 import {HELP_MAX_WIDTH, HelpOverlay, helpLines, helpVisibleRows} from './components/HelpOverlay.js';
 import {StatusBar} from './components/StatusBar.js';
 import {CommandRouterContext, type CommandHandler, type CommandRouter} from './hooks/useCommands.js';
-import {DialogContext, type OpenDialog} from './hooks/useDialog.js';
+import {DialogContext, isCustomDialog, type DialogContent, type OpenDialog} from './hooks/useDialog.js';
 import {useFleetActions} from './hooks/useFleetActions.js';
 import {useModelSelector} from './hooks/useModel.js';
 import {useTerminalSize} from './hooks/useTerminalSize.js';
-import {CAPTURING_SCOPES, EDITOR_SCOPES, findBinding, type Command, type Scope} from './keymap.js';
+import {CAPTURING_SCOPES, findBinding, type Scope} from './keymap.js';
 import {layoutFor} from './layout.js';
 import {InstancesPane} from './panes/InstancesPane.js';
 import {OffersPane} from './panes/OffersPane.js';
 import {QueuePane} from './panes/QueuePane.js';
+import {runPolicyCommand} from './policy-commands.js';
 import {useTheme} from './theme.js';
+import {activeScopes, capturingScope, INITIAL_UI, PANES, roomyPane, uiReducer, type PaneId} from './ui-state.js';
 
-const PANES = ['offers', 'instances', 'queue'] as const;
-type PaneId = (typeof PANES)[number];
 const PANE_TITLES: Record<PaneId, string> = {offers: 'Offers', instances: 'Instances', queue: 'Queue'};
-
-interface UiState {
-  focus: PaneId;
-  helpOpen: boolean;
-  helpScroll: number;
-  /** The Instances pane shows the selected instance's stages and log over the whole body. */
-  detailOpen: boolean;
-}
-
-type UiAction = {command: Command; maxHelpScroll: number; helpPage: number} | {focus: PaneId} | {detailOpen: boolean};
-
-function uiReducer(state: UiState, action: UiAction): UiState {
-  if ('focus' in action) return {...state, focus: action.focus, detailOpen: false};
-  if ('detailOpen' in action) return {...state, detailOpen: action.detailOpen};
-  const {command, maxHelpScroll, helpPage} = action;
-  const step = (delta: number): PaneId => PANES[(PANES.indexOf(state.focus) + delta + PANES.length) % PANES.length]!;
-  const scroll = (delta: number) => Math.min(maxHelpScroll, Math.max(0, state.helpScroll + delta));
-  switch (command) {
-    case 'pane.next':
-      return {...state, focus: step(1), detailOpen: false};
-    case 'pane.previous':
-      return {...state, focus: step(-1), detailOpen: false};
-    case 'pane.offers':
-      return {...state, focus: 'offers', detailOpen: false};
-    case 'pane.instances':
-      return {...state, focus: 'instances', detailOpen: false};
-    case 'pane.queue':
-      return {...state, focus: 'queue', detailOpen: false};
-    case 'help.open':
-      return {...state, helpOpen: true, helpScroll: 0};
-    case 'help.close':
-      return {...state, helpOpen: false};
-    case 'help.down':
-      return {...state, helpScroll: scroll(1)};
-    case 'help.up':
-      return {...state, helpScroll: scroll(-1)};
-    case 'help.pageDown':
-      return {...state, helpScroll: scroll(helpPage)};
-    case 'help.pageUp':
-      return {...state, helpScroll: scroll(-helpPage)};
-    default:
-      return state;
-  }
-}
-
-/** Who gets keys, most specific first: the help, else a dialog or editor, else the focused pane then global keys. */
-function activeScopes(ui: UiState, capturing: Scope | undefined): Scope[] {
-  if (ui.helpOpen) return ['help'];
-  if (capturing) return EDITOR_SCOPES.includes(capturing) ? [capturing, 'editor'] : [capturing];
-  return [ui.focus === 'instances' && ui.detailOpen ? 'log' : ui.focus, 'global'];
-}
-
-/** The capturing scope that has the keyboard: the first registered one in CAPTURING_SCOPES order. */
-function capturingScope(registered: readonly Scope[]): Scope | undefined {
-  return CAPTURING_SCOPES.find(scope => registered.includes(scope));
-}
 
 interface AppProps {
   deck: DeckView;
@@ -92,18 +38,19 @@ export function App({deck, onQuit}: AppProps) {
   const theme = useTheme();
   const {columns, rows} = useTerminalSize();
   const hasInstances = useModelSelector(deck.fleet, fleet => fleet.rows.length > 0 || fleet.creating.length > 0);
+  const hasJobs = useModelSelector(deck.queue, queue => queue.jobs.length > 0);
+  const countingDown = useModelSelector(deck.policies, policies => policies.countdown !== undefined);
   const help = useMemo(() => helpLines(), []);
-  const [ui, dispatch] = useReducer(uiReducer, {focus: 'offers', helpOpen: false, helpScroll: 0, detailOpen: false});
-  const roomy = ui.focus === 'instances' || hasInstances;
-  const layout = layoutFor(columns, rows, HELP_MAX_WIDTH, help.length, roomy);
+  const [ui, dispatch] = useReducer(uiReducer, INITIAL_UI);
+  const layout = layoutFor(columns, rows, HELP_MAX_WIDTH, help.length, {roomy: roomyPane(ui.focus, hasInstances, hasJobs), bannerRows: countingDown ? 1 : 0});
   const helpPage = helpVisibleRows(layout.help.height);
   const maxHelpScroll = Math.max(0, help.length - helpPage);
 
   const handlers = useRef(new Map<Scope, CommandHandler>());
   const [capturingScopes, setCapturingScopes] = useState<readonly Scope[]>([]);
-  const [dialog, setDialog] = useState<{spec: DialogSpec; id: number}>();
-  const latest = useRef({ui, maxHelpScroll, helpPage, onQuit});
-  latest.current = {ui, maxHelpScroll, helpPage, onQuit};
+  const [dialog, setDialog] = useState<{content: DialogContent; id: number}>();
+  const latest = useRef({ui, maxHelpScroll, helpPage, onQuit, deck, dialogOpen: dialog !== undefined});
+  latest.current = {ui, maxHelpScroll, helpPage, onQuit, deck, dialogOpen: dialog !== undefined};
 
   const router = useMemo<CommandRouter>(
     () => ({
@@ -121,35 +68,45 @@ export function App({deck, onQuit}: AppProps) {
   );
   const openDialog = useMemo<OpenDialog>(() => {
     let serial = 0;
-    return spec => {
+    return content => {
       serial += 1;
-      setDialog({spec, id: serial});
+      setDialog({content, id: serial});
     };
   }, []);
+  const closeDialog = useCallback((id: number) => setDialog(current => (current?.id === id ? undefined : current)), []);
   const actions = useFleetActions(deck, () => dispatch({focus: 'instances'}));
-  const setDetailOpen = useCallback((open: boolean) => dispatch({detailOpen: open}), []);
+  const setInstanceDetail = useCallback((open: boolean) => dispatch({detail: open ? 'instance' : undefined}), []);
+  const setJobDetail = useCallback((open: boolean) => dispatch({detail: open ? 'job' : undefined}), []);
 
   const onKey = useCallback((input: string, key: Key) => {
-    const {ui: state, maxHelpScroll: maxScroll, helpPage: page, onQuit: quit} = latest.current;
+    const {ui: state, maxHelpScroll: maxScroll, helpPage: page, onQuit: quit, deck: current, dialogOpen} = latest.current;
     const open = capturingScope([...handlers.current.keys()]);
-    const binding = findBinding(input, key, activeScopes(state, open));
+    // A dialog that has not registered its keys yet still takes the keyboard (only Ctrl-C gets past).
+    const binding = findBinding(input, key, dialogOpen && !open ? [] : activeScopes(state, open));
     if (!binding) return;
     if (binding.command === 'app.quit') quit();
+    else if (binding.command.startsWith('policy.')) runPolicyCommand(current, binding.command);
     else if (binding.scope === 'global' || binding.scope === 'help') dispatch({command: binding.command, maxHelpScroll: maxScroll, helpPage: page});
     else handlers.current.get(binding.scope === 'editor' && open ? open : binding.scope)?.(binding.command, input);
   }, []);
   useInput(onKey);
 
-  // An open dialog takes the keyboard from this render on (its handler registers in an effect).
-  const scopes = activeScopes(ui, dialog ? 'dialog' : capturingScope(capturingScopes));
+  // A confirm dialog takes the keyboard from this render on (its handler registers in an effect).
+  const scopes = activeScopes(ui, dialog && !isCustomDialog(dialog.content) ? 'dialog' : capturingScope(capturingScopes));
   const helpScroll = Math.min(ui.helpScroll, maxHelpScroll);
   const {body} = layout;
-  const showBottom = ui.detailOpen || layout.instances.height > 0;
+  const {detail} = ui;
+  const showBottom = detail !== undefined || layout.instances.height > 0;
   const overlay = (content: ReactNode) => (
     <Box position="absolute" width={body.width} height={body.height} justifyContent="center" alignItems="center">
       {content}
     </Box>
   );
+  const dialogView = (open: {content: DialogContent; id: number}) => {
+    const close = () => closeDialog(open.id);
+    if (isCustomDialog(open.content)) return <Fragment key={open.id}>{open.content.render({width: body.width, maxHeight: body.height, onClose: close})}</Fragment>;
+    return <Dialog key={open.id} spec={open.content} width={body.width} maxHeight={body.height} onClose={close} />;
+  };
 
   return (
     <CommandRouterContext.Provider value={router}>
@@ -164,28 +121,38 @@ export function App({deck, onQuit}: AppProps) {
               <Text {...theme.muted}>{'  cheapest GPU for the whole ComfyUI job'}</Text>
             </Text>
           </Box>
+          <CountdownBanner policies={deck.policies} width={layout.width} />
           <Box flexDirection="column" width={body.width} height={body.height} flexShrink={0}>
-            <Box display={ui.detailOpen ? 'none' : 'flex'} flexShrink={0}>
+            <Box display={detail ? 'none' : 'flex'} flexShrink={0}>
               <OffersPane deck={deck} actions={actions} focused={ui.focus === 'offers'} width={layout.offers.width} height={layout.offers.height} />
             </Box>
-            <Box display={showBottom ? 'flex' : 'none'} flexDirection={ui.detailOpen ? 'column' : layout.bottomDirection} flexShrink={0}>
-              <InstancesPane
-                fleet={deck.fleet}
-                actions={actions}
-                focused={ui.focus === 'instances'}
-                detailOpen={ui.detailOpen}
-                onDetail={setDetailOpen}
-                width={ui.detailOpen ? body.width : layout.instances.width}
-                height={ui.detailOpen ? body.height : layout.instances.height}
-              />
-              <Box display={ui.detailOpen ? 'none' : 'flex'} flexShrink={0}>
-                <QueuePane focused={ui.focus === 'queue'} width={layout.queue.width} height={layout.queue.height} />
+            <Box display={showBottom ? 'flex' : 'none'} flexDirection={detail ? 'column' : layout.bottomDirection} flexShrink={0}>
+              <Box display={detail === 'job' ? 'none' : 'flex'} flexShrink={0}>
+                <InstancesPane
+                  fleet={deck.fleet}
+                  actions={actions}
+                  focused={ui.focus === 'instances'}
+                  detailOpen={detail === 'instance'}
+                  onDetail={setInstanceDetail}
+                  width={detail === 'instance' ? body.width : layout.instances.width}
+                  height={detail === 'instance' ? body.height : layout.instances.height}
+                />
+              </Box>
+              <Box display={detail === 'instance' ? 'none' : 'flex'} flexShrink={0}>
+                <QueuePane
+                  queue={deck.queue}
+                  policies={deck.policies}
+                  actions={actions}
+                  focused={ui.focus === 'queue'}
+                  detailOpen={detail === 'job'}
+                  onDetail={setJobDetail}
+                  width={detail === 'job' ? body.width : layout.queue.width}
+                  height={detail === 'job' ? body.height : layout.queue.height}
+                />
               </Box>
             </Box>
             {ui.helpOpen ? overlay(<HelpOverlay width={layout.help.width} height={layout.help.height} scroll={helpScroll} />) : null}
-            {dialog
-              ? overlay(<Dialog key={dialog.id} spec={dialog.spec} width={body.width} maxHeight={body.height} onClose={() => setDialog(undefined)} />)
-              : null}
+            {dialog ? overlay(dialogView(dialog)) : null}
           </Box>
           <StatusBar deck={deck} scopes={scopes} width={layout.width} />
         </Box>

@@ -3,7 +3,20 @@
 // so what the screen says a key does is always what it does.
 import type {Key} from 'ink';
 
-export type Scope = 'global' | 'offers' | 'instances' | 'log' | 'queue' | 'filter' | 'logFilter' | 'editor' | 'dialog' | 'help';
+export type Scope =
+  | 'global'
+  | 'offers'
+  | 'instances'
+  | 'log'
+  | 'queue'
+  | 'job'
+  | 'filter'
+  | 'logFilter'
+  | 'jobForm'
+  | 'typedConfirm'
+  | 'editor'
+  | 'dialog'
+  | 'help';
 
 export type Command =
   | 'app.quit'
@@ -12,6 +25,8 @@ export type Command =
   | 'pane.offers'
   | 'pane.instances'
   | 'pane.queue'
+  | 'policy.cancelCountdown'
+  | 'policy.toggleDrained'
   | 'help.open'
   | 'help.close'
   | 'help.down'
@@ -37,6 +52,21 @@ export type Command =
   | 'instances.next'
   | 'instances.previous'
   | 'instances.createKey'
+  | 'instances.destroy'
+  | 'instances.destroyAll'
+  | 'queue.down'
+  | 'queue.up'
+  | 'queue.top'
+  | 'queue.bottom'
+  | 'queue.add'
+  | 'queue.cancel'
+  | 'queue.retry'
+  | 'queue.open'
+  | 'queue.outputs'
+  | 'queue.clear'
+  | 'job.back'
+  | 'job.down'
+  | 'job.up'
   | 'log.back'
   | 'log.down'
   | 'log.up'
@@ -52,6 +82,15 @@ export type Command =
   | 'filter.cancel'
   | 'logFilter.done'
   | 'logFilter.clear'
+  | 'jobForm.next'
+  | 'jobForm.previous'
+  | 'jobForm.tab'
+  | 'jobForm.left'
+  | 'jobForm.right'
+  | 'jobForm.enter'
+  | 'jobForm.cancel'
+  | 'typedConfirm.submit'
+  | 'typedConfirm.cancel'
   | 'edit.left'
   | 'edit.right'
   | 'edit.home'
@@ -76,14 +115,16 @@ export interface Binding {
   hint?: {keys: string; label: string};
   /** Works even while an editor or dialog captures the keyboard (Ctrl-C). */
   everywhere?: true;
+  /** Destroys or loses something (it always asks first); the help marks it. */
+  dangerous?: true;
 }
 
 /**
  * Scopes registered by dialogs and editors: while one is registered it takes the whole keyboard
  * (the first registered one in this order wins). The editors also get the shared 'editor' keys.
  */
-export const CAPTURING_SCOPES: readonly Scope[] = ['dialog', 'filter', 'logFilter'];
-export const EDITOR_SCOPES: readonly Scope[] = ['filter', 'logFilter'];
+export const CAPTURING_SCOPES: readonly Scope[] = ['dialog', 'typedConfirm', 'jobForm', 'filter', 'logFilter'];
+export const EDITOR_SCOPES: readonly Scope[] = ['typedConfirm', 'jobForm', 'filter', 'logFilter'];
 
 export const SCOPE_TITLES: Record<Scope, string> = {
   global: 'Everywhere',
@@ -91,9 +132,12 @@ export const SCOPE_TITLES: Record<Scope, string> = {
   instances: 'Instances pane',
   log: 'Instance stages and log (Enter on an instance)',
   queue: 'Queue pane',
+  job: 'Job detail (Enter on a job)',
   filter: 'Offer filter editor',
   logFilter: 'Log filter editor',
-  editor: 'Both filter editors',
+  jobForm: 'Add-job form (a in the Queue pane)',
+  typedConfirm: 'Destroy-all confirmation (type destroy)',
+  editor: 'Every text field (filters, add-job form, confirmation)',
   dialog: 'Confirm dialogs (Cancel is highlighted first)',
   help: 'This help',
 };
@@ -112,6 +156,8 @@ export const KEYMAP: readonly Binding[] = [
   {keys: '1', match: char('1'), command: 'pane.offers', description: 'Jump to the Offers pane', scope: 'global'},
   {keys: '2', match: char('2'), command: 'pane.instances', description: 'Jump to the Instances pane', scope: 'global'},
   {keys: '3', match: char('3'), command: 'pane.queue', description: 'Jump to the Queue pane', scope: 'global'},
+  {keys: 'X', match: char('X'), command: 'policy.cancelCountdown', description: 'Cancel the auto-destroy countdown', scope: 'global'},
+  {keys: 'A', match: char('A'), command: 'policy.toggleDrained', description: 'Destroy instances once the queue is empty: on/off', scope: 'global'},
   {keys: '?', match: char('?'), command: 'help.open', description: 'Show this help', scope: 'global', hint: {keys: '?', label: 'help'}},
 
   {keys: 'j/↓', match: (input, key) => key.downArrow || char('j')(input, key), command: 'offers.down', description: 'Select the next offer', scope: 'offers', hint: {keys: 'j/k', label: 'move'}},
@@ -132,6 +178,24 @@ export const KEYMAP: readonly Binding[] = [
   {keys: 'Enter, l', match: (input, key) => key.return || char('l')(input, key), command: 'instances.open', description: "Open the instance's stages and live log", scope: 'instances', hint: {keys: 'Enter', label: 'log'}},
   {keys: 'p', match: char('p'), command: 'instances.portal', description: 'Show or hide the portal URLs and token (secret)', scope: 'instances', hint: {keys: 'p', label: 'portal'}},
   {keys: 'K', match: char('K'), command: 'instances.createKey', description: 'No SSH key yet: create ~/.ssh/vastdeck_ed25519 (asks)', scope: 'instances'},
+  {keys: 'd', match: char('d'), command: 'instances.destroy', description: 'Destroy the instance (brings outputs home first)', scope: 'instances', hint: {keys: 'd', label: 'destroy'}, dangerous: true},
+  {keys: 'D', match: char('D'), command: 'instances.destroyAll', description: 'Destroy ALL instances (type destroy to confirm)', scope: 'instances', dangerous: true},
+
+  {keys: 'j/↓', match: (input, key) => key.downArrow || char('j')(input, key), command: 'queue.down', description: 'Select the next job', scope: 'queue', hint: {keys: 'j/k', label: 'move'}},
+  {keys: 'k/↑', match: (input, key) => key.upArrow || char('k')(input, key), command: 'queue.up', description: 'Select the previous job', scope: 'queue'},
+  {keys: 'g/Home', match: (input, key) => key.home || char('g')(input, key), command: 'queue.top', description: 'Select the first job', scope: 'queue'},
+  {keys: 'G/End', match: (input, key) => key.end || char('G')(input, key), command: 'queue.bottom', description: 'Select the last job', scope: 'queue'},
+  {keys: 'a', match: char('a'), command: 'queue.add', description: 'Add a job: image, prompt, workflow, settings', scope: 'queue', hint: {keys: 'a', label: 'add'}},
+  {keys: 'Enter', match: (_input, key) => key.return, command: 'queue.open', description: 'Job detail: nodes, settings, timings, outputs', scope: 'queue', hint: {keys: 'Enter', label: 'detail'}},
+  {keys: 'o', match: char('o'), command: 'queue.outputs', description: "Open the job's output folder and show its path", scope: 'queue', hint: {keys: 'o', label: 'outputs'}},
+  {keys: 'r', match: char('r'), command: 'queue.retry', description: 'Retry the selected failed or cancelled job', scope: 'queue', hint: {keys: 'r', label: 'retry'}},
+  {keys: 'x', match: char('x'), command: 'queue.cancel', description: 'Cancel the selected job (asks when it is running)', scope: 'queue', hint: {keys: 'x', label: 'cancel'}, dangerous: true},
+  {keys: 'C', match: char('C'), command: 'queue.clear', description: 'Clear done/cancelled jobs (outputs stay on disk)', scope: 'queue'},
+
+  {keys: 'Esc', match: (_input, key) => key.escape, command: 'job.back', description: 'Back to the job list', scope: 'job', hint: {keys: 'Esc', label: 'back'}},
+  {keys: 'j/↓', match: (input, key) => key.downArrow || char('j')(input, key), command: 'job.down', description: 'Scroll down', scope: 'job', hint: {keys: 'j/k', label: 'scroll'}},
+  {keys: 'k/↑', match: (input, key) => key.upArrow || char('k')(input, key), command: 'job.up', description: 'Scroll up', scope: 'job'},
+  {keys: 'o', match: char('o'), command: 'queue.outputs', description: "Open the job's output folder", scope: 'job', hint: {keys: 'o', label: 'outputs'}},
 
   {keys: 'Esc', match: (_input, key) => key.escape, command: 'log.back', description: 'Clear the filter, else back to the instance list', scope: 'log', hint: {keys: 'Esc', label: 'back'}},
   {keys: 'j/↓', match: (input, key) => key.downArrow || char('j')(input, key), command: 'log.down', description: 'Scroll down (follows the tail again at the bottom)', scope: 'log', hint: {keys: 'j/k', label: 'scroll'}},
@@ -154,6 +218,17 @@ export const KEYMAP: readonly Binding[] = [
   {keys: 'Enter', match: (_input, key) => key.return, command: 'logFilter.done', description: 'Keep the filter and go back to the log keys', scope: 'logFilter', hint: {keys: 'Enter', label: 'keep'}},
   {keys: 'Esc', match: (_input, key) => key.escape, command: 'logFilter.clear', description: 'Clear the filter', scope: 'logFilter', hint: {keys: 'Esc', label: 'clear filter'}},
 
+  {keys: 'Tab', match: (_input, key) => key.tab && !key.shift, command: 'jobForm.tab', description: 'Next field; in Image path: complete the path', scope: 'jobForm', hint: {keys: 'Tab', label: 'next/complete'}},
+  {keys: '↓', match: (_input, key) => key.downArrow, command: 'jobForm.next', description: 'Next field', scope: 'jobForm'},
+  {keys: '↑/Shift-Tab', match: (_input, key) => key.upArrow || (key.tab && key.shift), command: 'jobForm.previous', description: 'Previous field', scope: 'jobForm'},
+  {keys: '←', match: (_input, key) => key.leftArrow, command: 'jobForm.left', description: 'Previous workflow (in Workflow), else cursor left', scope: 'jobForm', hint: {keys: '←/→', label: 'workflow'}},
+  {keys: '→', match: (_input, key) => key.rightArrow, command: 'jobForm.right', description: 'Next workflow (in Workflow), else cursor right', scope: 'jobForm'},
+  {keys: 'Enter', match: (_input, key) => key.return, command: 'jobForm.enter', description: 'Next field; on [ Queue ] queue the job(s)', scope: 'jobForm', hint: {keys: 'Enter', label: 'next/queue'}},
+  {keys: 'Esc', match: (_input, key) => key.escape, command: 'jobForm.cancel', description: 'Close the form without queueing', scope: 'jobForm', hint: {keys: 'Esc', label: 'cancel'}},
+
+  {keys: 'Enter', match: (_input, key) => key.return, command: 'typedConfirm.submit', description: 'Destroy them all, once the word destroy is typed', scope: 'typedConfirm', hint: {keys: 'Enter', label: 'confirm'}, dangerous: true},
+  {keys: 'Esc', match: (_input, key) => key.escape, command: 'typedConfirm.cancel', description: 'Cancel: destroy nothing', scope: 'typedConfirm', hint: {keys: 'Esc', label: 'cancel'}},
+
   {keys: '←', match: (_input, key) => key.leftArrow, command: 'edit.left', description: 'Move the cursor left', scope: 'editor'},
   {keys: '→', match: (_input, key) => key.rightArrow, command: 'edit.right', description: 'Move the cursor right', scope: 'editor'},
   {keys: 'Home/Ctrl-A', match: (input, key) => key.home || ctrl('a')(input, key), command: 'edit.home', description: 'Move to the start', scope: 'editor'},
@@ -166,7 +241,7 @@ export const KEYMAP: readonly Binding[] = [
   {keys: '←/Shift-Tab', match: (_input, key) => key.leftArrow || (key.tab && key.shift), command: 'dialog.previous', description: 'Highlight the previous button', scope: 'dialog'},
   {keys: 'Enter', match: (_input, key) => key.return, command: 'dialog.choose', description: 'Choose the highlighted button', scope: 'dialog', hint: {keys: 'Enter', label: 'choose'}},
   {keys: 'Esc', match: (_input, key) => key.escape, command: 'dialog.cancel', description: 'Cancel', scope: 'dialog', hint: {keys: 'Esc', label: 'cancel'}},
-  {keys: 'y, n, k', match: printable, command: 'dialog.letter', description: 'Choose by letter: y yes, n no, k create key', scope: 'dialog', hint: {keys: 'y/n', label: 'answer'}},
+  {keys: 'y, n, k, d, f', match: printable, command: 'dialog.letter', description: 'By letter: y yes, n no, k key, d destroy, f force', scope: 'dialog', hint: {keys: 'y/n', label: 'answer'}},
 
   {keys: 'j/↓', match: (input, key) => key.downArrow || char('j')(input, key), command: 'help.down', description: 'Scroll down', scope: 'help', hint: {keys: 'j/k', label: 'scroll'}},
   {keys: 'k/↑', match: (input, key) => key.upArrow || char('k')(input, key), command: 'help.up', description: 'Scroll up', scope: 'help'},

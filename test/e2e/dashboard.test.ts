@@ -1,6 +1,7 @@
 // End to end in a real pseudo-terminal: the built CLI, the embedded simulated cloud, and the
 // full-screen dashboard, read back through a headless xterm as a user would see it.
 import {afterEach, describe, expect, it} from 'vitest';
+import {createVastdeckKey} from '../../source/core/ssh/keys.js';
 import {startVastdeck, type PtySession} from '../helpers/pty.js';
 
 let session: PtySession | undefined;
@@ -34,6 +35,20 @@ describe('dashboard in a real terminal', () => {
     expect(exitCode).toBe(0);
     expect(session.inAlternateScreen()).toBe(false);
     expect(session.raw()).toContain('\u001B[?1049l');
+  });
+
+  it('rents the selected offer from the keyboard and watches it boot to READY', async () => {
+    await createVastdeckKey();
+    session = startVastdeck(['--demo'], {cols: 120, rows: 32, env: {VASTDECK_SIM_SPEED: '100'}});
+    await session.waitFor(/RTX|H100|A100|L40S|H200/);
+    session.write('c');
+    await session.waitFor(/Rent/);
+    session.write('y');
+    await session.waitFor(/READY/, 60_000);
+    expect(session.screen()).toMatch(/Instances/);
+    session.write('q');
+    const {exitCode} = await session.exited;
+    expect(exitCode).toBe(0);
   });
 
   it('keeps to the terminal size after a resize', async () => {

@@ -33,7 +33,7 @@ describe('layout', () => {
   it('shows the three panes, the DEMO badge, the balance and honest empty states', async () => {
     const app = await open(makeDeck(makeOffers(5), {balanceUsd: 12.5}));
     const text = await waitForText(app, 'balance $12.50');
-    for (const part of ['1 Offers', '2 Instances', '3 Queue', 'DEMO', 'No instances yet.', 'No generation jobs.', 'simulated Vast.ai cloud on 127.0.0.1:40123']) {
+    for (const part of ['1 Offers', '2 Instances', '3 Queue', 'DEMO', 'No instances yet.', 'No jobs. Press a to add one', 'simulated Vast.ai cloud on 127.0.0.1:40123']) {
       expect(text).toContain(part);
     }
   });
@@ -272,7 +272,7 @@ describe('help and quitting', () => {
     const {KEYMAP, SCOPE_TITLES} = await import('../../source/ui/keymap.js');
     const app = await open(makeDeck(makeOffers(3)), {columns: 120, rows: 60});
     let seen = await press(app, '?');
-    for (let page = 0; page < 6; page++) seen += await press(app, ' ', 60);
+    for (let page = 0; page < 10; page++) seen += await press(app, ' ', 60);
     for (const binding of KEYMAP) {
       expect(seen).toContain(binding.keys);
       expect(seen).toContain(binding.description);

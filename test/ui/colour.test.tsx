@@ -13,6 +13,7 @@ import {App} from '../../source/ui/App.js';
 import {createTheme, noColorRequested, ThemeContext} from '../../source/ui/theme.js';
 import {makeInstanceRow, TestFleet} from './fleet-fixtures.js';
 import {makeDeck, makeOffers, type TestDeck} from './fixtures.js';
+import {makeJob, TestPolicies, TestQueue} from './queue-fixtures.js';
 import {KEYS, press, sleep, waitForText} from './helpers.js';
 
 // eslint-disable-next-line no-control-regex
@@ -82,5 +83,32 @@ describe('instance and dialog tones', () => {
     await press(app, 'c');
     await waitForText(app, 'Rent this offer?');
     expect(app.lastFrame()).toMatch(/\u001B\[7m(\u001B\[1m)?\[ Cancel \(n\) \]/);
+  });
+});
+
+describe('queue, cleanup and countdown tones', () => {
+  it('draws a failed job and a failed cleanup in the bad colour, a stopped instance and the countdown in the warn colour', async () => {
+    const fleet = new TestFleet();
+    fleet.addRows(
+      makeInstanceRow('stop', 'READY', {actualStatus: 'stopped'}),
+      makeInstanceRow('cfail', 'READY', {cleanup: {step: 'failed', message: 'Vast refused the destroy', failed: true}}),
+    );
+    const queue = new TestQueue([makeJob('failed', {error: 'ComfyUI refused the prompt.'})], 1);
+    const policies = new TestPolicies({countdown: {reason: 'spend cap reached', instanceKeys: ['stop'], endsAtMs: Date.now() + 30_000}});
+    const deck = makeDeck(makeOffers(3), {fleet, queue, policies});
+    decks.push(deck);
+    const app = render(
+      <ThemeContext.Provider value={createTheme({noColor: false})}>
+        <App deck={deck} onQuit={() => {}} />
+      </ThemeContext.Provider>,
+    );
+    await waitForText(app, 'Offer 1 ·');
+    await press(app, '3');
+    await waitForText(app, 'ComfyUI refused');
+    const lines = (app.lastFrame() ?? '').split('\n');
+    expect(lines.find(line => line.includes('ComfyUI refused'))).toContain('\u001B[31m');
+    expect(lines.find(line => line.includes('✗ not gone'))).toContain('\u001B[31m');
+    expect(lines.find(line => line.includes('■ stopped'))).toContain('\u001B[33m');
+    expect(lines.find(line => line.includes('Auto-destroy in'))).toContain('\u001B[33m');
   });
 });

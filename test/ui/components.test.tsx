@@ -166,14 +166,26 @@ describe('layout', () => {
   });
 
   it('gives Instances half the height and the wider share once it has instances (full width below 100 columns)', () => {
-    const wide = layoutFor(120, 32, 72, 40, true);
+    const wide = layoutFor(120, 32, 72, 40, {roomy: 'instances'});
     expect(wide.bottomDirection).toBe('row');
     expect(wide.instances).toEqual({width: 78, height: 14});
     expect(wide.offers.height).toBe(14);
-    const small = layoutFor(80, 24, 72, 40, true);
+    const small = layoutFor(80, 24, 72, 40, {roomy: 'instances'});
     expect(small.bottomDirection).toBe('column');
     expect(small.offers.height).toBe(10);
     expect(small.instances).toEqual({width: 80, height: 7});
     expect(small.queue.height).toBe(3);
+  });
+
+  it('gives Queue the room instead when it is the roomy pane, and takes a banner row from the body', () => {
+    const wide = layoutFor(120, 32, 72, 40, {roomy: 'queue'});
+    expect(wide.queue).toEqual({width: 78, height: 14});
+    expect(wide.instances.width).toBe(42);
+    const small = layoutFor(80, 24, 72, 40, {roomy: 'queue'});
+    expect(small.instances.height).toBe(3);
+    expect(small.queue.height).toBe(7);
+    const banner = layoutFor(80, 24, 72, 40, {roomy: 'queue', bannerRows: 1});
+    expect(banner.body.height).toBe(small.body.height - 1);
+    expect(banner.height).toBe(23);
   });
 });

@@ -1,13 +1,15 @@
 // Plain-value fixtures for the UI tests: an Offer factory and a deck built from the real core
 // models (OffersModel, MessageModel, AccountModel) over a search function that returns whatever
-// offers the test puts in `market`, plus a TestFleet (fleet-fixtures.ts) — no network, no simulator.
-import type {DeckView, MessageLevel, QueueController, QueueSnapshot} from '../../source/core/deck-types.js';
+// offers the test puts in `market`, plus a TestFleet (fleet-fixtures.ts), a TestQueue and
+// TestPolicies (queue-fixtures.ts) — no network, no simulator.
+import type {DeckView, MessageLevel} from '../../source/core/deck-types.js';
 import {AccountModel} from '../../source/core/account-model.js';
 import {MessageModel} from '../../source/core/messages.js';
 import {OffersModel} from '../../source/core/offers/offers-model.js';
 import {DEFAULT_SETTINGS} from '../../source/core/settings.js';
 import type {Offer} from '../../source/core/vast/types.js';
 import {TestFleet} from './fleet-fixtures.js';
+import {TestPolicies, TestQueue} from './queue-fixtures.js';
 
 export function makeOffer(overrides: Partial<Offer> & {id: number}): Offer {
   return {
@@ -46,6 +48,8 @@ export function makeOffers(count: number, start = 1): Offer[] {
 export interface TestDeck extends DeckView {
   offers: OffersModel;
   fleet: TestFleet;
+  queue: TestQueue;
+  policies: TestPolicies;
   account: AccountModel;
   messages: MessageModel;
   /** What the search answers; change it and call offers.refreshNow() to move the market. */
@@ -57,26 +61,8 @@ export interface TestDeck extends DeckView {
   close(): void;
 }
 
-/** An empty generation queue that refuses jobs, for tests that do not exercise the queue. */
-export function emptyQueue(): QueueController {
-  const snapshot: QueueSnapshot = {jobs: [], readyInstances: 0};
-  const refusal = 'The test deck has no generation queue.';
-  return {
-    subscribe: () => () => {},
-    getSnapshot: () => snapshot,
-    add: async () => refusal,
-    cancel: () => {},
-    retry: () => {},
-    clearFinished: () => {},
-    workflows: async () => [],
-    workflowFields: async () => ({error: refusal}),
-    completePath: async () => [],
-    openOutputs: async () => '',
-  };
-}
-
 /** A deck over `market`; the first search and the balance load start right away. */
-export function makeDeck(market: Offer[], options: {balanceUsd?: number; mode?: 'demo' | 'live'; hang?: boolean; failure?: Error; fleet?: TestFleet; queue?: QueueController} = {}): TestDeck {
+export function makeDeck(market: Offer[], options: {balanceUsd?: number; mode?: 'demo' | 'live'; hang?: boolean; failure?: Error; fleet?: TestFleet; queue?: TestQueue; policies?: TestPolicies} = {}): TestDeck {
   const queries: Array<Record<string, unknown>> = [];
   const messages = new MessageModel();
   const deck: TestDeck = {
@@ -96,7 +82,8 @@ export function makeDeck(market: Offer[], options: {balanceUsd?: number; mode?: 
       refreshMs: 3_600_000,
     }),
     fleet: options.fleet ?? new TestFleet(),
-    queue: options.queue ?? emptyQueue(),
+    queue: options.queue ?? new TestQueue([], 0),
+    policies: options.policies ?? new TestPolicies(),
     account: new AccountModel({currentUser: async () => ({email: 'demo@example.com', balanceUsd: options.balanceUsd ?? 25})}),
     messages,
     notify: (text: string, level?: MessageLevel) => messages.post(text, level),

@@ -1,6 +1,7 @@
 // A FleetController over plain values for the UI tests: rows, creates and the SSH key are set by
 // the test; each instance's log is a real LogRingBuffer behind the same batched Model the core
-// uses, and every call the dashboard makes (create, saveLog, createSshKey) is recorded.
+// uses, and every call the dashboard makes (create, saveLog, createSshKey, destroy,
+// pendingOutputs) is recorded.
 import type {FleetController, FleetSnapshot, InstanceRow, LogView} from '../../source/core/deck-types.js';
 import type {Stage, StageState} from '../../source/core/instances/stages.js';
 import {Model} from '../../source/core/model.js';
@@ -50,6 +51,12 @@ export class TestFleet extends Model<FleetSnapshot> implements FleetController {
   keysCreated = 0;
   /** When set, saveLog rejects with it. */
   saveError?: Error;
+  readonly destroyed: Array<{key: string; options?: {force?: boolean}}> = [];
+  readonly pendingAsked: string[] = [];
+  /** What pendingOutputs answers. */
+  pending: {files: number; note?: string} = {files: 0};
+  /** When set, pendingOutputs waits for it before answering (to see "checking…"). */
+  pendingGate?: Promise<void>;
 
   constructor(initial: Partial<FleetSnapshot> = {}) {
     super({rows: [], reconciled: true, creating: [], sshKey: {ok: true, description: '~/.ssh/id_ed25519'}, ...initial});
@@ -87,6 +94,16 @@ export class TestFleet extends Model<FleetSnapshot> implements FleetController {
     this.saved.push(key);
     if (this.saveError) throw this.saveError;
     return `/home/user/vastdeck-logs/${key}.log`;
+  };
+
+  destroy = async (key: string, options?: {force?: boolean}): Promise<void> => {
+    this.destroyed.push(options === undefined ? {key} : {key, options});
+  };
+
+  pendingOutputs = async (key: string): Promise<{files: number; note?: string}> => {
+    this.pendingAsked.push(key);
+    await this.pendingGate;
+    return this.pending;
   };
 
   createSshKey = async (): Promise<void> => {

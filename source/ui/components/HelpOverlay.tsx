@@ -1,5 +1,6 @@
 // The `?` help overlay, generated from the keymap table (grouped by scope), so it lists exactly
-// the bindings that exist. It is drawn over the panes: every cell of its box is written (lines are
+// the bindings that exist; dangerous ones (they destroy or lose something) are marked ⚠ and drawn
+// in the bad tone. It is drawn over the panes: every cell of its box is written (lines are
 // padded with spaces), so nothing underneath shows through. Scrolls when the screen is short.
 import {Box, Text} from 'ink';
 import {bindingsByScope} from '../keymap.js';
@@ -10,6 +11,7 @@ export interface HelpLine {
   kind: 'group' | 'binding' | 'blank';
   keys: string;
   text: string;
+  dangerous?: boolean;
 }
 
 const KEYS_WIDTH = 13;
@@ -20,7 +22,7 @@ export function helpLines(): HelpLine[] {
   return bindingsByScope().flatMap((group, index) => [
     ...(index > 0 ? [{kind: 'blank' as const, keys: '', text: ''}] : []),
     {kind: 'group' as const, keys: '', text: group.title},
-    ...group.bindings.map(binding => ({kind: 'binding' as const, keys: binding.keys, text: binding.description})),
+    ...group.bindings.map(binding => ({kind: 'binding' as const, keys: binding.keys, text: binding.description, dangerous: binding.dangerous === true})),
   ]);
 }
 
@@ -54,8 +56,8 @@ export function HelpOverlay({width, height, scroll}: HelpOverlayProps) {
         if (line.kind === 'group') return <Text key={index} bold>{fit(` ${line.text}`, inner)}</Text>;
         return (
           <Text key={index} wrap="truncate">
-            <Text {...theme.accent}>{fit(`   ${line.keys}`, KEYS_WIDTH + 3)}</Text>
-            <Text>{fit(` ${line.text}`, Math.max(0, inner - KEYS_WIDTH - 3))}</Text>
+            <Text {...(line.dangerous ? theme.bad : theme.accent)}>{fit(`   ${line.keys}`, KEYS_WIDTH + 3)}</Text>
+            <Text>{fit(` ${line.dangerous ? '⚠ ' : ''}${line.text}`, Math.max(0, inner - KEYS_WIDTH - 3))}</Text>
           </Text>
         );
       })}

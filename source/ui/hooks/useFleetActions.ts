@@ -11,6 +11,8 @@ export interface FleetActions {
   rent(candidates: readonly RankedOffer[]): void;
   createSshKey(): void;
   saveLog(key: string, label: string): void;
+  /** Bring the instance's outputs and logs home (unless forced), destroy it and confirm it is gone. */
+  destroy(key: string, options?: {force?: boolean}): void;
   /** A sentence for the message line (e.g. why a key did nothing). */
   notify(text: string, level?: MessageLevel): void;
 }
@@ -37,6 +39,9 @@ export function useFleetActions(deck: DeckView, onRentStarted: () => void): Flee
         current.fleet.saveLog(key).then(path => {
           current.notify(`Saved the log of ${label} to ${path}`);
         }, report);
+      },
+      destroy(key, options) {
+        latest.current.deck.fleet.destroy(key, options?.force ? {force: true} : undefined).catch(report);
       },
       notify(text, level) {
         latest.current.deck.notify(text, level);

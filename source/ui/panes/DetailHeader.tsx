@@ -11,7 +11,7 @@ import {formatDuration} from '../../core/format.js';
 import {ProgressBar} from '../components/ProgressBar.js';
 import {fit, truncate, wrapWords} from '../text-fit.js';
 import type {Theme, Tone} from '../theme.js';
-import {downloadMarks, downloadSentence, isBooting, isGone, withoutStamp} from './instance-format.js';
+import {cleanupStepText, downloadMarks, downloadSentence, isBooting, isGone, isStoppedBilling, STOPPED_BILLING, withoutStamp} from './instance-format.js';
 import type {PortalLine} from './portal-lines.js';
 
 const STAGE_WIDTH = 14;
@@ -53,6 +53,8 @@ export function detailHeaderLines(row: InstanceRow, nowMs: number, width: number
     </Text>,
   );
   if (row.note) lines.push(<Text key="note" wrap="truncate" {...theme.muted}>{row.note}</Text>);
+  if (row.cleanup) lines.push(<Text key="cleanup" wrap="truncate" {...(row.cleanup.failed ? theme.bad : theme.warn)}>{`Destroy: ${cleanupStepText(row.cleanup.step)} · ${row.cleanup.message}`}</Text>);
+  else if (isStoppedBilling(row)) lines.push(<Text key="stopped" wrap="truncate" {...theme.warn}>{`${STOPPED_BILLING}: d in the instance list destroys it`}</Text>);
 
   const download = stage.download;
   if (stage.stage === 'DOWNLOADING' && download) {

@@ -2,7 +2,8 @@
 // boots, download progress, uptime, money spent, the log connection), the creates in flight, and
 // an honest empty state (with the way to an SSH key when there is none). Enter opens the selected
 // instance's stages and log over the whole body; switching instances there is instant because the
-// logs are already in memory (fleet.logs). The selection stays on the same instance by key.
+// logs are already in memory (fleet.logs). d destroys the selected instance and D all of them,
+// each after its confirm dialog. The selection stays on the same instance by key.
 import {Box, Text} from 'ink';
 import Spinner from 'ink-spinner';
 import {useEffect, useMemo} from 'react';
@@ -21,7 +22,9 @@ import type {Command} from '../keymap.js';
 import {compactUsd} from '../money.js';
 import {useTheme} from '../theme.js';
 import {instanceColumns, instanceTone} from './instance-columns.js';
-import {gpuText, instanceName, isGone} from './instance-format.js';
+import {cleanupStepText, gpuText, instanceName, isCleaningUp, isGone, isStoppedBilling, STOPPED_BILLING} from './instance-format.js';
+import {DestroyAllDialog, destroyAllTargets} from './DestroyAllDialog.js';
+import {DestroyDialog} from './DestroyDialog.js';
 import {InstanceDetail} from './InstanceDetail.js';
 import {portalLines} from './portal-lines.js';
 import {sshKeyDialog} from './rent-dialog.js';
@@ -84,6 +87,18 @@ export function InstancesPane({fleet, actions, focused, detailOpen, onDetail, wi
     if (key.ok) actions.notify(`vastdeck already has an SSH key: ${key.description}.`);
     else openDialog(sshKeyDialog(key.message, actions));
   };
+  const destroySelected = () => {
+    const row = current();
+    if (!row) actions.notify('No instance to destroy.');
+    else if (isGone(row)) actions.notify(`Instance ${instanceName(row)} is already gone: it bills nothing.`);
+    else if (isCleaningUp(row)) actions.notify(`Instance ${instanceName(row)} is already being destroyed: ${cleanupStepText(row.cleanup?.step ?? '')}.`);
+    else openDialog({render: frame => <DestroyDialog fleet={fleet} row={row} actions={actions} {...frame} />});
+  };
+  const destroyAll = () => {
+    const targets = destroyAllTargets(fleet.getSnapshot().rows);
+    if (targets.length === 0) actions.notify('No instances to destroy.');
+    else openDialog({render: frame => <DestroyAllDialog rows={targets} actions={actions} {...frame} />});
+  };
   const togglePortal = () => {
     const row = current();
     if (row) setRevealedKey(revealedRef.current === row.key ? undefined : row.key);
@@ -113,6 +128,12 @@ export function InstancesPane({fleet, actions, focused, detailOpen, onDetail, wi
           break;
         case 'instances.createKey':
           createKey();
+          break;
+        case 'instances.destroy':
+          destroySelected();
+          break;
+        case 'instances.destroyAll':
+          destroyAll();
           break;
         default:
           break;
@@ -203,7 +224,8 @@ function selectedLine(row: InstanceRow): string {
   const vast = `Vast ${row.actualStatus ?? 'no status yet'}${row.statusMsg ? `: ${row.statusMsg}` : ''}`;
   const log = `log ${row.log.state}${row.log.error ? ` (${row.log.error})` : ''}, ${row.log.lines} lines`;
   const failure = row.stage.failure ? `failed: ${row.stage.failure.reason}` : '';
-  return [instanceName(row), failure, row.label, gpuText(row), `${compactUsd(row.dphTotal)}/h`, `${compactUsd(row.accruedUsd)} spent`, vast, log, row.note ?? '', 'Enter: stages and log'].filter(Boolean).join(' · ');
+  const flag = row.cleanup ? `destroy: ${row.cleanup.message}` : isStoppedBilling(row) ? STOPPED_BILLING : '';
+  return [instanceName(row), flag, failure, row.label, gpuText(row), `${compactUsd(row.dphTotal)}/h`, `${compactUsd(row.accruedUsd)} spent`, vast, log, row.note ?? '', 'Enter: stages and log'].filter(Boolean).join(' · ');
 }
 
 function EmptyState({snapshot, width}: {snapshot: FleetSnapshot; width: number}) {

@@ -1,7 +1,9 @@
 // The Instances table's columns: which instance, its GPU and price, its stage (with a spinner
-// while it boots), a progress cell (download bar with %/rate/ETA, else the stage's evidence or the
-// failure reason), uptime, money spent and the log connection. Priorities decide what an 80-column
-// terminal keeps: the stage and its progress first, then which instance and what it cost.
+// while it boots, or the cleanup step while it is destroyed), a progress cell (download bar with
+// %/rate/ETA, else the cleanup's message, the stage's evidence or the failure reason; a stopped
+// instance says it still bills storage), uptime, money spent and the log connection. Priorities
+// decide what an 80-column terminal keeps: the stage and its progress first, then which instance
+// and what it cost.
 import {Text} from 'ink';
 import Spinner from 'ink-spinner';
 import type {InstanceRow} from '../../core/deck-types.js';
@@ -11,20 +13,23 @@ import type {Column} from '../components/Table.js';
 import {fit} from '../text-fit.js';
 import {compactUsd} from '../money.js';
 import {useTheme, type Theme, type Tone} from '../theme.js';
-import {downloadFigures, gpuText, instanceName, isBooting, isGone, progressText, uptimeText} from './instance-format.js';
+import {cleanupStepText, downloadFigures, gpuText, instanceName, isBooting, isCleaningUp, isGone, isStoppedBilling, progressText, uptimeText} from './instance-format.js';
 
 const MIN_BAR_CELLS = 4;
 
 function StageCell({row, width}: {row: InstanceRow; width: number}) {
   const {stage} = row.stage;
-  if (isBooting(row)) {
+  const cleanup = row.cleanup;
+  if (isBooting(row) || isCleaningUp(row)) {
     return (
       <Text>
         <Spinner type="dots" />
-        {fit(` ${stage}`, width - 1)}
+        {fit(` ${cleanup ? cleanupStepText(cleanup.step) : stage}`, width - 1)}
       </Text>
     );
   }
+  if (cleanup) return <Text>{fit(`✗ ${cleanupStepText(cleanup.step)}`, width)}</Text>;
+  if (isStoppedBilling(row)) return <Text>{fit('■ stopped', width)}</Text>;
   const mark = isGone(row) ? '·' : stage === 'READY' ? '✓' : '✗';
   return <Text>{fit(`${mark} ${stage}`, width)}</Text>;
 }
@@ -46,7 +51,7 @@ function DownloadCell({download, width}: {download: DownloadSnapshot; width: num
 
 function ProgressCell({row, width}: {row: InstanceRow; width: number}) {
   const download = row.stage.download;
-  if (row.stage.stage === 'DOWNLOADING' && download && !isGone(row)) return <DownloadCell download={download} width={width} />;
+  if (!row.cleanup && row.stage.stage === 'DOWNLOADING' && download && !isGone(row)) return <DownloadCell download={download} width={width} />;
   return <Text>{fit(progressText(row), width)}</Text>;
 }
 
@@ -65,7 +70,9 @@ export function instanceColumns(nowMs: number): Array<Column<InstanceRow>> {
 }
 
 export function instanceTone(theme: Theme, row: InstanceRow): Tone {
+  if (row.cleanup?.failed) return theme.bad;
   if (isGone(row)) return theme.vanished;
+  if (isCleaningUp(row) || isStoppedBilling(row)) return theme.warn;
   if (row.stage.stage === 'FAILED') return theme.bad;
   if (row.stage.stage === 'READY') return theme.good;
   return {};

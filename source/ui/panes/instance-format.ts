@@ -39,6 +39,32 @@ export function isBooting(row: InstanceRow): boolean {
   return !isGone(row) && row.stage.stage !== 'READY' && row.stage.stage !== 'FAILED';
 }
 
+/** Stopped on Vast: no GPU charge, but its disk still bills until it is destroyed. */
+export function isStoppedBilling(row: InstanceRow): boolean {
+  return !isGone(row) && row.actualStatus === 'stopped';
+}
+
+export const STOPPED_BILLING = 'stopped · still billing storage';
+
+/** The fleet reports cleanup steps by their ids; the Stage cell says them in a word or two. */
+const CLEANUP_STEP_WORDS: Readonly<Record<string, string>> = {
+  'extract-outputs': 'extracting',
+  'extract-logs': 'saving logs',
+  verify: 'verifying',
+  destroy: 'destroying',
+  'confirm-gone': 'confirming',
+  failed: 'not gone',
+};
+
+export function cleanupStepText(step: string): string {
+  return CLEANUP_STEP_WORDS[step] ?? step;
+}
+
+/** Being destroyed right now (a failed cleanup has stopped and may be started again). */
+export function isCleaningUp(row: InstanceRow): boolean {
+  return row.cleanup !== undefined && !row.cleanup.failed;
+}
+
 export function uptimeText(row: InstanceRow, nowMs: number): string {
   return row.runningSinceMs === undefined ? '—' : formatDuration(Math.max(0, nowMs - row.runningSinceMs) / 1000);
 }
@@ -78,8 +104,10 @@ export function withoutStamp(evidence: string): string {
 
 /** What the progress cell says when there is no download bar to draw. */
 export function progressText(row: InstanceRow): string {
+  if (row.cleanup) return row.cleanup.message;
   if (row.ledgerState === 'creating' && row.instanceId === undefined) return 'renting…';
   if (isGone(row)) return row.note ?? row.ledgerState;
+  if (isStoppedBilling(row)) return 'still billing storage · d destroys it';
   const {stage} = row;
   if (stage.stage === 'FAILED') return stage.failure?.reason ?? stage.evidence;
   if (stage.stage === 'READY') return 'ComfyUI answers';
