@@ -155,7 +155,7 @@ class ConfSettingsStore implements SettingsStore {
   }
 }
 
-type SettingKind = 'number' | 'integer' | 'boolean' | 'image' | 'url' | 'path' | 'gpu-list' | 'region-list';
+type SettingKind = 'number' | 'integer' | 'boolean' | 'image' | 'url' | 'path' | 'optional-path' | 'gpu-list' | 'region-list';
 
 /** An http(s) URL without spaces, or empty for "none". */
 const URL_PATTERN = /^(https?:\/\/\S+)?$/;
@@ -187,6 +187,8 @@ const SETTINGS: Readonly<Record<string, SettingSpec>> = {
   'cost.firstResultSeconds': {kind: 'number', min: 0, max: 86_400, description: 'seconds from ComfyUI ready to the first result'},
   'instance.image': {kind: 'image', description: 'Docker image to run'},
   'instance.diskGb': {kind: 'number', min: 8, max: 2000, description: 'disk to rent with each instance, GB'},
+  'instance.provisioningManifest': {kind: 'optional-path', description: 'provisioning manifest (provisioning/manifest.example.json): an http(s) URL, or a local file sent inline; empty = none'},
+  'instance.provisioningScriptFile': {kind: 'optional-path', description: 'a local provisioning script sent inline in onstart when it fits (used when no script URL is set); empty = none'},
   'instance.provisioningScriptUrl': {kind: 'url', description: 'http(s) URL of a script each new instance runs at boot (PROVISIONING_SCRIPT); empty = none'},
   'policies.destroyWhenDrained': {kind: 'boolean', description: 'destroy instances (outputs first) once the generation queue has drained'},
   'policies.idleMinutes': {kind: 'number', min: 0, max: 10_080, description: 'destroy an instance that sat READY without a job this many minutes; 0 = off'},
@@ -227,6 +229,8 @@ function leafSchema(spec: SettingSpec): object {
       return {type: 'string', pattern: URL_PATTERN.source};
     case 'path':
       return {type: 'string', minLength: 1, pattern: '^[^\\n\\u0000]+$'};
+    case 'optional-path':
+      return {type: 'string', pattern: '^[^\\n\\u0000]*$'};
     case 'gpu-list':
       return {type: 'array', items: {type: 'string', minLength: 1}};
     case 'region-list':
@@ -250,6 +254,8 @@ function needs(spec: SettingSpec): string {
       return "an http(s) URL without spaces, or '' for none";
     case 'path':
       return 'a folder path, e.g. outputs or ~/vastdeck-outputs';
+    case 'optional-path':
+      return "a file path or an http(s) URL, or '' for none";
     case 'gpu-list':
       return 'GPU names separated by commas, e.g. RTX_4090,RTX_5090';
     case 'region-list':
@@ -278,6 +284,7 @@ function parseSettingValue(key: string, spec: SettingSpec, raw: string): unknown
     case 'image':
     case 'url':
     case 'path':
+    case 'optional-path':
       return isValidValue(spec, text) ? text : refuse();
     case 'gpu-list':
     case 'region-list': {
@@ -315,6 +322,8 @@ function isValidValue(spec: SettingSpec, value: unknown): boolean {
       return typeof value === 'string' && URL_PATTERN.test(value);
     case 'path':
       return typeof value === 'string' && value.trim() !== '' && !/[\n\0]/.test(value);
+    case 'optional-path':
+      return typeof value === 'string' && !/[\n\0]/.test(value);
     case 'gpu-list':
       return Array.isArray(value) && value.every(item => typeof item === 'string' && item.trim() !== '');
     case 'region-list':

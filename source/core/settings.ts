@@ -39,6 +39,10 @@ export interface InstanceSettings {
   diskGb: number;
   /** http(s) URL of a bash script each new instance runs at boot (PROVISIONING_SCRIPT); '' = none. */
   provisioningScriptUrl: string;
+  /** Manifest for provisioning/provision.sh: an http(s) URL, or a local file sent inline; '' = none. */
+  provisioningManifest: string;
+  /** A local provisioning script sent inline in onstart when it fits (and no script URL is set); '' = none. */
+  provisioningScriptFile: string;
 }
 
 export interface PolicySettings {
@@ -90,6 +94,8 @@ export const DEFAULT_SETTINGS: VastdeckSettings = {
     image: 'vastai/comfyui:@vastai-automatic-tag',
     diskGb: 60,
     provisioningScriptUrl: '',
+    provisioningManifest: '',
+    provisioningScriptFile: '',
   },
   policies: {
     destroyWhenDrained: false,

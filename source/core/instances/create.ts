@@ -8,6 +8,7 @@ import {ensureKeyRegistered, type SshIdentity} from '../ssh/keys.js';
 import type {VastClient} from '../vast/client.js';
 import {attachSshKeyToInstance, createInstance} from '../vast/instances-api.js';
 import type {Offer} from '../vast/types.js';
+import {provisioningDelivery} from '../provisioning/delivery.js';
 import {buildCreateBody, newWebPassword} from './create-body.js';
 import type {LedgerInstance} from './types.js';
 
@@ -55,6 +56,11 @@ export async function createFromRanking(deps: CreateDeps, candidates: readonly O
   const {client, ledger, identity} = deps;
   const emit = (event: CreateEvent): void => deps.onEvent?.(event);
   await ensureKeyRegistered(client, identity);
+  const provisioning = await provisioningDelivery(deps.settings);
+  if (deps.body?.onstart && provisioning.onstart) {
+    throw new InputError('An OnStart job and inline provisioning both need the instance\'s onstart: host the provisioning script and manifest (instance.provisioningScriptUrl, a manifest URL) for OnStart jobs.');
+  }
+  const body = {onstart: deps.body?.onstart ?? provisioning.onstart, extraEnv: {...provisioning.extraEnv, ...deps.body?.extraEnv}};
   const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
   const failedMachines = new Set<number>();
   const triedOffers = new Set<number>();
@@ -77,8 +83,8 @@ export async function createFromRanking(deps: CreateDeps, candidates: readonly O
     emit({kind: 'trying', offerId: offer.id, machineId: offer.machineId, message: `Renting offer ${offer.id} (${offer.numGpus}× ${offer.gpuName}, $${offer.dphTotal.toFixed(3)}/h)…`});
     let instanceId: number;
     try {
-      const body = buildCreateBody({offer, settings: deps.settings, label: entry.label, webPassword, env: deps.env ?? process.env, ...deps.body});
-      ({instanceId} = await createInstance(client, offer.id, body));
+      const request = buildCreateBody({offer, settings: deps.settings, label: entry.label, webPassword, env: deps.env ?? process.env, ...body});
+      ({instanceId} = await createInstance(client, offer.id, request));
     } catch (error) {
       if (error instanceof OfferGoneError) {
         ledger.markCreateFailed(entry.localId, 'offer taken');
