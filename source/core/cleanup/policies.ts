@@ -96,13 +96,15 @@ export class PoliciesModel extends Model<PoliciesSnapshot> implements PoliciesCo
       for (const key of instanceKeys) void this.#deps.fleet.destroy(key);
     }
     const {trigger: _trigger, ...countdown} = this.#countdown ?? {trigger: undefined};
-    this.update({
+    const next: PoliciesSnapshot = {
       destroyWhenDrained: settings.destroyWhenDrained,
       idleMinutes: settings.idleMinutes,
       spendCapUsd: settings.spendCapUsd,
-      spentUsd,
+      // Rounded to a hundredth of a cent: the label shows no more, and an unchanged snapshot renders nothing.
+      spentUsd: Math.round(spentUsd * 10_000) / 10_000,
       countdown: this.#countdown ? (countdown as PoliciesSnapshot['countdown']) : undefined,
-    });
+    };
+    if (JSON.stringify(next) !== JSON.stringify(this.getSnapshot())) this.update(next);
   }
 
   #settings(): PolicySettings {

@@ -1,7 +1,7 @@
 // The Offers pane: the live, ranked offer list from deck.offers. It keeps the selection on the same
 // offer across refreshes (by offer id; clamped to the same position when the offer vanishes), marks
 // new, changed and vanished rows, edits the filter in place, explains the selected offer's cost,
-// and rents it on c (after a confirm dialog that shows what it will cost).
+// and rents it on c (after a confirm dialog that shows what it will cost), or on O with an OnStart job.
 import {Box, Text} from 'ink';
 import Spinner from 'ink-spinner';
 import {useEffect} from 'react';
@@ -22,6 +22,7 @@ import {useNow} from '../hooks/useNow.js';
 import type {Command} from '../keymap.js';
 import {wrapWords} from '../text-fit.js';
 import {useTheme, type Theme, type Tone} from '../theme.js';
+import {AddJobDialog} from './AddJobDialog.js';
 import {OFFER_COLUMNS, offerDetailLines} from './offer-columns.js';
 import {rentCandidates, rentDialog} from './rent-dialog.js';
 
@@ -112,6 +113,19 @@ export function OffersPane({deck, actions, focused, width, height}: OffersPanePr
     openDialog(rentDialog(rentCandidates(row, current), deck.fleet.getSnapshot().sshKey, deck.mode === 'live', actions));
   };
 
+  // O: the add-job form in its OnStart variant; the job rides in the rented instance.
+  const rentWithOnstart = () => {
+    const current = offers.getSnapshot().rows;
+    const row = current[resolveIndex(current, selectionRef.current)];
+    if (!row) return;
+    if (row.change === 'vanished') {
+      actions.notify(`Offer ${row.offer.id} is gone from the market: pick another one.`, 'warn');
+      return;
+    }
+    const target = {controller: deck.onstart, candidates: rentCandidates(row, current), live: deck.mode === 'live'};
+    openDialog({render: frame => <AddJobDialog queue={deck.queue} notify={actions.notify} onstart={target} {...frame} />});
+  };
+
   useCommandHandler('offers', (command: Command) => {
     const move = (target: (index: number, count: number) => number) => {
       setSelection(moveTo(offers.getSnapshot().rows, selectionRef.current, target));
@@ -146,6 +160,9 @@ export function OffersPane({deck, actions, focused, width, height}: OffersPanePr
         break;
       case 'offers.rent':
         rent();
+        break;
+      case 'offers.onstart':
+        rentWithOnstart();
         break;
       default:
         break;
@@ -266,7 +283,8 @@ function TitleInfo({snapshot}: {snapshot: OffersSnapshot}) {
 
 function RefreshAge({updatedAtMs}: {updatedAtMs?: number}) {
   const theme = useTheme();
-  const now = useNow(1000);
+  // "updated 10s ago" in 5-second steps: each tick redraws the whole screen (ink-notes.md A4).
+  const now = useNow(5000);
   if (updatedAtMs === undefined) return <Text {...theme.muted}>not loaded yet</Text>;
   return <Text {...theme.muted}>{`updated ${formatDuration(Math.max(0, (now - updatedAtMs) / 1000))} ago`}</Text>;
 }

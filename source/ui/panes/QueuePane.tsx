@@ -47,12 +47,16 @@ function resolveIndex(jobs: readonly Job[], selection: Selection): number {
   return found >= 0 ? found : Math.min(Math.max(0, selection.index), jobs.length - 1);
 }
 
+const IN_FLIGHT: ReadonlySet<string> = new Set(['uploading', 'running', 'downloading']);
+const IDLE_TICK_MS = 30_000;
+
 export function QueuePane({queue, policies, actions, focused, detailOpen, onDetail, width, height}: QueuePaneProps) {
   const theme = useTheme();
   const snapshot = useModel(queue);
   const policy = useModel(policies);
   const openDialog = useOpenDialog();
-  const nowMs = useNow(1000);
+  // Elapsed times tick every second only while a job is in flight; an idle pane costs no frames.
+  const nowMs = useNow(snapshot.jobs.some(job => IN_FLIGHT.has(job.state)) ? 1000 : IDLE_TICK_MS);
   const [selection, setSelection, selectionRef] = useStateRef<Selection>({index: 0});
 
   const {jobs, readyInstances} = snapshot;
