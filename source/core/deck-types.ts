@@ -44,6 +44,7 @@ export interface DeckView {
   fleet: FleetController;
   queue: QueueController;
   policies: PoliciesController;
+  onstart: OnStartController;
   account: ModelView<AccountSnapshot>;
   messages: ModelView<MessageSnapshot>;
   notify(text: string, level?: MessageLevel): void;
@@ -164,4 +165,21 @@ export interface QueueController extends ModelView<QueueSnapshot> {
   completePath(partial: string): Promise<string[]>;
   /** Opens a job's output folder with the desktop's opener when there is one; returns the folder. */
   openOutputs(id: string): Promise<string>;
+}
+
+// ── The OnStart method (the job rides in the instance and runs at boot) ──────────────────────
+
+/** A job whose input image the instance fetches from a URL at boot. */
+export interface OnStartJobSpec extends Omit<JobSpec, 'imagePath'> {
+  /** http(s) URL the instance can reach. */
+  imageUrl: string;
+}
+
+export interface OnStartController {
+  /**
+   * Checks the job locally, then rents the first candidate still available (falling through the rest)
+   * with the job in its variables, waits for the done marker over SSH and collects the outputs, all in
+   * the background (progress and outcome in messages). Returns an error sentence, or undefined once started.
+   */
+  start(spec: OnStartJobSpec, candidates: readonly RankedOffer[]): Promise<string | undefined>;
 }

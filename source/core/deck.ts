@@ -15,6 +15,7 @@ import {JobStore} from './queue/job-store.js';
 import {QueueFacade} from './queue/queue-controller.js';
 import {outputsRoot, queuePath} from './queue/paths.js';
 import {OffersModel} from './offers/offers-model.js';
+import {OnStartRunner} from './onstart/onstart-controller.js';
 import {KnownHosts} from './ssh/known-hosts.js';
 import {VastClient} from './vast/client.js';
 import {VERSION} from './version.js';
@@ -30,6 +31,8 @@ export interface DeckOptions {
   stateDir?: string;
   /** Poll intervals of the instance list (tests make them short). */
   fleetPollMs?: {busy: number; idle: number};
+  /** The OnStart method's marker and instance-list polls (3 s and 5 s; shorter against a fast simulator). */
+  onstartPollMs?: {marker: number; list: number};
 }
 
 export class Deck implements DeckView {
@@ -43,6 +46,7 @@ export class Deck implements DeckView {
   readonly policies: PoliciesModel;
   readonly queue: QueueFacade;
   readonly ledger: Ledger;
+  readonly onstart: OnStartRunner;
   readonly account: AccountModel;
   readonly messages = new MessageModel();
   #closed = false;
@@ -60,12 +64,13 @@ export class Deck implements DeckView {
     });
     this.account = new AccountModel(this.client);
     this.ledger = Ledger.open(options.stateDir ? {path: join(options.stateDir, 'ledger.json')} : {});
+    const knownHosts = options.stateDir ? KnownHosts.open(join(options.stateDir, 'known_hosts.json')) : KnownHosts.open();
     this.fleet = new FleetModel({
       client: this.client,
       ledger: this.ledger,
       apiOrigin: new URL(options.baseUrl).origin,
       settings: () => settings.all(),
-      knownHosts: options.stateDir ? KnownHosts.open(join(options.stateDir, 'known_hosts.json')) : KnownHosts.open(),
+      knownHosts,
       notify: (text, level) => this.notify(text, level),
       pollMs: options.fleetPollMs,
       logDir: join(outputsRoot(settings.all()), 'logs'),
@@ -78,6 +83,16 @@ export class Deck implements DeckView {
       notify: (text, level) => this.notify(text, level),
     });
     this.queue = new QueueFacade(this.generations);
+    this.onstart = new OnStartRunner({
+      client: this.client,
+      settings,
+      ledger: this.ledger,
+      knownHosts,
+      apiOrigin: new URL(options.baseUrl).origin,
+      notify: (text, level) => this.notify(text, level),
+      onCreated: () => void this.fleet.pollNow().catch(error => this.notify(toVastdeckError(error).message, 'error')),
+      pollMs: options.onstartPollMs,
+    });
     this.policies = new PoliciesModel({fleet: this.fleet, queue: this.generations, settings: () => settings.all().policies});
     for (const warning of this.ledger.warnings) this.notify(warning, 'warn');
   }
@@ -110,6 +125,7 @@ export class Deck implements DeckView {
     this.offers.stop();
     this.account.stop();
     this.policies.stop();
+    await this.onstart.stop();
     await this.generations.stop();
     await this.fleet.stop();
   }

@@ -43,6 +43,7 @@ export type Command =
   | 'offers.filter'
   | 'offers.refresh'
   | 'offers.rent'
+  | 'offers.onstart'
   | 'instances.down'
   | 'instances.up'
   | 'instances.top'
@@ -135,7 +136,7 @@ export const SCOPE_TITLES: Record<Scope, string> = {
   job: 'Job detail (Enter on a job)',
   filter: 'Offer filter editor',
   logFilter: 'Log filter editor',
-  jobForm: 'Add-job form (a in the Queue pane)',
+  jobForm: 'Add-job form (a in the Queue pane; O in Offers for an OnStart job)',
   typedConfirm: 'Destroy-all confirmation (type destroy)',
   editor: 'Every text field (filters, add-job form, confirmation)',
   dialog: 'Confirm dialogs (Cancel is highlighted first)',
@@ -170,6 +171,7 @@ export const KEYMAP: readonly Binding[] = [
   {keys: '/, f', match: char('/', 'f'), command: 'offers.filter', description: 'Edit the filter expression', scope: 'offers', hint: {keys: '/', label: 'filter'}},
   {keys: 'r', match: char('r'), command: 'offers.refresh', description: 'Refresh the offers now', scope: 'offers', hint: {keys: 'r', label: 'refresh'}},
   {keys: 'c', match: char('c'), command: 'offers.rent', description: 'Rent the selected offer (asks first)', scope: 'offers', hint: {keys: 'c', label: 'rent'}},
+  {keys: 'O', match: char('O'), command: 'offers.onstart', description: 'Rent with an OnStart job (runs at boot, no polling)', scope: 'offers'},
 
   {keys: 'j/↓', match: (input, key) => key.downArrow || char('j')(input, key), command: 'instances.down', description: 'Select the next instance', scope: 'instances', hint: {keys: 'j/k', label: 'move'}},
   {keys: 'k/↑', match: (input, key) => key.upArrow || char('k')(input, key), command: 'instances.up', description: 'Select the previous instance', scope: 'instances'},

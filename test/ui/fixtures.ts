@@ -2,7 +2,8 @@
 // models (OffersModel, MessageModel, AccountModel) over a search function that returns whatever
 // offers the test puts in `market`, plus a TestFleet (fleet-fixtures.ts), a TestQueue and
 // TestPolicies (queue-fixtures.ts) — no network, no simulator.
-import type {DeckView, MessageLevel} from '../../source/core/deck-types.js';
+import type {DeckView, MessageLevel, OnStartController, OnStartJobSpec} from '../../source/core/deck-types.js';
+import type {RankedOffer} from '../../source/core/offers/types.js';
 import {AccountModel} from '../../source/core/account-model.js';
 import {MessageModel} from '../../source/core/messages.js';
 import {OffersModel} from '../../source/core/offers/offers-model.js';
@@ -45,7 +46,19 @@ export function makeOffers(count: number, start = 1): Offer[] {
   return Array.from({length: count}, (_unused, index) => makeOffer({id: start + index, dphTotal: 0.3 + (start + index) * 0.01}));
 }
 
+/** Records each OnStart start; answers with `answer` (an error sentence) or undefined. */
+export class TestOnStart implements OnStartController {
+  calls: Array<{spec: OnStartJobSpec; candidates: RankedOffer[]}> = [];
+  answer: string | undefined;
+
+  async start(spec: OnStartJobSpec, candidates: readonly RankedOffer[]): Promise<string | undefined> {
+    this.calls.push({spec, candidates: [...candidates]});
+    return this.answer;
+  }
+}
+
 export interface TestDeck extends DeckView {
+  onstart: TestOnStart;
   offers: OffersModel;
   fleet: TestFleet;
   queue: TestQueue;
@@ -62,7 +75,7 @@ export interface TestDeck extends DeckView {
 }
 
 /** A deck over `market`; the first search and the balance load start right away. */
-export function makeDeck(market: Offer[], options: {balanceUsd?: number; mode?: 'demo' | 'live'; hang?: boolean; failure?: Error; fleet?: TestFleet; queue?: TestQueue; policies?: TestPolicies} = {}): TestDeck {
+export function makeDeck(market: Offer[], options: {balanceUsd?: number; mode?: 'demo' | 'live'; hang?: boolean; failure?: Error; fleet?: TestFleet; queue?: TestQueue; policies?: TestPolicies; onstart?: TestOnStart} = {}): TestDeck {
   const queries: Array<Record<string, unknown>> = [];
   const messages = new MessageModel();
   const deck: TestDeck = {
@@ -84,6 +97,7 @@ export function makeDeck(market: Offer[], options: {balanceUsd?: number; mode?: 
     fleet: options.fleet ?? new TestFleet(),
     queue: options.queue ?? new TestQueue([], 0),
     policies: options.policies ?? new TestPolicies(),
+    onstart: options.onstart ?? new TestOnStart(),
     account: new AccountModel({currentUser: async () => ({email: 'demo@example.com', balanceUsd: options.balanceUsd ?? 25})}),
     messages,
     notify: (text: string, level?: MessageLevel) => messages.post(text, level),

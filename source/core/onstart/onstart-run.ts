@@ -17,6 +17,7 @@ import type {VastdeckSettings} from '../settings.js';
 import {createVastdeckKey, findSshIdentity, NO_SSH_KEY_MESSAGE} from '../ssh/keys.js';
 import type {KnownHosts} from '../ssh/known-hosts.js';
 import type {VastClient} from '../vast/client.js';
+import type {Offer} from '../vast/types.js';
 import {collectOutputs} from './collect.js';
 import {encodeOnstartJob, ONSTART_JOB_VERSION, ONSTART_OUTPUTS_DIR, shippedOnstartCommand, type OnstartImage, type OnstartJob, type OnStartMarker} from './job-env.js';
 import {watchForMarker, type MarkerWatchEvent} from './marker-watch.js';
@@ -44,8 +45,10 @@ export type OnstartEvent =
 
 export interface OnstartRunOptions {
   spec: OnstartSpec;
-  search: OfferSearch;
-  sortKey: SortKey;
+  /** Where to rent: a search ranked by sortKey, or offers already ranked (the dashboard's selection first). */
+  search?: OfferSearch;
+  sortKey?: SortKey;
+  candidates?: readonly Offer[];
   /** Create ~/.ssh/vastdeck_ed25519 when no key is found. */
   createKey: boolean;
   /** Outputs go to <outputsRoot>/<job id>/. */
@@ -99,9 +102,9 @@ export async function runOnstartJob(session: OnstartSession, options: OnstartRun
   let identity = await findSshIdentity();
   if (!identity && options.createKey) identity = await createVastdeckKey();
   if (!identity) throw new InputError(NO_SSH_KEY_MESSAGE);
-  const offers = await session.client.searchOffers(options.search.query);
-  const ranked = rankOffers(offers, costInputsFromSettings(session.settings.cost), options.sortKey);
-  if (ranked.length === 0) throw new InputError(`No offer matches ${options.search.filterText}: loosen the filter.`);
+  const {search, candidates} = options;
+  const ranked = candidates ? candidates.map(offer => ({offer})) : search ? rankOffers(await session.client.searchOffers(search.query), costInputsFromSettings(session.settings.cost), options.sortKey ?? 'cost') : [];
+  if (ranked.length === 0) throw new InputError(search && !candidates ? `No offer matches ${search.filterText}: loosen the filter.` : 'No offer is left to rent: pick one that is still on the market.');
   const created = await createFromRanking(
     {
       client: session.client,

@@ -4,7 +4,8 @@
 // the count and [ Queue ]. queue.add() checks the rest: its sentence keeps the form open, success
 // closes it. It owns the 'jobForm' keymap scope (and the shared text-editing keys) while open.
 import {useEffect} from 'react';
-import type {QueueController} from '../../core/deck-types.js';
+import type {OnStartController, QueueController} from '../../core/deck-types.js';
+import type {RankedOffer} from '../../core/offers/types.js';
 import {toVastdeckError} from '../../core/errors.js';
 import {dialogWidth} from '../components/Dialog.js';
 import {editLine, lineAtEnd} from '../components/TextInput.js';
@@ -14,6 +15,14 @@ import {useStateRef} from '../hooks/useStateRef.js';
 import type {Command} from '../keymap.js';
 import {AddJobView} from './AddJobView.js';
 import {buildJob, completePathValue, defaultValues, formFields, isTextField, matchName, type FormState} from './add-job-form.js';
+import {buildOnstartJob, ONSTART_VARIANT, QUEUE_VARIANT, rentConfirmText} from './onstart-form.js';
+
+/** The OnStart variant: rent candidates[0] (falling through the rest) with the job embedded. */
+export interface OnStartTarget {
+  controller: OnStartController;
+  candidates: readonly RankedOffer[];
+  live: boolean;
+}
 
 interface AddJobDialogProps {
   queue: QueueController;
@@ -21,13 +30,17 @@ interface AddJobDialogProps {
   width: number;
   maxHeight: number;
   onClose(): void;
+  /** Set for the OnStart variant (O in the Offers pane) instead of queueing. */
+  onstart?: OnStartTarget;
 }
 
 const INITIAL: FormState = {values: {count: lineAtEnd('1')}, focus: 'workflow', matches: [], submitting: false};
 
-export function AddJobDialog({queue, notify, width, maxHeight, onClose}: AddJobDialogProps) {
+export function AddJobDialog({queue, notify, width, maxHeight, onClose, onstart}: AddJobDialogProps) {
   const [form, setForm, formRef] = useStateRef<FormState>(INITIAL);
-  const update = (change: (state: FormState) => Partial<FormState>) => setForm({...formRef.current, ...change(formRef.current)});
+  // Any change but the confirming Enter disarms the OnStart confirm line.
+  const update = (change: (state: FormState) => Partial<FormState>) => setForm({...formRef.current, armed: false, ...change(formRef.current)});
+  const withCount = onstart === undefined;
 
   useEffect(() => {
     queue.workflows().then(
@@ -57,10 +70,10 @@ export function AddJobDialog({queue, notify, width, maxHeight, onClose}: AddJobD
     // update reads the latest state through the ref: only the workflow name matters here.
   }, [queue, chosen]);
 
-  const fields = formFields(form.bound);
+  const fields = formFields(form.bound, withCount);
   const moveFocus = (delta: number) => {
     const state = formRef.current;
-    const order = formFields(state.bound);
+    const order = formFields(state.bound, withCount);
     const index = Math.max(0, order.indexOf(state.focus));
     update(() => ({focus: order[(index + delta + order.length) % order.length]!, matches: []}));
   };
@@ -92,7 +105,35 @@ export function AddJobDialog({queue, notify, width, maxHeight, onClose}: AddJobD
       (error: unknown) => update(() => ({note: {text: toVastdeckError(error).message, tone: 'bad'}})),
     );
   };
+  const report = (error: unknown) => update(() => ({submitting: false, note: {text: toVastdeckError(error).message, tone: 'bad'}}));
+  const submitOnstart = (target: OnStartTarget) => {
+    const state = formRef.current;
+    if (state.submitting) return;
+    const values = Object.fromEntries(Object.entries(state.values).map(([field, line]) => [field, line.value]));
+    const built = buildOnstartJob(state.workflow, state.bound, values);
+    if ('problem' in built) {
+      update(() => ({note: {text: built.problem, tone: 'bad'}, focus: built.field}));
+      return;
+    }
+    if (!state.armed) {
+      update(() => ({armed: true, note: {text: rentConfirmText(target.candidates, target.live), tone: 'warn'}}));
+      return;
+    }
+    update(() => ({submitting: true, note: undefined}));
+    target.controller.start(built.spec, target.candidates).then(problem => {
+      if (problem) {
+        update(() => ({submitting: false, note: {text: problem, tone: 'bad'}}));
+        return;
+      }
+      onClose();
+      notify(`OnStart job started: renting offer ${target.candidates[0]?.offer.id ?? '?'} to run ${built.spec.workflow} at boot.`);
+    }, report);
+  };
   const submit = () => {
+    if (onstart) {
+      submitOnstart(onstart);
+      return;
+    }
     const state = formRef.current;
     if (state.submitting) return;
     const values = Object.fromEntries(Object.entries(state.values).map(([field, line]) => [field, line.value]));
@@ -123,7 +164,7 @@ export function AddJobDialog({queue, notify, width, maxHeight, onClose}: AddJobD
         onClose();
         break;
       case 'jobForm.tab':
-        if (focus === 'image' && (formRef.current.values.image?.value ?? '') !== '') complete();
+        if (withCount && focus === 'image' && (formRef.current.values.image?.value ?? '') !== '') complete();
         else moveFocus(1);
         break;
       case 'jobForm.next':
@@ -147,5 +188,5 @@ export function AddJobDialog({queue, notify, width, maxHeight, onClose}: AddJobD
     }
   });
 
-  return <AddJobView form={form} fields={fields} width={dialogWidth(width)} maxHeight={maxHeight} />;
+  return <AddJobView form={form} fields={fields} width={dialogWidth(width)} maxHeight={maxHeight} variant={onstart ? ONSTART_VARIANT : QUEUE_VARIANT} />;
 }

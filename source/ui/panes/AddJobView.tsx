@@ -8,11 +8,12 @@ import {lineAtEnd, TextInput} from '../components/TextInput.js';
 import {truncate, wrapWords} from '../text-fit.js';
 import {useTheme, type Theme, type Tone} from '../theme.js';
 import {FIELD_LABELS, fieldHint, isTextField, matchName, type FormField, type FormState, type TextField} from './add-job-form.js';
+import {QUEUE_VARIANT, type FormVariant} from './onstart-form.js';
 
 const LABEL_WIDTH = 13;
 const MAX_BROKEN_LINES = 2;
 const MAX_NOTE_LINES = 3;
-const PLACEHOLDERS: Partial<Record<TextField, string>> = {image: 'e.g. ~/pictures/cat.png', seed: 'random', prompt: 'what the picture should show'};
+const PLACEHOLDERS: Partial<Record<TextField, string>> = {seed: 'random', prompt: 'what the picture should show'};
 
 interface AddJobViewProps {
   form: FormState;
@@ -20,6 +21,8 @@ interface AddJobViewProps {
   /** Width of the dialog box, border included. */
   width: number;
   maxHeight: number;
+  /** The queue's form (default) or the OnStart one: title, image field, button. */
+  variant?: FormVariant;
 }
 
 interface InfoLine {
@@ -27,7 +30,7 @@ interface InfoLine {
   tone: Tone;
 }
 
-export function AddJobView({form, fields, width, maxHeight}: AddJobViewProps) {
+export function AddJobView({form, fields, width, maxHeight, variant = QUEUE_VARIANT}: AddJobViewProps) {
   const theme = useTheme();
   const inner = Math.max(10, width - 2);
   const info = workflowInfo(form, inner, theme);
@@ -42,7 +45,7 @@ export function AddJobView({form, fields, width, maxHeight}: AddJobViewProps) {
   const shown = textFields.slice(start, start + room);
 
   return (
-    <DialogFrame title="Add a generation job" width={width} rows={fixed + shown.length}>
+    <DialogFrame title={variant.title} width={width} rows={fixed + shown.length}>
       <WorkflowRow form={form} width={inner} />
       {info.map(line => (
         <Text key={line.text} wrap="truncate" {...line.tone}>
@@ -50,18 +53,18 @@ export function AddJobView({form, fields, width, maxHeight}: AddJobViewProps) {
         </Text>
       ))}
       {shown.flatMap(field => [
-        <FieldRow key={field} field={field} form={form} width={inner} />,
+        <FieldRow key={field} field={field} form={form} width={inner} variant={variant} />,
         ...(field === 'image' && matchesRows ? [<Text key="matches" wrap="truncate" {...theme.muted}>{`${' '.repeat(LABEL_WIDTH + 1)}${matchesText(form.matches)}`}</Text>] : []),
       ])}
       {notes.map((line, index) => (
-        <Text key={`note${index}`} wrap="truncate" {...(form.note?.tone === 'bad' ? theme.bad : theme.muted)}>
+        <Text key={`note${index}`} wrap="truncate" {...(form.note?.tone === 'bad' ? theme.bad : form.note?.tone === 'warn' ? theme.warn : theme.muted)}>
           {` ${line}`}
         </Text>
       ))}
       <Text wrap="truncate">
         {'  '}
         <Text {...(form.focus === 'queue' ? theme.selected : {})} bold={form.focus === 'queue'}>
-          {form.submitting ? '[ Queueing… ]' : '[ Queue ]'}
+          {form.submitting ? variant.busyButton : variant.button}
         </Text>
         <Text {...theme.muted}>{'  Enter on a field goes to the next · Esc cancels'}</Text>
       </Text>
@@ -111,15 +114,15 @@ function WorkflowRow({form, width}: {form: FormState; width: number}) {
   );
 }
 
-function FieldRow({field, form, width}: {field: TextField; form: FormState; width: number}) {
+function FieldRow({field, form, width, variant}: {field: TextField; form: FormState; width: number; variant: FormVariant}) {
   const theme = useTheme();
   const focused = form.focus === field;
-  const label = `${focused ? '▸' : ' '} ${FIELD_LABELS[field]}`.padEnd(LABEL_WIDTH);
-  const hint = fieldHint(field, form.bound);
+  const label = `${focused ? '▸' : ' '} ${field === 'image' ? variant.imageLabel : FIELD_LABELS[field]}`.padEnd(LABEL_WIDTH);
+  const hint = field === 'image' ? variant.imageHint : fieldHint(field, form.bound);
   const hintText = hint ? ` ${hint}` : '';
   const inputWidth = Math.max(LABEL_WIDTH + 2, width - hintText.length);
   const line = form.values[field] ?? lineAtEnd('');
-  const placeholder = PLACEHOLDERS[field];
+  const placeholder = field === 'image' ? variant.imagePlaceholder : PLACEHOLDERS[field];
   return (
     <Box width={width} height={1}>
       <Box width={inputWidth} flexShrink={0}>

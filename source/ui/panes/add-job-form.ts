@@ -25,8 +25,10 @@ export interface FormState {
   /** Several completions of the image path, listed under it. */
   matches: string[];
   /** A problem (bad) or a remark (muted) above [ Queue ]. */
-  note?: {text: string; tone: 'bad' | 'muted'};
+  note?: {text: string; tone: 'bad' | 'muted' | 'warn'};
   submitting: boolean;
+  /** The OnStart variant: the first Enter on its button showed the confirm line; the next one rents. */
+  armed?: boolean;
 }
 
 export const FIELD_LABELS: Record<Exclude<FormField, 'queue'>, string> = {
@@ -51,9 +53,9 @@ export function isTextField(field: FormField): field is TextField {
   return field !== 'workflow' && field !== 'queue';
 }
 
-/** The focus order: the workflow, the image, the settings the workflow binds, the count, [ Queue ]. */
-export function formFields(bound: FieldRanges | undefined): FormField[] {
-  return ['workflow', 'image', ...SETTING_FIELDS.filter(field => bound?.[field] !== undefined), 'count', 'queue'];
+/** The focus order: the workflow, the image, the settings the workflow binds, the count (unless left out), [ Queue ]. */
+export function formFields(bound: FieldRanges | undefined, count = true): FormField[] {
+  return ['workflow', 'image', ...SETTING_FIELDS.filter(field => bound?.[field] !== undefined), ...(count ? (['count'] as const) : []), 'queue'];
 }
 
 /** Each bound setting prefilled with the manifest's default (a 'random' seed stays blank). */
