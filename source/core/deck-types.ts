@@ -106,6 +106,11 @@ export interface FleetController extends ModelView<FleetSnapshot> {
   logs(key: string): LogView | undefined;
   /** The portal token and URLs, shown only when the user asks. */
   portalSecret(key: string): {token: string; comfyui?: string; instancePortal?: string} | undefined;
+  /**
+   * Opens the instance's ComfyUI in the desktop's browser (the URL only: the token never goes in a
+   * URL; the portal asks for it, user `vastai`). Returns one sentence for the message line.
+   */
+  openPortal(key: string): Promise<string>;
   /** Writes the buffered log to a file and returns its path. */
   saveLog(key: string): Promise<string>;
   /** Creates ~/.ssh/vastdeck_ed25519 when the user has no key. */

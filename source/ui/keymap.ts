@@ -50,6 +50,8 @@ export type Command =
   | 'instances.bottom'
   | 'instances.open'
   | 'instances.portal'
+  | 'instances.copyToken'
+  | 'instances.openPortal'
   | 'instances.next'
   | 'instances.previous'
   | 'instances.createKey'
@@ -179,6 +181,8 @@ export const KEYMAP: readonly Binding[] = [
   {keys: 'G/End', match: (input, key) => key.end || char('G')(input, key), command: 'instances.bottom', description: 'Select the last instance', scope: 'instances'},
   {keys: 'Enter, l', match: (input, key) => key.return || char('l')(input, key), command: 'instances.open', description: "Open the instance's stages and live log", scope: 'instances', hint: {keys: 'Enter', label: 'log'}},
   {keys: 'p', match: char('p'), command: 'instances.portal', description: 'Show or hide the portal URLs and token (secret)', scope: 'instances', hint: {keys: 'p', label: 'portal'}},
+  {keys: 'y', match: char('y'), command: 'instances.copyToken', description: 'Copy the portal token to the clipboard (OSC 52)', scope: 'instances'},
+  {keys: 'o', match: char('o'), command: 'instances.openPortal', description: 'Open ComfyUI in the browser (log in with the token)', scope: 'instances'},
   {keys: 'K', match: char('K'), command: 'instances.createKey', description: 'No SSH key yet: create ~/.ssh/vastdeck_ed25519 (asks)', scope: 'instances'},
   {keys: 'd', match: char('d'), command: 'instances.destroy', description: 'Destroy the instance (brings outputs home first)', scope: 'instances', hint: {keys: 'd', label: 'destroy'}, dangerous: true},
   {keys: 'D', match: char('D'), command: 'instances.destroyAll', description: 'Destroy ALL instances (type destroy to confirm)', scope: 'instances', dangerous: true},
@@ -211,6 +215,8 @@ export const KEYMAP: readonly Binding[] = [
   {keys: 't', match: char('t'), command: 'log.tags', description: 'Show or hide file tags (provisioning, comfyui, …)', scope: 'log', hint: {keys: 't', label: 'tags'}},
   {keys: 'S', match: char('S'), command: 'log.save', description: 'Save the log to a file', scope: 'log', hint: {keys: 'S', label: 'save'}},
   {keys: 'p', match: char('p'), command: 'instances.portal', description: 'Show or hide the portal URLs and token (secret)', scope: 'log', hint: {keys: 'p', label: 'portal'}},
+  {keys: 'y', match: char('y'), command: 'instances.copyToken', description: 'Copy the portal token to the clipboard (OSC 52)', scope: 'log'},
+  {keys: 'o', match: char('o'), command: 'instances.openPortal', description: 'Open ComfyUI in the browser (log in with the token)', scope: 'log'},
   {keys: ']', match: char(']'), command: 'instances.next', description: "Show the next instance's log", scope: 'log', hint: {keys: '[ ]', label: 'instance'}},
   {keys: '[', match: char('['), command: 'instances.previous', description: "Show the previous instance's log", scope: 'log'},
 

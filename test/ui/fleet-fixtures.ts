@@ -90,6 +90,13 @@ export class TestFleet extends Model<FleetSnapshot> implements FleetController {
 
   portalSecret = (key: string) => this.secrets.get(key);
 
+  readonly opened: string[] = [];
+
+  openPortal = async (key: string): Promise<string> => {
+    this.opened.push(key);
+    return `Opening the portal of ${key}.`;
+  };
+
   saveLog = async (key: string): Promise<string> => {
     this.saved.push(key);
     if (this.saveError) throw this.saveError;

@@ -137,6 +137,21 @@ describe('portal secret', () => {
   });
 });
 
+describe('portal copy and open', () => {
+  it('y copies the token through OSC 52 without drawing it, and o opens ComfyUI through the fleet', async () => {
+    const fleet = everyStage();
+    fleet.secrets.set('init', {token: 'tok-SECRET-123', comfyui: 'https://1.2.3.4:8188/'});
+    const {app} = await open(fleet);
+    const before = app.stdout.frames.length;
+    const after = await press(app, 'y');
+    const written = app.stdout.frames.slice(before).join('');
+    expect(written).toContain(`\u001B]52;c;${Buffer.from('tok-SECRET-123').toString('base64')}\u0007`);
+    expect(after).not.toContain('tok-SECRET-123');
+    await press(app, 'o');
+    expect(fleet.opened).toEqual(['init']);
+  });
+});
+
 describe('detail view', () => {
   it('Enter opens the stage timeline with time offsets and evidence over the whole body; Esc returns', async () => {
     const {app} = await open(everyStage(), {columns: 120, rows: 32});

@@ -1,6 +1,7 @@
 // Every instance this account has from vastdeck, watched at once. One paced instance-list call
 // per interval serves the whole fleet (never one call per instance); each instance's SSH log
 // stream and ComfyUI probe run in its InstanceWatch. Reconciles the ledger on the first list.
+import {spawn} from 'node:child_process';
 import {mkdir} from 'node:fs/promises';
 import {join} from 'node:path';
 import type {FleetController, FleetSnapshot, InstanceRow, LogView, MessageLevel} from '../deck-types.js';
@@ -133,6 +134,17 @@ export class FleetModel extends Model<FleetSnapshot> implements FleetController 
     const token = watch?.token();
     if (!watch || !token) return undefined;
     return {token, ...watch.portal()};
+  }
+
+  async openPortal(key: string): Promise<string> {
+    const url = this.#watches.get(key)?.portal().comfyui;
+    if (!url) return 'This instance has no ComfyUI address yet: it appears once the instance runs.';
+    const env = this.#options.env ?? process.env;
+    if (!env.DISPLAY && !env.WAYLAND_DISPLAY) return `No desktop to open a browser on: open ${url} yourself (user vastai, password: the token, y copies it).`;
+    const child = spawn('xdg-open', [url], {stdio: 'ignore', detached: true});
+    child.on('error', () => {});
+    child.unref();
+    return `Opening ${url} in your browser: log in as vastai with the token (y copies it).`;
   }
 
   async saveLog(key: string): Promise<string> {

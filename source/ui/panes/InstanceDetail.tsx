@@ -145,6 +145,12 @@ export function InstanceDetail({fleet, row, actions, portalShown, focused, width
         case 'instances.portal':
           onTogglePortal();
           break;
+        case 'instances.copyToken':
+          actions.copyToken(row.key);
+          break;
+        case 'instances.openPortal':
+          actions.openPortal(row.key);
+          break;
         case 'instances.next':
           onStep(1);
           break;

@@ -127,6 +127,12 @@ export function InstancesPane({fleet, actions, focused, detailOpen, onDetail, wi
         case 'instances.portal':
           togglePortal();
           break;
+        case 'instances.copyToken':
+          if (current()) actions.copyToken(current()!.key);
+          break;
+        case 'instances.openPortal':
+          if (current()) actions.openPortal(current()!.key);
+          break;
         case 'instances.createKey':
           createKey();
           break;
