@@ -212,7 +212,7 @@ export const KEYMAP: readonly Binding[] = [
   {keys: 'G/End', match: (input, key) => key.end || char('G')(input, key), command: 'log.follow', description: 'Follow the tail (autoscroll)', scope: 'log', hint: {keys: 'G', label: 'follow'}},
   {keys: '/', match: char('/'), command: 'log.filter', description: 'Filter the log lines (case-insensitive text)', scope: 'log', hint: {keys: '/', label: 'filter'}},
   {keys: 'w', match: char('w'), command: 'log.wrap', description: 'Wrap long lines, or cut them with …', scope: 'log', hint: {keys: 'w', label: 'wrap'}},
-  {keys: 't', match: char('t'), command: 'log.tags', description: 'Show or hide file tags (provisioning, comfyui, …)', scope: 'log', hint: {keys: 't', label: 'tags'}},
+  {keys: 't', match: char('t'), command: 'log.tags', description: 'Show or hide times and file tags', scope: 'log', hint: {keys: 't', label: 'tags'}},
   {keys: 'S', match: char('S'), command: 'log.save', description: 'Save the log to a file', scope: 'log', hint: {keys: 'S', label: 'save'}},
   {keys: 'p', match: char('p'), command: 'instances.portal', description: 'Show or hide the portal URLs and token (secret)', scope: 'log', hint: {keys: 'p', label: 'portal'}},
   {keys: 'y', match: char('y'), command: 'instances.copyToken', description: 'Copy the portal token to the clipboard (OSC 52)', scope: 'log'},

@@ -107,7 +107,8 @@ async function expectWholeBoot(stream: LogStream): Promise<void> {
 
 describe('LogStream against the simulated instance', () => {
   it('streams the three boot logs in order, tagged, with redraws in place and no control bytes, tolerating late files', async () => {
-    const host = await startHost({bootDelayMs: 400});
+    // Long enough that the tails are up before the first file exists, even on a loaded machine.
+    const host = await startHost({bootDelayMs: 2500});
     const seen: LogEntry[] = [];
     const stream = newStream(host, {onLine: entry => seen.push(entry)});
     stream.start();
@@ -138,7 +139,8 @@ describe('LogStream against the simulated instance', () => {
   });
 
   it('survives two dropped connections mid-boot with exactly the fixture lines: nothing lost, nothing twice', async () => {
-    const host = await startHost();
+    // A slower boot keeps both drops well before ComfyUI starts, even on a loaded machine.
+    const host = await startHost({speed: 60, bootDelayMs: 1000});
     const connections = connectionCounter(host);
     let comfyUp = false;
     host.events.once('comfy-listening', () => (comfyUp = true));
@@ -160,7 +162,7 @@ describe('LogStream against the simulated instance', () => {
   });
 
   it('follows a rotated log (comfyui.log renamed to .old) and resumes in the new file after a drop', async () => {
-    const host = await startHost({scenario: 'failure', bootDelayMs: 400});
+    const host = await startHost({scenario: 'failure', bootDelayMs: 2500});
     const connections = connectionCounter(host);
     let rotated = false;
     let dropped = false;

@@ -150,7 +150,7 @@ describe('simulated instance over SSH', () => {
 	});
 
 	it('streams the three portal logs with tail -n +1 -F in order, waiting for files that appear late', async () => {
-		const host = await startHost({speed: 200, bootDelayMs: 150});
+		const host = await startHost({speed: 200, bootDelayMs: 2000});
 		const {client} = await connect(host);
 		const tail = await start(client, `tail -n +1 -F ${PORTAL_LOGS.join(' ')}`);
 		await nextEvent(host.events, 'comfy-listening');

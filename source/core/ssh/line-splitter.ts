@@ -16,6 +16,8 @@ export interface LogLine {
   partial: boolean;
   /** Set on tail's notices: `file` is the file they are about, and they are not lines of it. */
   notice?: TailNotice;
+  /** When vastdeck received the line (epoch ms); set by the log stream, for the log view's times. */
+  atMs?: number;
 }
 
 export interface LineSplitterOptions {

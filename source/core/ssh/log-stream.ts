@@ -221,7 +221,7 @@ export class LogStream extends Model<LogStreamSnapshot> {
         continue;
       }
       const before = this.ring.endSeq;
-      const entry = this.ring.push({...line, file});
+      const entry = this.ring.push({...line, file, atMs});
       this.#options.onLine?.(entry.seq < before && !entry.redraw ? {...entry, redraw: true} : entry, atMs);
     }
     this.update(s => ({...s, lines: this.ring.size, endSeq: this.ring.endSeq, lastLineAtMs: atMs}));

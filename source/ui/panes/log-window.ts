@@ -6,8 +6,8 @@ import type {LogView} from '../../core/deck-types.js';
 import type {LogEntry} from '../../core/ssh/ring-buffer.js';
 import {truncate} from '../text-fit.js';
 
-/** Cells for the file tag ('provisioning', 'comfyui', …) and the space after it. */
-export const TAG_WIDTH = 13;
+/** Cells for the time and file tag ('12:04:31 provisioning') and the space after it. */
+export const TAG_WIDTH = 22;
 
 type LogSource = Pick<LogView, 'slice' | 'firstSeq' | 'endSeq'>;
 
@@ -88,8 +88,15 @@ export interface LogWindow {
   below: number;
 }
 
+/** The local time a line arrived, HH:MM:SS ('--:--:--' when unknown). */
+function clockTime(atMs: number | undefined): string {
+  if (atMs === undefined) return '--:--:--';
+  const at = new Date(atMs);
+  return [at.getHours(), at.getMinutes(), at.getSeconds()].map(part => String(part).padStart(2, '0')).join(':');
+}
+
 function entryRows(entry: LogEntry, options: WindowOptions): LogRow[] {
-  const tag = options.tags ? fileTag(entry.file) : '';
+  const tag = options.tags ? `${clockTime(entry.atMs)} ${fileTag(entry.file)}` : '';
   const width = Math.max(1, options.width - (options.tags ? TAG_WIDTH : 0));
   const text = entry.text.replace(/\t/g, '  ');
   const notice = entry.notice !== undefined;
