@@ -37,12 +37,21 @@ describe('logWindow', () => {
     expect(logWindow(lines, options({follow: false, topSeq: 3})).rows[0]!.text).toBe('line 51');
   });
 
+  it('shows the arrival time before the file tag when a line has one', () => {
+    const log = new TestLog(10);
+    const at = new Date(2026, 10, 27, 6, 4, 31).getTime();
+    log.push('Starting server', '/var/log/portal/comfyui.log', {atMs: at});
+    const window = logWindow(bufferLines(log), options({tags: true}));
+    expect(window.rows[0]?.tag).toBe('06:04:31 comfyui');
+  });
+
   it('wraps long lines into rows, shows only the rows that fit, and tags only the first row of a line', () => {
     const log = new TestLog();
     log.push('short');
     log.push('a'.repeat(25) + 'b'.repeat(25) + 'c'.repeat(10));
     const wrapped = logWindow(bufferLines(log), options({rows: 3, width: TAG_WIDTH + 25, wrap: true, tags: true}));
-    expect(wrapped.rows.map(row => [row.tag, row.text])).toEqual([['provisioning', 'a'.repeat(25)], ['', 'b'.repeat(25)], ['', 'c'.repeat(10)]]);
+    // No arrival time on these lines (pushed straight into the buffer): the time shows as --:--:--.
+    expect(wrapped.rows.map(row => [row.tag, row.text])).toEqual([['--:--:-- provisioning', 'a'.repeat(25)], ['', 'b'.repeat(25)], ['', 'c'.repeat(10)]]);
     const cut = logWindow(bufferLines(log), options({rows: 3, width: 20}));
     expect(cut.rows.map(row => row.text)).toEqual(['short', `${'a'.repeat(19)}…`]);
   });
