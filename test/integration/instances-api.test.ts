@@ -20,6 +20,7 @@ import {
 } from '../../source/core/vast/instances-api.js';
 import type {Offer} from '../../source/core/vast/types.js';
 import {startSimCloud, type SimCloud} from '../../source/sim/cloud.js';
+import {usableKeyPair} from '../helpers/ssh-key.js';
 
 let sim: SimCloud;
 let client: VastClient;
@@ -129,12 +130,12 @@ describe('instances API against the simulator', () => {
   });
 
   it('adds an account key, lists it and attaches a key to an instance', async () => {
-    const pair = ssh2.utils.generateKeyPairSync('ed25519', {comment: 'api@test'});
+    const pair = usableKeyPair('ed25519', {comment: 'api@test'});
     await addAccountSshKey(client, pair.public);
     expect((await listAccountSshKeys(client)).map(key => key.publicKey)).toContain(pair.public.trim());
     const offer = nextOffer();
     const {instanceId} = await createInstance(client, offer.id, body(offer, 'vastdeck:api-8'));
-    const other = ssh2.utils.generateKeyPairSync('ed25519', {comment: 'other@test'});
+    const other = usableKeyPair('ed25519', {comment: 'other@test'});
     await attachSshKeyToInstance(client, instanceId, other.public);
     const onInstance = sim.instances.instanceSshKeys(instanceId)!.map(key => key.public_key);
     expect(onInstance).toEqual(expect.arrayContaining([pair.public.trim(), other.public.trim()]));

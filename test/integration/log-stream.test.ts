@@ -14,9 +14,10 @@ import {DEFAULT_LOG_FILES, LogStream, type LogStreamOptions} from '../../source/
 import {LogRingBuffer, type LogEntry} from '../../source/core/ssh/ring-buffer.js';
 import {fixtureValues, loadBootScenario, type BootScenarioName} from '../../source/sim/boot-fixture.js';
 import {startInstanceHost, type InstanceHost, type InstanceHostOptions} from '../../source/sim/instance-host.js';
+import {usableKeyPair} from '../helpers/ssh-key.js';
 
 const {utils} = ssh2;
-const key = utils.generateKeyPairSync('ed25519');
+const key = usableKeyPair('ed25519');
 const INSTANCE_ID = Number(fixtureValues.instanceId);
 const PIN_KEY = `http://sim.test#${INSTANCE_ID}`;
 /** The boot fixtures' three raw-ish logs (onstart.log is not followed by default, but it is a good stress test). */
@@ -214,14 +215,14 @@ describe('LogStream against the simulated instance', () => {
   });
 
   it('refuses a changed host key for the same instance, with the sentence and no retry', async () => {
-    const first = await startHost({hostKey: utils.generateKeyPairSync('ed25519').private});
+    const first = await startHost({hostKey: usableKeyPair('ed25519').private});
     const trusting = newStream(first);
     trusting.start();
     await vi.waitFor(() => expect(trusting.getSnapshot().state).toBe('streaming'), {timeout: 10_000});
     await trusting.stop();
     expect(knownHosts().check(PIN_KEY, first.hostKeyFingerprintSha256)).toBe('match');
 
-    const second = await startHost({hostKey: utils.generateKeyPairSync('ed25519').private});
+    const second = await startHost({hostKey: usableKeyPair('ed25519').private});
     const connections = connectionCounter(second);
     const stream = newStream(second);
     stream.start();

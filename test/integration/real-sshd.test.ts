@@ -11,6 +11,7 @@ import {afterEach, describe, expect, it, vi} from 'vitest';
 import {KnownHosts} from '../../source/core/ssh/known-hosts.js';
 import {LogStream} from '../../source/core/ssh/log-stream.js';
 import type {LogEntry} from '../../source/core/ssh/ring-buffer.js';
+import {usableKeyPair} from '../helpers/ssh-key.js';
 
 const {utils} = ssh2;
 const SSHD = '/usr/sbin/sshd';
@@ -109,7 +110,7 @@ describe.skipIf(skip)('LogStream against a real OpenSSH sshd', () => {
       throw new Error(`sshd needs its privilege-separation directory /run/sshd: create it as root (${(error as Error).message}).`);
     }
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-f', join(dir, 'host'), '-N', '']);
-    const user = utils.generateKeyPairSync('ed25519');
+    const user = usableKeyPair('ed25519');
     writeFileSync(join(dir, 'authorized_keys'), `${user.public}\n`, {mode: 0o600});
     const port = await freePort();
     const config = join(dir, 'sshd_config');

@@ -8,12 +8,13 @@ import {afterEach, describe, expect, it} from 'vitest';
 import WebSocket, {WebSocketServer} from 'ws';
 import {decodePayload, fixturePath, loadBootScenario} from '../../source/sim/boot-fixture.js';
 import {startInstanceHost, type InstanceHost, type InstanceHostOptions} from '../../source/sim/instance-host.js';
+import {usableKeyPair} from '../helpers/ssh-key.js';
 
 const {Client, utils} = ssh2;
 type SshClient = InstanceType<typeof Client>;
 
-const key = utils.generateKeyPairSync('ed25519');
-const strangerKey = utils.generateKeyPairSync('ed25519');
+const key = usableKeyPair('ed25519');
+const strangerKey = usableKeyPair('ed25519');
 const WEB_PASSWORD = 'web-password-123';
 const OPEN_BUTTON_TOKEN = 'a'.repeat(64);
 const INSTANCE_ID = 4242;

@@ -7,15 +7,16 @@ import {afterEach, describe, expect, it} from 'vitest';
 import {startSimCloud, type SimCloud, type SimCloudOptions} from '../../source/sim/cloud.js';
 import type {InstanceFault} from '../../source/sim/instances.js';
 import {offerPrices} from '../../source/sim/market.js';
+import {usableKeyPair} from '../helpers/ssh-key.js';
 
 const {Client, utils} = ssh2;
 type SshClient = InstanceType<typeof Client>;
 type Json = Record<string, unknown>;
 type Ports = Record<string, [{HostIp: string; HostPort: string}]>;
 
-const accountKey = utils.generateKeyPairSync('ed25519', {comment: 'me@laptop'});
-const laterKey = utils.generateKeyPairSync('ed25519', {comment: 'later@desk'});
-const strangerKey = utils.generateKeyPairSync('ed25519');
+const accountKey = usableKeyPair('ed25519', {comment: 'me@laptop'});
+const laterKey = usableKeyPair('ed25519', {comment: 'later@desk'});
+const strangerKey = usableKeyPair('ed25519');
 const WEB_PASSWORD = 'web-password-0123456789abcdef';
 
 const clouds: SimCloud[] = [];

@@ -8,6 +8,7 @@ import ssh2 from 'ssh2';
 import {afterAll, describe, expect, it} from 'vitest';
 import {VastdeckError} from '../../source/core/errors.js';
 import {createVastdeckKey, findSshIdentity, keyBody, NO_SSH_KEY_MESSAGE} from '../../source/core/ssh/keys.js';
+import {usableKeyPair} from '../helpers/ssh-key.js';
 
 const {utils} = ssh2;
 const PUBLIC_LINE = /^(ssh-ed25519|ecdsa-sha2-nistp256|ssh-rsa) [A-Za-z0-9+/]+=* \S.*$/;
@@ -25,7 +26,7 @@ function homeWith(keys: Partial<Record<string, {type: 'ed25519' | 'ecdsa' | 'rsa
       ...(spec.type === 'rsa' ? {bits: 2048} : spec.type === 'ecdsa' ? {bits: 256} : {}),
       ...(spec.passphrase ? {passphrase: spec.passphrase, cipher: 'aes256-ctr', rounds: 16} : {}),
     };
-    const pair = utils.generateKeyPairSync(spec.type as 'ed25519', options);
+    const pair = usableKeyPair(spec.type as 'ed25519', options);
     writeFileSync(join(sshDir, name), pair.private, {mode: 0o600});
     writeFileSync(join(sshDir, `${name}.pub`), `${pair.public}\n`);
     publicOf[name] = pair.public.trim();
