@@ -28,6 +28,7 @@ import {DestroyDialog} from './DestroyDialog.js';
 import {InstanceDetail} from './InstanceDetail.js';
 import {portalLines} from './portal-lines.js';
 import {sshKeyDialog} from './rent-dialog.js';
+import {moveTo, resolveIndex as resolveSelected, type KeyedSelection} from '../keyed-selection.js';
 
 interface InstancesPaneProps {
   fleet: FleetController;
@@ -41,22 +42,9 @@ interface InstancesPaneProps {
 }
 
 /** The instance the user looked at last, and where it was (used when it leaves the list). */
-interface Selection {
-  key?: string;
-  index: number;
-}
-
-function resolveIndex(rows: readonly InstanceRow[], selection: Selection): number {
-  if (rows.length === 0) return -1;
-  const found = rows.findIndex(row => row.key === selection.key);
-  return found >= 0 ? found : Math.min(Math.max(0, selection.index), rows.length - 1);
-}
-
-function moveTo(rows: readonly InstanceRow[], selection: Selection, target: (index: number, count: number) => number): Selection {
-  if (rows.length === 0) return selection;
-  const index = Math.min(Math.max(0, target(resolveIndex(rows, selection), rows.length)), rows.length - 1);
-  return {key: rows[index]!.key, index};
-}
+type Selection = KeyedSelection<string>;
+const keyOf = (row: InstanceRow): string => row.key;
+const resolveIndex = (rows: readonly InstanceRow[], selection: Selection): number => resolveSelected(rows, selection, keyOf);
 
 export function InstancesPane({fleet, actions, focused, detailOpen, onDetail, width, height}: InstancesPaneProps) {
   const theme = useTheme();
@@ -80,7 +68,7 @@ export function InstancesPane({fleet, actions, focused, detailOpen, onDetail, wi
     return latest[resolveIndex(latest, selectionRef.current)];
   };
   const move = (target: (index: number, count: number) => number) => {
-    setSelection(moveTo(fleet.getSnapshot().rows, selectionRef.current, target));
+    setSelection(moveTo(fleet.getSnapshot().rows, selectionRef.current, keyOf, target));
     setRevealedKey(undefined);
   };
   const createKey = () => {

@@ -25,6 +25,7 @@ import {useTheme, type Theme, type Tone} from '../theme.js';
 import {AddJobDialog} from './AddJobDialog.js';
 import {OFFER_COLUMNS, offerDetailLines} from './offer-columns.js';
 import {rentCandidates, rentDialog} from './rent-dialog.js';
+import {moveTo, resolveIndex as resolveSelected, type KeyedSelection} from '../keyed-selection.js';
 
 interface OffersPaneProps {
   deck: DeckView;
@@ -35,28 +36,17 @@ interface OffersPaneProps {
 }
 
 /** The offer the user looked at last, and where it was (used when it vanishes). */
-interface Selection {
-  id?: number;
-  index: number;
-}
+type Selection = KeyedSelection<number>;
+const keyOf = (row: RankedOffer): number => row.offer.id;
+/** A vanished offer stays in the list, marked, but does not keep the selection. */
+const holds = (row: RankedOffer): boolean => row.change !== 'vanished';
 
 interface FilterEditor {
   line: LineState;
   error?: string;
 }
 
-function resolveIndex(rows: readonly RankedOffer[], selection: Selection): number {
-  if (rows.length === 0) return -1;
-  const found = rows.findIndex(row => row.offer.id === selection.id);
-  if (found >= 0 && rows[found]!.change !== 'vanished') return found;
-  return Math.min(Math.max(0, selection.index), rows.length - 1);
-}
-
-function moveTo(rows: readonly RankedOffer[], selection: Selection, target: (index: number, count: number) => number): Selection {
-  if (rows.length === 0) return selection;
-  const index = Math.min(Math.max(0, target(resolveIndex(rows, selection), rows.length)), rows.length - 1);
-  return {id: rows[index]!.offer.id, index};
-}
+const resolveIndex = (rows: readonly RankedOffer[], selection: Selection): number => resolveSelected(rows, selection, keyOf, holds);
 
 /** An error sentence gets this many lines at most under the filter editor. */
 const MAX_ERROR_LINES = 3;
@@ -99,8 +89,8 @@ export function OffersPane({deck, actions, focused, width, height}: OffersPanePr
   const selectedId = selected?.offer.id;
   useEffect(() => {
     if (selectedId === undefined) return;
-    if (selectedId !== selection.id || selectedIndex !== selection.index) setSelection({id: selectedId, index: selectedIndex});
-  }, [selectedId, selectedIndex, selection.id, selection.index, setSelection]);
+    if (selectedId !== selection.key || selectedIndex !== selection.index) setSelection({key: selectedId, index: selectedIndex});
+  }, [selectedId, selectedIndex, selection.key, selection.index, setSelection]);
 
   const rent = () => {
     const current = offers.getSnapshot().rows;
@@ -128,7 +118,7 @@ export function OffersPane({deck, actions, focused, width, height}: OffersPanePr
 
   useCommandHandler('offers', (command: Command) => {
     const move = (target: (index: number, count: number) => number) => {
-      setSelection(moveTo(offers.getSnapshot().rows, selectionRef.current, target));
+      setSelection(moveTo(offers.getSnapshot().rows, selectionRef.current, keyOf, target, holds));
     };
     switch (command) {
       case 'offers.down':

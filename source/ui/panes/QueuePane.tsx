@@ -22,6 +22,7 @@ import {cancelJob, clearFinishedJobs, openJobOutputs, retryJob} from './job-acti
 import {jobCounts, policyText, shortJobId} from './job-format.js';
 import {JobDetail} from './JobDetail.js';
 import {jobTone, queueColumns} from './queue-columns.js';
+import {moveTo, resolveIndex as resolveSelected, type KeyedSelection} from '../keyed-selection.js';
 
 interface QueuePaneProps {
   queue: QueueController;
@@ -36,16 +37,9 @@ interface QueuePaneProps {
 }
 
 /** The job the user looked at last, and where it was (used when it leaves the list). */
-interface Selection {
-  id?: string;
-  index: number;
-}
-
-function resolveIndex(jobs: readonly Job[], selection: Selection): number {
-  if (jobs.length === 0) return -1;
-  const found = jobs.findIndex(job => job.id === selection.id);
-  return found >= 0 ? found : Math.min(Math.max(0, selection.index), jobs.length - 1);
-}
+type Selection = KeyedSelection<string>;
+const keyOf = (job: Job): string => job.id;
+const resolveIndex = (jobs: readonly Job[], selection: Selection): number => resolveSelected(jobs, selection, keyOf);
 
 const IN_FLIGHT: ReadonlySet<string> = new Set(['uploading', 'running', 'downloading']);
 const IDLE_TICK_MS = 30_000;
@@ -70,10 +64,7 @@ export function QueuePane({queue, policies, actions, focused, detailOpen, onDeta
     return latest[resolveIndex(latest, selectionRef.current)];
   };
   const move = (target: (index: number, count: number) => number) => {
-    const latest = queue.getSnapshot().jobs;
-    if (latest.length === 0) return;
-    const index = Math.min(Math.max(0, target(resolveIndex(latest, selectionRef.current), latest.length)), latest.length - 1);
-    setSelection({id: latest[index]!.id, index});
+    setSelection(moveTo(queue.getSnapshot().jobs, selectionRef.current, keyOf, target));
   };
   const withJob = (act: (job: Job) => void) => {
     const job = current();
