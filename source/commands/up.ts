@@ -10,7 +10,7 @@ import type {SortKey} from '../core/offers/types.js';
 import {costInputsFromSettings} from '../core/offers/cost.js';
 import {parseSortKey, rankOffers} from '../core/offers/rank.js';
 import {buildOfferSearch, type OfferSearch} from '../core/offers/search.js';
-import {createVastdeckKey, findSshIdentity, NO_SSH_KEY_MESSAGE} from '../core/ssh/keys.js';
+import {requireSshIdentity} from '../core/ssh/keys.js';
 import {parseArgs} from './args.js';
 import {onInterrupt, reportFailure} from './command-io.js';
 import {openSession, type Session} from './session.js';
@@ -66,9 +66,7 @@ export interface RentOptions {
 /** Search, rent the best offer still available, and watch it until READY or FAILED (also used by `vastdeck run --up`). */
 export async function rentAndWatch(session: Session, options: RentOptions): Promise<{entry: LedgerInstance; outcome: WatchOutcome}> {
   const {printer, io} = options;
-  let identity = await findSshIdentity();
-  if (!identity && options.createKey) identity = await createVastdeckKey();
-  if (!identity) throw new InputError(NO_SSH_KEY_MESSAGE);
+  const identity = await requireSshIdentity({createKey: options.createKey === true});
   const offers = await session.client.searchOffers(options.search.query);
   const ranked = rankOffers(offers, costInputsFromSettings(session.settings.cost), options.sortKey);
   if (ranked.length === 0) throw new InputError(`No offer matches ${options.search.filterText}: loosen the filter.`);

@@ -14,7 +14,7 @@ import {rankOffers} from '../offers/rank.js';
 import type {OfferSearch} from '../offers/search.js';
 import type {SortKey} from '../offers/types.js';
 import type {VastdeckSettings} from '../settings.js';
-import {createVastdeckKey, findSshIdentity, NO_SSH_KEY_MESSAGE} from '../ssh/keys.js';
+import {requireSshIdentity} from '../ssh/keys.js';
 import type {KnownHosts} from '../ssh/known-hosts.js';
 import type {VastClient} from '../vast/client.js';
 import type {Offer} from '../vast/types.js';
@@ -99,9 +99,7 @@ export async function runOnstartJob(session: OnstartSession, options: OnstartRun
   const runner = shippedOnstartCommand();
   onEvent({kind: 'job', jobId, message: `Job ${jobId}: packed into ${Object.keys(jobEnv).length} instance variables; the instance runs it at boot.`});
 
-  let identity = await findSshIdentity();
-  if (!identity && options.createKey) identity = await createVastdeckKey();
-  if (!identity) throw new InputError(NO_SSH_KEY_MESSAGE);
+  const identity = await requireSshIdentity({createKey: options.createKey === true});
   const {search, candidates} = options;
   const ranked = candidates ? candidates.map(offer => ({offer})) : search ? rankOffers(await session.client.searchOffers(search.query), costInputsFromSettings(session.settings.cost), options.sortKey ?? 'cost') : [];
   if (ranked.length === 0) throw new InputError(search && !candidates ? `No offer matches ${search.filterText}: loosen the filter.` : 'No offer is left to rent: pick one that is still on the market.');

@@ -7,7 +7,7 @@ import {basename, isAbsolute, join} from 'node:path';
 import ssh2 from 'ssh2';
 import type {ParsedKey} from 'ssh2';
 import {tildePath, writePrivateFile} from '../credentials.js';
-import {VastdeckError} from '../errors.js';
+import {InputError, VastdeckError} from '../errors.js';
 import type {VastClient} from '../vast/client.js';
 import {addAccountSshKey, listAccountSshKeys} from '../vast/instances-api.js';
 
@@ -84,6 +84,13 @@ function generateUsableKeyPair(): {private: string; public: string} {
     const parsedPublic = utils.parseKey(pair.public);
     if ((!(parsedPrivate instanceof Error) && !(parsedPublic instanceof Error)) || attempt >= 20) return pair;
   }
+}
+
+/** The user's identity, or vastdeck's own key created on request; otherwise the no-key sentence as an InputError. */
+export async function requireSshIdentity(options: {createKey: boolean; env?: NodeJS.ProcessEnv}): Promise<SshIdentity> {
+  const identity = (await findSshIdentity(options.env)) ?? (options.createKey ? await createVastdeckKey(options.env) : undefined);
+  if (!identity) throw new InputError(NO_SSH_KEY_MESSAGE);
+  return identity;
 }
 
 /** Adds the identity's public key to the Vast.ai account unless it is there (compared by type + key, not comment). */
