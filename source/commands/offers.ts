@@ -1,7 +1,7 @@
 // `vastdeck offers [filter expr...] [--sort KEY] [--limit N] [--json]`: the original workflow's
 // search_offers script. Lays the typed filter over the config defaults, searches once, ranks by
 // job cost with the same code as the Offers pane, and prints a table or JSON. No React/Ink here.
-import {toVastdeckError} from '../core/errors.js';
+import {exitCodeFor, toVastdeckError} from '../core/errors.js';
 import {formatDuration, formatMbps, formatPercent, formatUsd} from '../core/format.js';
 import {costInputsFromSettings} from '../core/offers/cost.js';
 import {parseSortKey, rankOffers, SORT_KEYS} from '../core/offers/rank.js';
@@ -38,8 +38,7 @@ export async function runOffersCommand(argv: string[], deps: OffersCommandDeps):
     offers = await deps.search(request.query);
   } catch (error) {
     deps.stderr.write(`${(deps.describeError ?? (caught => toVastdeckError(caught).message))(error)}\n`);
-    const code = toVastdeckError(error).code;
-    return code === 'bad-input' || code === 'config' ? 2 : 1;
+    return exitCodeFor(error);
   }
 
   const inputs = costInputsFromSettings(deps.settings.cost);
