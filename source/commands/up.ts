@@ -7,8 +7,9 @@ import type {LedgerInstance} from '../core/instances/types.js';
 import {watchUntilSettled, type WatchOutcome} from '../core/instances/watch-until.js';
 import {openSettings} from '../core/config.js';
 import type {SortKey} from '../core/offers/types.js';
-import {costInputsFromSettings} from '../core/offers/cost.js';
-import {parseSortKey, rankOffers} from '../core/offers/rank.js';
+import {jobCostInputs} from '../core/offers/job-inputs.js';
+import {searchMarket} from '../core/offers/market-search.js';
+import {parseSortKey} from '../core/offers/rank.js';
 import {buildOfferSearch, type OfferSearch} from '../core/offers/search.js';
 import {requireSshIdentity} from '../core/ssh/keys.js';
 import {parseArgs} from './args.js';
@@ -67,8 +68,8 @@ export interface RentOptions {
 export async function rentAndWatch(session: Session, options: RentOptions): Promise<{entry: LedgerInstance; outcome: WatchOutcome}> {
   const {printer, io} = options;
   const identity = await requireSshIdentity({createKey: options.createKey === true});
-  const offers = await session.client.searchOffers(options.search.query);
-  const ranked = rankOffers(offers, costInputsFromSettings(session.settings.cost), options.sortKey);
+  const inputs = await jobCostInputs(session.settings);
+  const {rows: ranked} = await searchMarket({search: query => session.client.searchOffers(query), query: options.search.query, inputs, sortKey: options.sortKey, limit: session.settings.searchLimit});
   if (ranked.length === 0) throw new InputError(`No offer matches ${options.search.filterText}: loosen the filter.`);
   const created = await createFromRanking(
     {

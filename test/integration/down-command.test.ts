@@ -9,7 +9,7 @@ import {runCli} from '../helpers/run-cli.js';
 import {createFromRanking} from '../../source/core/instances/create.js';
 import {watchUntilSettled} from '../../source/core/instances/watch-until.js';
 import {Ledger} from '../../source/core/ledger/ledger.js';
-import {costInputsFromSettings} from '../../source/core/offers/cost.js';
+import {jobCostInputs} from '../../source/core/offers/job-inputs.js';
 import {rankOffers} from '../../source/core/offers/rank.js';
 import {buildOfferSearch} from '../../source/core/offers/search.js';
 import {DEFAULT_SETTINGS} from '../../source/core/settings.js';
@@ -46,7 +46,7 @@ const run = runCli;
 async function rentReady(): Promise<{instanceId: number; localId: string}> {
   const apiOrigin = new URL(sim.baseUrl).origin;
   const search = buildOfferSearch('gpu=RTX_4090 inet_down>=500', DEFAULT_SETTINGS);
-  const ranked = rankOffers(await client.searchOffers(search.query), costInputsFromSettings(DEFAULT_SETTINGS.cost), 'cost');
+  const ranked = rankOffers(await client.searchOffers(search.query), await jobCostInputs(DEFAULT_SETTINGS), 'cost');
   const created = await createFromRanking({client, ledger: Ledger.open(), settings: DEFAULT_SETTINGS, apiOrigin, identity, env: {}}, ranked.map(row => row.offer));
   const outcome = await watchUntilSettled({client, entry: created.ledgerEntry, apiOrigin, identity, knownHosts: KnownHosts.open(), pollMs: 100, onStage: () => {}});
   await outcome.watch.stop();

@@ -8,7 +8,7 @@ import {afterEach, beforeEach, describe, expect, it} from 'vitest';
 import {DEFAULT_SETTINGS} from '../../source/core/settings.js';
 import {FleetModel} from '../../source/core/instances/fleet-model.js';
 import {Ledger} from '../../source/core/ledger/ledger.js';
-import {costInputsFromSettings} from '../../source/core/offers/cost.js';
+import {jobCostInputs} from '../../source/core/offers/job-inputs.js';
 import {rankOffers} from '../../source/core/offers/rank.js';
 import {buildOfferSearch} from '../../source/core/offers/search.js';
 import type {RankedOffer} from '../../source/core/offers/types.js';
@@ -54,7 +54,7 @@ function openFleet(): FleetModel {
 
 async function rankedOffers(expression = 'gpu=RTX_4090 inet_down>=500'): Promise<RankedOffer[]> {
   const search = buildOfferSearch(expression, DEFAULT_SETTINGS);
-  return rankOffers(await client.searchOffers(search.query), costInputsFromSettings(DEFAULT_SETTINGS.cost), 'cost');
+  return rankOffers(await client.searchOffers(search.query), await jobCostInputs(DEFAULT_SETTINGS), 'cost');
 }
 
 async function until(fleet: FleetModel, predicate: (rows: readonly InstanceRow[]) => boolean, timeoutMs = 25_000): Promise<readonly InstanceRow[]> {

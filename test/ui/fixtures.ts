@@ -36,6 +36,7 @@ export function makeOffer(overrides: Partial<Offer> & {id: number}): Offer {
     cpuArch: 'amd64',
     directPortCount: 20,
     dlperf: 80,
+    totalFlops: 82.6,
     score: 100,
     ...overrides,
   };

@@ -9,8 +9,8 @@ import {bindJob, loadWorkflow} from '../comfy/workflow.js';
 import {InputError, VastdeckError} from '../errors.js';
 import {createFromRanking, type CreateEvent} from '../instances/create.js';
 import type {Ledger} from '../ledger/ledger.js';
-import {costInputsFromSettings} from '../offers/cost.js';
-import {rankOffers} from '../offers/rank.js';
+import {jobCostInputs} from '../offers/job-inputs.js';
+import {searchMarket} from '../offers/market-search.js';
 import type {OfferSearch} from '../offers/search.js';
 import type {SortKey} from '../offers/types.js';
 import type {VastdeckSettings} from '../settings.js';
@@ -101,7 +101,11 @@ export async function runOnstartJob(session: OnstartSession, options: OnstartRun
 
   const identity = await requireSshIdentity({createKey: options.createKey === true});
   const {search, candidates} = options;
-  const ranked = candidates ? candidates.map(offer => ({offer})) : search ? rankOffers(await session.client.searchOffers(search.query), costInputsFromSettings(session.settings.cost), options.sortKey ?? 'cost') : [];
+  const ranked = candidates
+    ? candidates.map(offer => ({offer}))
+    : search
+      ? (await searchMarket({search: query => session.client.searchOffers(query), query: search.query, inputs: await jobCostInputs(session.settings), sortKey: options.sortKey ?? 'cost', limit: session.settings.searchLimit})).rows
+      : [];
   if (ranked.length === 0) throw new InputError(search && !candidates ? `No offer matches ${search.filterText}: loosen the filter.` : 'No offer is left to rent: pick one that is still on the market.');
   const created = await createFromRanking(
     {
