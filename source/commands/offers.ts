@@ -129,7 +129,7 @@ async function listExcluded(request: OffersRequest, inputs: CostInputs, deps: Of
     {header: 'excluded because', value: row => row.reason},
   ];
   const lines = rows.length > 0 ? formatTextTable(columns, rows) : [];
-  lines.push(`${rows.length} ${rows.length === 1 ? 'offer' : 'offers'} excluded shown (first by ${plan.field}); filter: ${request.filterText || '(none)'}.`);
+  lines.push(`${rows.length} ${rows.length === 1 ? 'offer' : 'offers'} the filter matches but ${jobText(inputs)} cannot use, by ${plan.field}; filter: ${request.filterText || '(none)'}.`);
   deps.stdout.write(`${lines.join('\n')}\n`);
   return 0;
 }

@@ -42,7 +42,7 @@ export function makeOffer(overrides: Partial<Offer> & {id: number}): Offer {
   };
 }
 
-/** `count` offers whose 10-min cost rises with the id (id 1 is the cheapest). */
+/** `count` offers whose job cost rises with the id (id 1 is the cheapest). */
 export function makeOffers(count: number, start = 1): Offer[] {
   return Array.from({length: count}, (_unused, index) => makeOffer({id: start + index, dphTotal: 0.3 + (start + index) * 0.01}));
 }
