@@ -1,6 +1,5 @@
 import {describe, expect, it} from 'vitest';
 import {costInputs, exclusionReason, jobCost, jobText, minVramMb, secondsPerGeneration} from '../../source/core/offers/cost.js';
-import {DEFAULT_SETTINGS} from '../../source/core/settings.js';
 import {INPUTS, makeOffer} from '../helpers/offer-fixture.js';
 
 // All cases use INPUTS: 50 generations × 4 s on an RTX 4090, modelGb 7, imageGb 12 (19 GB to
@@ -105,21 +104,21 @@ describe('exclusionReason', () => {
 });
 
 describe('costInputs', () => {
-  it('takes the job and cost settings and the manifest requirements', () => {
-    const requirements = {modelGb: 6.94, minVramGb: 10, secondsPerGeneration: 3.5, referenceGpu: 'RTX 4090'};
-    const inputs = costInputs(DEFAULT_SETTINGS, requirements);
+  it('takes generations and the workflow from job.*, the rest from cost.* and the manifest requirements', () => {
+    const settings = {job: {workflow: 'mine', generations: 7}, cost: {imageGb: 5, bootSeconds: 30, idleTailSeconds: 0, windowMinutes: 15}};
+    const inputs = costInputs(settings, {modelGb: 2.5, minVramGb: 6, secondsPerGeneration: 9, referenceGpu: 'RTX 3090'});
     expect(inputs).toEqual({
-      workflow: 'img2img-sdxl',
-      generations: 50,
-      modelGb: 6.94,
-      imageGb: 12,
-      minVramGb: 10,
-      referenceSecondsPerGeneration: 3.5,
-      referenceGpu: 'RTX 4090',
-      bootSeconds: 60,
-      idleTailSeconds: 120,
-      windowMinutes: 10,
+      workflow: 'mine',
+      generations: 7,
+      modelGb: 2.5,
+      imageGb: 5,
+      minVramGb: 6,
+      referenceSecondsPerGeneration: 9,
+      referenceGpu: 'RTX 3090',
+      bootSeconds: 30,
+      idleTailSeconds: 0,
+      windowMinutes: 15,
     });
-    expect(jobText(inputs)).toBe('50 × img2img-sdxl');
+    expect(jobText(inputs)).toBe('7 × mine');
   });
 });
