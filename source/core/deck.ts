@@ -83,7 +83,7 @@ export class Deck implements DeckView {
       outputsRoot: ctx.outputsRoot(),
       notify: (text, level) => this.notify(text, level),
     });
-    this.queue = new QueueFacade(this.generations, ctx, open);
+    this.queue = new QueueFacade(this.generations, open);
     this.onstart = new OnStartRunner(ctx, {
       notify: (text, level) => this.notify(text, level),
       onCreated: () => void this.fleetModel.pollNow().catch(error => this.notify(toVastdeckError(error).message, 'error')),
@@ -158,10 +158,11 @@ class FleetActions implements FleetController {
       });
       this.model.track(rented.ledgerEntry);
       this.notify(`Rented ${rented.offer.gpuName} ×${rented.offer.numGpus} as instance ${rented.instanceId} at $${rented.offer.dphTotal.toFixed(3)}/h: watching it boot.`, 'info');
-      done();
-      const state = await this.model.settled(rented.ledgerEntry.localId);
-      if (state.stage === 'READY') this.notify(`Instance ${rented.instanceId} is READY: jobs in the queue start on it.`, 'info');
-      else if (state.failure) this.notify(`Instance ${rented.instanceId} FAILED: ${state.failure.reason}. It bills until destroyed (d).`, 'error');
+      // The rest of the rent use case (watch to READY/FAILED) is the fleet's watch; its end is announced.
+      void this.model.settled(rented.ledgerEntry.localId).then(state => {
+        if (state.stage === 'READY') this.notify(`Instance ${rented.instanceId} is READY: jobs in the queue start on it.`, 'info');
+        else if (state.failure) this.notify(`Instance ${rented.instanceId} FAILED: ${state.failure.reason}. It bills until destroyed (d).`, 'error');
+      });
     } catch (error) {
       this.notify(toVastdeckError(error).message, 'error');
     } finally {

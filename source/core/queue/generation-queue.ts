@@ -58,6 +58,11 @@ export class GenerationQueue extends Model<QueueSnapshot> {
     for (const warning of options.store.warnings) options.notify?.(warning, 'warn');
   }
 
+  /** Where each job's outputs/<job>/ folder goes. */
+  get outputsRoot(): string {
+    return this.#options.outputsRoot;
+  }
+
   start(): void {
     if (this.#timer) return;
     this.#timer = setInterval(() => this.dispatch(), this.#options.dispatchMs ?? 1000);

@@ -8,14 +8,12 @@ import type {JobSpec} from '../comfy/types.js';
 import {listWorkflows, loadWorkflow} from '../comfy/workflow.js';
 import type {QueueController, QueueSnapshot} from '../deck-types.js';
 import {toVastdeckError} from '../errors.js';
-import type {DeckContext} from '../usecases/context.js';
 import {addJobs} from '../usecases/run-jobs.js';
 import {GenerationQueue} from './generation-queue.js';
 
 export class QueueFacade implements QueueController {
   constructor(
     readonly queue: GenerationQueue,
-    readonly ctx: DeckContext,
     /** Opens a folder with the desktop's opener; false when there is no desktop. */
     readonly open: (target: string) => boolean = () => false,
   ) {}
@@ -25,7 +23,7 @@ export class QueueFacade implements QueueController {
 
   async add(spec: JobSpec, options: {count?: number} = {}): Promise<string | undefined> {
     try {
-      await addJobs(this.ctx, this.queue, spec, options.count ?? 1);
+      await addJobs(this.queue, spec, options.count ?? 1);
       return undefined;
     } catch (error) {
       return toVastdeckError(error).message;

@@ -11,7 +11,7 @@ import {outputsRoot} from '../queue/paths.js';
 import type {VastdeckSettings} from '../settings.js';
 import {KnownHosts} from '../ssh/known-hosts.js';
 import {stateDir} from '../state-paths.js';
-import {VastClient} from '../vast/client.js';
+import {VastClient, type VastClientOptions} from '../vast/client.js';
 import {VERSION} from '../version.js';
 
 export interface DeckContext {
@@ -47,6 +47,8 @@ export interface ContextOptions {
   /** A private state folder (demo runs, tests) instead of $XDG_STATE_HOME/vastdeck. */
   stateDir?: string;
   settings?: SettingsStore;
+  /** Client tuning (tests turn pacing off against the simulator). */
+  clientOptions?: Pick<VastClientOptions, 'pacingScale' | 'timeoutMs' | 'maxAttempts' | 'backoff'>;
   clock?: Clock;
   env?: NodeJS.ProcessEnv;
 }
@@ -60,7 +62,7 @@ export function buildContext(options: ContextOptions): DeckContext {
     mode: options.mode,
     detail: options.detail,
     speed: options.speed && options.speed > 0 ? options.speed : 1,
-    client: new VastClient({baseUrl: options.baseUrl, apiKey: options.apiKey, userAgent: `vastdeck/${VERSION}`}),
+    client: new VastClient({baseUrl: options.baseUrl, apiKey: options.apiKey, userAgent: `vastdeck/${VERSION}`, ...options.clientOptions}),
     settingsStore,
     settings: () => settingsStore.all(),
     ledger: Ledger.open({path: join(dir, 'ledger.json'), installId}),

@@ -13,9 +13,9 @@ import {getInstance, listInstances} from '../vast/instances-api.js';
 import type {DeckContext} from './context.js';
 import {validateJob} from './validate.js';
 
-/** Checks the job locally (validateJob) and queues `count` copies with successive seeds. */
-export async function addJobs(ctx: DeckContext, queue: GenerationQueue, spec: JobSpec, count = 1): Promise<Job[]> {
-  const valid = await validateJob(spec, {outputsRoot: ctx.outputsRoot(), count});
+/** Checks the job locally (validateJob, against the queue's outputs folder) and queues `count` copies with successive seeds. */
+export async function addJobs(queue: GenerationQueue, spec: JobSpec, count = 1): Promise<Job[]> {
+  const valid = await validateJob(spec, {outputsRoot: queue.outputsRoot, count});
   return queue.enqueue(valid.spec, count);
 }
 
