@@ -37,17 +37,16 @@ export function rankOffers(offers: readonly Offer[], inputs: CostInputs, sortKey
 
 /** Re-sort already ranked rows (keeping their change marks) and renumber them from 1. */
 export function sortRankedOffers(rows: readonly RankedOffer[], sortKey: SortKey): RankedOffer[] {
-  return [...rows].sort((a, b) => compareRows(a, b, sortKey)).map((row, index) => ({...row, rank: index + 1}));
+  return rows
+    .map(row => ({row, value: sortValue(row, sortKey)}))
+    .sort((a, b) => compare(a.value, b.value) || compare(a.row.cost.jobCostUsd, b.row.cost.jobCostUsd) || a.row.offer.id - b.row.offer.id)
+    .map(({row}, index) => ({...row, rank: index + 1}));
 }
 
 /** The row's value for `sortKey`, where lower is always better (descending keys are negated). */
 export function sortValue(row: RankedOffer, sortKey: SortKey): number {
   const {value, descending} = SORT_VALUES[sortKey];
   return descending ? -value(row) : value(row);
-}
-
-function compareRows(a: RankedOffer, b: RankedOffer, sortKey: SortKey): number {
-  return compare(sortValue(a, sortKey), sortValue(b, sortKey)) || compare(a.cost.jobCostUsd, b.cost.jobCostUsd) || a.offer.id - b.offer.id;
 }
 
 const SORT_VALUES: Record<SortKey, {value: (row: RankedOffer) => number; descending: boolean}> = {
