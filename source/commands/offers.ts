@@ -4,7 +4,7 @@
 // whole-job cost with the same code as the Offers pane, and prints a table or JSON. `--explain ID`
 // breaks one offer's cost down; `--excluded` lists what the filter matched that the job cannot use.
 // No React/Ink here.
-import {toVastdeckError} from '../core/errors.js';
+import {exitCodeFor, toVastdeckError} from '../core/errors.js';
 import {formatDuration, formatMbps, formatPercent, formatUsd} from '../core/format.js';
 import {exclusionReason, jobCost, jobText, minVramMb} from '../core/offers/cost.js';
 import {jobCostInputs} from '../core/offers/job-inputs.js';
@@ -48,8 +48,7 @@ export async function runOffersCommand(argv: string[], deps: OffersCommandDeps):
     return await listBest(request, inputs, deps);
   } catch (error) {
     deps.stderr.write(`${(deps.describeError ?? (caught => toVastdeckError(caught).message))(error)}\n`);
-    const code = toVastdeckError(error).code;
-    return code === 'bad-input' || code === 'config' ? 2 : 1;
+    return exitCodeFor(error);
   }
 }
 

@@ -12,6 +12,8 @@ import {fileURLToPath} from 'node:url';
 import {PNG} from 'pngjs';
 import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest';
 import {createVastdeckKey} from '../../source/core/ssh/keys.js';
+import {hostPinKey, KnownHosts} from '../../source/core/ssh/known-hosts.js';
+import {stateDir} from '../../source/core/state-paths.js';
 import {startSimCloud, type SimCloud} from '../../source/sim/cloud.js';
 import {runCli} from '../helpers/run-cli.js';
 
@@ -154,3 +156,23 @@ describe('vastdeck run: failures end, visibly', () => {
     for (const id of (await accountInstances()).filter(id => !seen.has(id))) await runCli(['down', String(id), '--force']);
   });
 });
+
+describe('vastdeck up / watch: READY needs provisioning evidence', () => {
+  it('watch with a changed SSH host key ends FAILED with the reason (exit 1), never READY', async () => {
+    const up = await runCli(['up', '--json', 'gpu=RTX_4090']);
+    expect(up.code).toBe(0);
+    const ready = JSON.parse(up.stdout.trim().split('\n').at(-1)!) as {event: string; instanceId: number};
+    expect(ready.event).toBe('ready');
+    const knownHosts = KnownHosts.open(join(stateDir(), 'known_hosts.json'));
+    const pin = hostPinKey(new URL(sim.baseUrl).origin, ready.instanceId);
+    knownHosts.forget(pin);
+    knownHosts.pin(pin, 'SHA256:' + Buffer.alloc(32, 7).toString('base64'));
+    const watch = await runCli(['watch', '--json', String(ready.instanceId)]);
+    expect(watch.code).toBe(1);
+    const events = watch.stdout.trim().split('\n').map(line => JSON.parse(line) as {event: string; stage?: string; reason?: string});
+    expect(events.some(event => event.stage === 'READY')).toBe(false);
+    expect(events.at(-1)).toMatchObject({event: 'failed', reason: expect.stringMatching(/cannot read the instance's logs .*host key/i)});
+    await runCli(['down', String(ready.instanceId), '--force']);
+  });
+});
+
