@@ -10,6 +10,8 @@ import {toVastdeckError} from './errors.js';
 import {FleetModel} from './instances/fleet-model.js';
 import type {ProbeFunction} from './instances/probe.js';
 import {MessageModel} from './messages.js';
+import {spendOf} from './money/billing.js';
+import {MoneyModel} from './money/money-model.js';
 import {OffersModel} from './offers/offers-model.js';
 import type {RankedOffer} from './offers/types.js';
 import {OnStartRunner} from './onstart/onstart-controller.js';
@@ -45,6 +47,7 @@ export class Deck implements DeckView {
   readonly queue: QueueFacade;
   readonly onstart: OnStartRunner;
   readonly account: AccountModel;
+  readonly money: MoneyModel;
   readonly messages = new MessageModel();
   #closed = false;
 
@@ -75,8 +78,10 @@ export class Deck implements DeckView {
       },
       isOther: instance => /^vastdeck:/.test(instance.label ?? '') && !isOwnInstance(ctx, instance),
       onGone: entry => this.notify(`Instance ${entry.instanceId} is no longer on the account.`, 'warn'),
+      onList: (instances, provisionedBytes) => ctx.spend.observe(instances, provisionedBytes),
+      spentUsd: entry => (entry.billing ? spendOf(entry.billing, ctx.client.cloudClock.now() / 1000).totalUsd : 0),
     });
-    this.fleet = new FleetActions(ctx, this.fleetModel, (text, level) => this.notify(text, level), open);
+    this.fleet = new FleetActions(ctx, this.fleetModel, (text, level) => this.notify(text, level), open, () => this.policies.checkRent());
     this.generations = new GenerationQueue({
       store: new JobStore(join(ctx.stateDir, 'queue.json')),
       instances: () => this.readyInstances(),
@@ -88,13 +93,19 @@ export class Deck implements DeckView {
       notify: (text, level) => this.notify(text, level),
       onCreated: () => void this.fleetModel.pollNow().catch(error => this.notify(toVastdeckError(error).message, 'error')),
       pollMs: options.onstartPollMs,
+      beforeCreate: () => this.policies.checkRent(),
     });
     this.policies = new PoliciesModel({
       fleet: {getSnapshot: () => this.fleetModel.getSnapshot(), destroy: key => this.fleet.destroy(key)},
       queue: this.generations,
       settings: () => ctx.settings().policies,
+      spend: () => {
+        const session = ctx.spend.summary().session;
+        return {spentUsd: session?.spentUsd ?? 0, burnUsdPerHour: session?.burnUsdPerHour ?? 0, cloudRate: ctx.client.cloudClock.rate()};
+      },
       now: () => ctx.clock.now(),
     });
+    this.money = new MoneyModel({spend: ctx.spend, account: this.account, capUsd: () => ctx.settings().policies.spendCapUsd});
     for (const warning of ctx.ledger.warnings) this.notify(warning, 'warn');
   }
 
@@ -108,8 +119,11 @@ export class Deck implements DeckView {
   }
 
   start(): this {
+    // The dashboard is a session: what it rents, and what the install's instances bill while it runs, count against the cap.
+    if (!this.ctx.spend.session) this.ctx.spend.beginSession('dashboard', this.ctx.settings().policies.spendCapUsd);
     this.offers.start();
     this.account.start();
+    this.money.start();
     void this.fleetModel.start().catch(error => this.notify(toVastdeckError(error).message, 'error'));
     this.generations.start();
     this.policies.start();
@@ -125,10 +139,12 @@ export class Deck implements DeckView {
     this.#closed = true;
     this.offers.stop();
     this.account.stop();
+    this.money.stop();
     this.policies.stop();
     await this.onstart.stop();
     await this.generations.stop();
     await this.fleetModel.stop();
+    this.ctx.spend.endSession();
   }
 }
 
@@ -139,6 +155,7 @@ class FleetActions implements FleetController {
     readonly model: FleetModel,
     readonly notify: (text: string, level?: MessageLevel) => void,
     readonly open: (target: string) => boolean,
+    readonly beforeCreate: () => void,
   ) {}
 
   subscribe = (listener: () => void): (() => void) => this.model.subscribe(listener);
@@ -151,6 +168,7 @@ class FleetActions implements FleetController {
     try {
       const rented = await rent(this.ctx, {
         offers: {candidates: live.map(row => row.offer)},
+        beforeCreate: this.beforeCreate,
         onEvent: event => {
           if (event.kind === 'offer-taken' || event.kind === 'key-attach-failed') this.notify(event.message, 'warn');
           else if (event.kind === 'created') this.notify(event.message, 'info');

@@ -100,6 +100,7 @@ export function makeDeck(market: Offer[], options: {balanceUsd?: number; mode?: 
     policies: options.policies ?? new TestPolicies(),
     onstart: options.onstart ?? new TestOnStart(),
     account: new AccountModel({currentUser: async () => ({email: 'demo@example.com', balanceUsd: options.balanceUsd ?? 25})}),
+    money: {subscribe: () => () => {}, getSnapshot: () => ({burnUsdPerHour: 0, sessionUsd: 0, sessionBurnUsdPerHour: 0, capUsd: 0, allTimeUsd: 0, balanceUsd: options.balanceUsd ?? 25, known: true})},
     messages,
     notify: (text: string, level?: MessageLevel) => messages.post(text, level),
     close: () => deck.offers.stop(),

@@ -28,6 +28,10 @@ export interface FleetOptions {
   isOther?: (instance: Instance) => boolean;
   /** Vast losing an instance this install tracks (one sentence each). */
   onGone?: (entry: LedgerInstance) => void;
+  /** Every instance list, with the provisioning bytes the watched instances' logs showed (the spend book's look). */
+  onList?: (instances: Instance[], provisionedBytes: (instanceId: number) => number | undefined) => void;
+  /** What a ledger entry has cost so far, for its row (0 before its first look). */
+  spentUsd?: (entry: LedgerInstance) => number;
   /** List interval while something is booting (5 s) and when everything is settled (15 s). */
   pollMs?: {busy: number; idle: number};
   probe?: ProbeFunction;
@@ -196,6 +200,11 @@ export class FleetModel extends Model<FleetSnapshot> {
       watch.feedInstance(instance, now);
       watch.tick(now);
     }
+    if (this.#options.onList) {
+      const watches = [...this.#watches.values()];
+      this.#options.onList(instances, instanceId => watches.find(watch => watch.entry.instanceId === instanceId)?.tracker.downloadedBytes || undefined);
+      for (const watch of watches) watch.entry = this.#options.ledger.find(watch.key) ?? watch.entry;
+    }
     this.#publish();
   }
 
@@ -239,7 +248,7 @@ export class FleetModel extends Model<FleetSnapshot> {
       stage: watch.stage,
       createdAtMs: watch.entry.createdAtMs,
       runningSinceMs: watch.runningSinceMs,
-      accruedUsd: watch.accruedUsd(now),
+      accruedUsd: this.#options.spentUsd?.(watch.entry) ?? 0,
       log: watch.logState(),
       portal: watch.portal(),
       note: watch.entry.events.find(event => event.what === 'found on the account') ? 'found on the account, not created in this session' : undefined,

@@ -98,16 +98,6 @@ export class InstanceWatch {
     this.#afterEvidence();
   }
 
-  /** $ spent so far: storage from create, GPU while running (an estimate from Vast's hourly prices). */
-  accruedUsd(nowMs = this.#now()): number {
-    const instance = this.instance;
-    const storagePerHour = instance?.storageCostPerHour ?? 0;
-    const gpuPerHour = Math.max(0, (instance?.dphTotal ?? this.entry.dphTotal) - storagePerHour);
-    const hoursSinceCreate = Math.max(0, nowMs - this.entry.createdAtMs) / 3_600_000;
-    const hoursRunning = this.runningSinceMs === undefined ? 0 : Math.max(0, nowMs - this.runningSinceMs) / 3_600_000;
-    return storagePerHour * hoursSinceCreate + gpuPerHour * hoursRunning;
-  }
-
   logState(): {state: LogConnectionState; error?: string; lines: number; endSeq: number} {
     const snapshot = this.logs.getSnapshot();
     const waiting = snapshot.state === 'stopped' && snapshot.endSeq === 0 && !this.#stopped;

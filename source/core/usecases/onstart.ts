@@ -45,6 +45,8 @@ export interface OnstartRunOptions {
   onEvent: (event: OnstartEvent) => void;
   /** As soon as an instance exists (it bills from now on). */
   onCreated?: (instanceId: number) => void;
+  /** The rent's last check before the create call (the spend cap). */
+  beforeCreate?: () => void;
 }
 
 export interface OnstartResult {
@@ -95,6 +97,7 @@ export async function runOnstartJob(ctx: DeckContext, options: OnstartRunOptions
     body: {onstart: runner.onstart, extraEnv: {...runner.env, ...jobEnv}},
     signal: options.signal,
     onEvent,
+    beforeCreate: options.beforeCreate,
   });
   const {instanceId, offer, identity} = created;
   options.onCreated?.(instanceId);
