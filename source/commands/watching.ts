@@ -32,6 +32,7 @@ export function watchCli(ctx: DeckContext, entry: LedgerInstance, identity: SshI
     onStage: state => printer.stage(state),
     onProgress: state => printer.progress(state),
     onWarning: text => io.stderr.write(`vastdeck: ${text}\n`),
+    onList: (instances, provisionedBytes) => ctx.spend.observe(instances, id => (id === entry.instanceId && provisionedBytes > 0 ? provisionedBytes : undefined)),
     signal,
   });
 }

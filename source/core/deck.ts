@@ -23,7 +23,7 @@ import {cleanUpInstance, isOwnInstance, outputsNotHome} from './usecases/clean-u
 import type {DeckContext} from './usecases/context.js';
 import {reconcileWith} from './usecases/reconcile.js';
 import {rent} from './usecases/rent.js';
-import {PoliciesModel} from './usecases/spend-guard.js';
+import {PoliciesModel, sessionSpendOf} from './usecases/spend-guard.js';
 
 export interface DeckOptions {
   /** Poll intervals of the instance list (tests make them short). */
@@ -99,10 +99,7 @@ export class Deck implements DeckView {
       fleet: {getSnapshot: () => this.fleetModel.getSnapshot(), destroy: key => this.fleet.destroy(key)},
       queue: this.generations,
       settings: () => ctx.settings().policies,
-      spend: () => {
-        const session = ctx.spend.summary().session;
-        return {spentUsd: session?.spentUsd ?? 0, burnUsdPerHour: session?.burnUsdPerHour ?? 0, cloudRate: ctx.client.cloudClock.rate()};
-      },
+      spend: () => sessionSpendOf(ctx),
       now: () => ctx.clock.now(),
     });
     this.money = new MoneyModel({spend: ctx.spend, account: this.account, capUsd: () => ctx.settings().policies.spendCapUsd});
@@ -114,7 +111,8 @@ export class Deck implements DeckView {
     return this.fleetModel.getSnapshot().rows.flatMap(row => {
       const secret = row.stage.stage === 'READY' && !row.cleanup ? this.fleetModel.portalSecret(row.key) : undefined;
       if (!secret?.comfyui) return [];
-      return [{key: row.key, instanceId: row.instanceId, gpuName: row.gpuName, dphTotal: row.dphTotal, comfyui: secret.comfyui, token: secret.token}];
+      const billing = row.instanceId === undefined ? {} : {billing: this.ctx.spend.jobBilling(row.instanceId)};
+      return [{key: row.key, instanceId: row.instanceId, gpuName: row.gpuName, dphTotal: row.dphTotal, comfyui: secret.comfyui, token: secret.token, ...billing}];
     });
   }
 

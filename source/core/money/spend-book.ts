@@ -7,6 +7,7 @@
 // spend guard and `vastdeck spend` show.
 import type {Instance, LedgerInstance} from '../instances/types.js';
 import type {Ledger} from '../ledger/ledger.js';
+import type {InstanceBilling} from '../queue/generation-queue.js';
 import {observeBilling, spendOf, type InstanceSpend} from './billing.js';
 import {sessionBurnUsdPerHour, sessionSpendUsd, type SessionKind, type SessionRecord, type Sessions} from './sessions.js';
 
@@ -66,8 +67,12 @@ export class SpendBook {
   beginSession(kind: SessionKind, capUsd: number): SessionRecord {
     this.#session = this.#deps.sessions.begin(kind, this.#deps.apiOrigin, this.#deps.cloudNowSec(), capUsd);
     this.#deps.ledger.sessionId = this.#session.id;
-    // Instances already looked at in this process are the session's from now on.
-    if (this.#listed) this.observe(this.#listed);
+    // This install's instances that already bill count for the session from now on.
+    const cloudNowSec = this.#deps.cloudNowSec();
+    for (const entry of this.#deps.ledger.forOrigin(this.#deps.apiOrigin)) {
+      if (entry.billing && entry.billing.endedSec === undefined) this.#session.baselines[entry.localId] = spendOf(entry.billing, cloudNowSec).totalUsd;
+    }
+    this.#deps.sessions.update(this.#session);
     return this.#session;
   }
 
@@ -77,8 +82,11 @@ export class SpendBook {
     this.#deps.sessions.update(this.#session);
   }
 
-  /** One list of the account's instances; `provisionedBytes` from the logs of the instances being watched. */
-  observe(instances: readonly Instance[], provisionedBytes?: (instanceId: number) => number | undefined): void {
+  /**
+   * One list of the account's instances (`partial`: only some of them, e.g. a by-id read);
+   * `provisionedBytes` from the logs of the instances being watched.
+   */
+  observe(instances: readonly Instance[], provisionedBytes?: (instanceId: number) => number | undefined, options: {partial?: boolean} = {}): void {
     const cloudNowSec = this.#deps.cloudNowSec();
     const imageGb = this.#deps.imageGb();
     const entries = this.#deps.ledger.forOrigin(this.#deps.apiOrigin);
@@ -96,15 +104,22 @@ export class SpendBook {
         this.#others.set(instance.id, observeBilling(this.#others.get(instance.id), observation));
       }
     }
-    for (const id of [...this.#others.keys()]) if (!seenOthers.has(id)) this.#others.delete(id);
+    if (!options.partial) for (const id of [...this.#others.keys()]) if (!seenOthers.has(id)) this.#others.delete(id);
     this.#deps.ledger.recordBilling(updates);
-    this.#listed = [...instances];
+    const ids = new Set(instances.map(instance => instance.id));
+    this.#listed = options.partial ? [...(this.#listed ?? []).filter(instance => !ids.has(instance.id)), ...instances] : [...instances];
     this.#baseline(updates, cloudNowSec);
   }
 
-  /** Spend of one ledger entry at the cloud's now (0 before its first look). */
-  entrySpend(entry: LedgerInstance, cloudNowSec = this.#deps.cloudNowSec()): InstanceSpend | undefined {
-    return entry.billing ? spendOf(entry.billing, cloudNowSec) : undefined;
+  /** Spend of one instance at the cloud's now: its ledger record, or what its last API record implies; undefined before any look. */
+  instanceSpend(instanceId: number, cloudNowSec = this.#deps.cloudNowSec()): InstanceSpend | undefined {
+    const record = this.#deps.ledger.findByInstanceId(this.#deps.apiOrigin, instanceId)?.billing ?? this.#others.get(instanceId);
+    return record ? spendOf(record, cloudNowSec) : undefined;
+  }
+
+  /** What a job's cost share on the instance is measured with (generation-queue.ts). */
+  jobBilling(instanceId: number): InstanceBilling {
+    return {cloudNowMs: () => this.#deps.cloudNowSec() * 1000, downloadsUsd: () => this.instanceSpend(instanceId)?.bandwidthUsd ?? 0};
   }
 
   summary(cloudNowSec = this.#deps.cloudNowSec()): SpendSummary {
@@ -138,6 +153,17 @@ export class SpendBook {
       allTimeUsd: entries.reduce((sum, entry) => sum + (entry.billing ? spendOf(entry.billing, cloudNowSec).totalUsd : 0), 0),
       listed: this.#listed !== undefined,
     };
+  }
+
+  /** The spend of a session (this one, or another process's from sessions.json). */
+  sessionSpend(record: SessionRecord, cloudNowSec = this.#deps.cloudNowSec()): {spentUsd: number; burnUsdPerHour: number} {
+    const entries = this.#deps.ledger.forOrigin(this.#deps.apiOrigin);
+    return {spentUsd: sessionSpendUsd(record, entries, cloudNowSec), burnUsdPerHour: sessionBurnUsdPerHour(record, entries, cloudNowSec)};
+  }
+
+  /** The newest session against this API (the one running now, or the last one). */
+  latestSession(): SessionRecord | undefined {
+    return this.#session ?? this.#deps.sessions.latest(this.#deps.apiOrigin);
   }
 
   /** Instances of earlier sessions count for this one from its first look at them. */

@@ -16,6 +16,7 @@ import {InputError} from '../errors.js';
 import {formatDuration} from '../format.js';
 import {Model} from '../model.js';
 import type {PolicySettings} from '../settings.js';
+import type {DeckContext} from './context.js';
 
 /** The session's spend as the cap sees it. */
 export interface SessionSpend {
@@ -199,5 +200,67 @@ export class PoliciesModel extends Model<PoliciesSnapshot> implements PoliciesCo
       const busy = jobs.some(job => job.instanceKey === row.key && BUSY_JOB_STATES.has(job.state));
       if (busy || row.stage.stage !== 'READY' || !this.#lastBusyAtMs.has(row.key)) this.#lastBusyAtMs.set(row.key, now);
     }
+  }
+}
+
+/** The session's spend from the spend book, on the cloud's clock. */
+export function sessionSpendOf(ctx: Pick<DeckContext, 'spend' | 'client'>): SessionSpend {
+  const session = ctx.spend.summary().session;
+  return {spentUsd: session?.spentUsd ?? 0, burnUsdPerHour: session?.burnUsdPerHour ?? 0, cloudRate: ctx.client.cloudClock.rate()};
+}
+
+/**
+ * The cap in a command (`up`, `run`): no countdown to cancel, so the stop begins when, at the
+ * session's burn, the cap would be reached within a cleanup (DEFAULT_CLEANUP_SEC) and two checks.
+ * `onDue` is called once, with the sentence to print.
+ */
+export class CapGuard {
+  readonly capUsd: number;
+  readonly #spend: () => SessionSpend;
+  readonly #onDue: (reason: string) => void;
+  readonly #leadSec: number;
+  readonly #tickMs: number;
+  #timer: NodeJS.Timeout | undefined;
+  #fired: string | undefined;
+
+  constructor(options: {capUsd: number; spend: () => SessionSpend; onDue: (reason: string) => void; leadSec?: number; tickMs?: number}) {
+    this.capUsd = options.capUsd;
+    this.#spend = options.spend;
+    this.#onDue = options.onDue;
+    this.#leadSec = options.leadSec ?? DEFAULT_CLEANUP_SEC + TICK_MARGIN_SEC;
+    this.#tickMs = options.tickMs ?? 1000;
+  }
+
+  /** The sentence once the cap fired. */
+  get fired(): string | undefined {
+    return this.#fired;
+  }
+
+  start(): void {
+    if (this.#timer || !(this.capUsd > 0)) return;
+    this.#timer = setInterval(() => this.check(), this.#tickMs);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** Throws the cap's sentence when a rent now would go past the cap (the rent use case's beforeCreate). */
+  checkRent(): void {
+    const refusal = capRefusal(this.capUsd, this.#spend(), this.#leadSec);
+    if (refusal) throw new InputError(refusal);
+  }
+
+  check(): void {
+    if (this.#fired || !(this.capUsd > 0)) return;
+    const spend = this.#spend();
+    const cap = projectCap(this.capUsd, spend, this.#leadSec);
+    if (!cap.due) return;
+    const when = cap.reached ? 'was reached' : `would be reached in about ${formatDuration(cap.secondsLeft)}`;
+    this.#fired = `the spend cap of $${this.capUsd.toFixed(2)} ${when} ($${spend.spentUsd.toFixed(4)} spent this session, $${spend.burnUsdPerHour.toFixed(3)}/h)`;
+    this.stop();
+    this.#onDue(this.#fired);
   }
 }
