@@ -68,6 +68,7 @@ export class Deck implements DeckView {
       apiOrigin: ctx.apiOrigin,
       knownHosts: ctx.knownHosts,
       pollMs: options.fleetPollMs,
+      cloudRate: () => ctx.client.cloudClock.rate(),
       probe: options.probe,
       env: ctx.env,
       now: () => ctx.clock.now(),

@@ -32,8 +32,10 @@ export interface FleetOptions {
   onList?: (instances: Instance[], provisionedBytes: (instanceId: number) => number | undefined) => void;
   /** What a ledger entry has cost so far, for its row (0 before its first look). */
   spentUsd?: (entry: LedgerInstance) => number;
-  /** List interval while something is booting (5 s) and when everything is settled (15 s). */
+  /** List interval while something is booting (5 s) and when everything is settled (15 s), in the cloud's time. */
   pollMs?: {busy: number; idle: number};
+  /** Cloud seconds per local second (a simulator's speed): the intervals shrink by it, to no less than 250 ms. */
+  cloudRate?: () => number;
   probe?: ProbeFunction;
   env?: NodeJS.ProcessEnv;
   now?: () => number;
@@ -41,6 +43,7 @@ export interface FleetOptions {
 
 const ACTIVE_STATES = new Set(['creating', 'active', 'destroying']);
 const SETTLED = new Set(['READY', 'FAILED']);
+const MIN_POLL_MS = 250;
 
 export class FleetModel extends Model<FleetSnapshot> {
   readonly #options: FleetOptions;
@@ -229,7 +232,8 @@ export class FleetModel extends Model<FleetSnapshot> {
     if (this.#timer) clearTimeout(this.#timer);
     const {busy, idle} = this.#options.pollMs ?? {busy: 5000, idle: 15_000};
     const booting = [...this.#watches.values()].some(watch => !SETTLED.has(watch.stage.stage) && ACTIVE_STATES.has(watch.entry.state));
-    this.#timer = setTimeout(() => void this.pollNow(), booting || this.#creating.length > 0 ? busy : idle);
+    const intervalMs = booting || this.#creating.length > 0 ? busy : idle;
+    this.#timer = setTimeout(() => void this.pollNow(), Math.min(intervalMs, Math.max(MIN_POLL_MS, intervalMs / Math.max(1, this.#options.cloudRate?.() ?? 1))));
     this.#timer.unref();
   }
 

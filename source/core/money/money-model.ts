@@ -57,7 +57,7 @@ export class MoneyModel extends Model<MoneySnapshot> {
   tick(): void {
     const summary = this.#deps.spend.summary();
     const balanceUsd = this.#deps.account.getSnapshot().balanceUsd;
-    const round = (usd: number): number => Math.round(usd * 10_000) / 10_000;
+    const round = (usd: number): number => Math.round(usd * 1_000_000) / 1_000_000;
     const next: MoneySnapshot = {
       burnUsdPerHour: round(summary.burnUsdPerHour),
       sessionUsd: round(summary.session?.spentUsd ?? 0),
