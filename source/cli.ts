@@ -113,6 +113,7 @@ async function runDashboardCommand(argv: readonly string[]): Promise<number> {
   try {
     const deck = await openDeck(session);
     for (const warning of session.connection.warnings.filter(text => !text.startsWith('demo mode'))) deck.notify(warning, 'warn');
+    for (const note of session.notes) deck.notify(note, 'warn');
     const {runDashboard} = await import('./ui/run-dashboard.js');
     try {
       await runDashboard(deck, {onExit: () => deck.close()});
