@@ -128,7 +128,8 @@ export class SpendBook {
     for (const instance of this.#listed ?? []) {
       const entry = entries.find(candidate => candidate.instanceId === instance.id);
       const record = entry?.billing ?? this.#others.get(instance.id);
-      if (!record) continue;
+      // Listed before its destroy was accepted: it is among the ended ones now.
+      if (!record || record.endedSec !== undefined) continue;
       onAccount.push({
         instanceId: instance.id,
         ...(entry ? {localId: entry.localId} : {}),
@@ -141,7 +142,7 @@ export class SpendBook {
     }
     const listedIds = new Set(onAccount.map(row => row.instanceId));
     const ended = entries
-      .filter(entry => entry.billing && entry.instanceId !== undefined && !listedIds.has(entry.instanceId))
+      .filter(entry => entry.billing && entry.instanceId !== undefined && !listedIds.has(entry.instanceId) && (entry.billing.endedSec !== undefined || !this.#listed))
       .map(entry => ({instanceId: entry.instanceId!, localId: entry.localId, ours: true, label: entry.label, gpuName: entry.gpuName, state: entry.state, spend: spendOf(entry.billing!, cloudNowSec)}));
     const session = this.#session;
     return {
