@@ -12,6 +12,12 @@
 // observe every instance they list and keep the record in the ledger (core/money/observe.ts).
 import type {BillingRecord, Instance} from '../instances/types.js';
 
+/** What renting bills, in two lines, for the rent dialog and the docs: the same rules as the code below. */
+export const BILLING_SUMMARY: readonly [string, string] = [
+  'Billing until destroyed: disk from creation, also loading or stopped;',
+  'GPU only while running; every GB downloaded, the image pull too.',
+];
+
 /** States in which the GPU bills. */
 const BILLED_GPU_STATES: ReadonlySet<string> = new Set(['running', 'frozen']);
 /** States that prove the image is on the machine (the container was created or ran). */
