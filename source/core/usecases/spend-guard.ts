@@ -6,7 +6,7 @@
 // The cap (policies.spendCapUsd, --max-spend) is on the session's spend (core/money/sessions.ts:
 // everything the session rented, destroyed instances and ones rented during a countdown included).
 // Its countdown starts early: when, at the session's current burn, the cap would be reached within
-// the countdown plus the time a cleanup takes (measured, 15 s until one was seen) plus two
+// the countdown plus the time a cleanup takes (the longest measured, 15 s until one was) plus two
 // evaluation ticks, so the cleanup ends at the cap instead of a countdown after it. When it fires
 // it destroys every instance of the install then alive. Renting is refused while the cap is
 // reached or its countdown runs. The CLI (`up`, `run`) uses the same projection (projectCap) with
@@ -80,7 +80,7 @@ export class PoliciesModel extends Model<PoliciesSnapshot> implements PoliciesCo
   /** Per instance key: when it last had a job (or became READY). */
   readonly #lastBusyAtMs = new Map<string, number>();
   #queueEverUsed = false;
-  /** What a cap cleanup took last (local seconds), at least DEFAULT_CLEANUP_SEC. */
+  /** The longest a cap cleanup took in this session (local seconds), at least DEFAULT_CLEANUP_SEC. */
   #cleanupSec = DEFAULT_CLEANUP_SEC;
 
   constructor(deps: PolicyDeps) {
@@ -166,7 +166,7 @@ export class PoliciesModel extends Model<PoliciesSnapshot> implements PoliciesCo
       for (const key of instanceKeys) {
         const startedMs = this.#now();
         void this.#deps.fleet.destroy(key).then(() => {
-          if (trigger === 'cap') this.#cleanupSec = Math.max(DEFAULT_CLEANUP_SEC, (this.#now() - startedMs) / 1000);
+          if (trigger === 'cap') this.#cleanupSec = Math.max(this.#cleanupSec, (this.#now() - startedMs) / 1000);
         });
       }
     } else if (this.#countdown.trigger === 'cap') {
