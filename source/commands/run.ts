@@ -238,6 +238,14 @@ async function runOnstartCommand(flags: Flags, filter: string, io: Io): Promise<
   return withSession(io, flags, async ({ctx}, interrupt) => {
     let rentedId: number | undefined;
     printReconcile(io, (await reconcileAccount(ctx)).messages);
+    const capUsd = typeof flags['max-spend'] === 'number' ? flags['max-spend'] : ctx.settings().policies.spendCapUsd;
+    ctx.spend.beginSession('run', capUsd);
+    const stop = new AbortController();
+    const cap = new CapGuard({capUsd, spend: () => sessionSpendOf(ctx), onDue: reason => {
+      io.stderr.write(`vastdeck: ${reason}: stopping the job and destroying its instance.\n`);
+      stop.abort();
+    }});
+    cap.start();
     try {
       const result = await runOnstartJob(ctx, {
         spec,
@@ -247,7 +255,8 @@ async function runOnstartCommand(flags: Flags, filter: string, io: Io): Promise<
         // The simulated cloud runs `speed` times faster; live, speed is 1.
         pollMs: Math.max(250, 3000 / ctx.speed),
         listPollMs: Math.max(500, 5000 / ctx.speed),
-        signal: interrupt.signal,
+        signal: AbortSignal.any([interrupt.signal, stop.signal]),
+        beforeCreate: () => cap.checkRent(),
         onCreated: id => (rentedId = id),
         onEvent: event => {
           if (json) {
@@ -262,9 +271,22 @@ async function runOnstartCommand(flags: Flags, filter: string, io: Io): Promise<
     } catch (error) {
       const failure = toVastdeckError(error);
       if (json) io.stdout.write(`${JSON.stringify({event: 'job', state: 'failed', method: 'onstart', instanceId: rentedId, error: failure.message})}\n`);
+      if (cap.fired && rentedId !== undefined && !interrupt.signal.aborted) {
+        try {
+          await cleanUpInstance(ctx, {instanceId: rentedId}, {signal: interrupt.hard});
+          io.stderr.write(`vastdeck: stopped at the spend cap of $${capUsd.toFixed(2)}: instance ${rentedId} destroyed and confirmed gone; this session spent $${sessionSpendOf(ctx).spentUsd.toFixed(4)}.\n`);
+          rentedId = undefined;
+          return 1;
+        } catch (cleanupError) {
+          io.stderr.write(`vastdeck: ${toVastdeckError(cleanupError).message}\n`);
+          return 1;
+        }
+      }
       io.stderr.write(`vastdeck: ${failure.message}\n`);
       return interrupt.signal.aborted ? 130 : exitCodeFor(failure);
     } finally {
+      cap.stop();
+      ctx.spend.endSession();
       if (rentedId !== undefined && ctx.mode === 'live') io.stderr.write(`vastdeck: ${stillBillingNote(rentedId)}\n`);
     }
   });

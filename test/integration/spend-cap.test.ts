@@ -19,6 +19,7 @@ import {VastClient} from '../../source/core/vast/client.js';
 import {startSimCloud, type SimCloud} from '../../source/sim/cloud.js';
 import {openTestDeck} from '../helpers/deck-context.js';
 import {runCli} from '../helpers/run-cli.js';
+import {waitFor} from '../helpers/wait-for.js';
 import {simBilledTotal} from '../helpers/sim-billing.js';
 
 const CAP = 0.25;
@@ -56,16 +57,6 @@ async function cloud(): Promise<SimCloud> {
   return sim;
 }
 
-async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs = 200_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise(resolve => setTimeout(resolve, 100));
-  }
-}
-
 /** $/h the one instance the simulated cloud rented bills while running. */
 function burnOf(sim: SimCloud, instanceId: number, dphTotal?: number): number {
   const row = sim.instances.get(instanceId);
@@ -82,10 +73,10 @@ describe.concurrent('the spend cap holds', () => {
     expect(expensive.length).toBeGreaterThan(1);
     deck = openTestDeck(sim, {stateDir: stateDir(), fleetPollMs: {busy: 1000, idle: 1000}});
     await deck.fleet.create([expensive[0]!]);
-    const id = await until('the instance', () => Number(sim.instances.list()[0]?.id) || undefined);
+    const id = await waitFor('the instance', () => Number(sim.instances.list()[0]?.id) || undefined);
     const burn = burnOf(sim, id, expensive[0]!.offer.dphTotal);
     // The countdown starts while there is still the lead (countdown + cleanup + 2 s) left before the cap.
-    await until('the cap countdown', () => deck!.policies.getSnapshot().countdown);
+    await waitFor('the cap countdown', () => deck!.policies.getSnapshot().countdown, 200_000);
     const {countdown, spentUsd} = deck.policies.getSnapshot();
     expect(countdown!.reason).toMatch(/spend cap of \$0\.25 will be reached in about/);
     expect(spentUsd).toBeLessThan(CAP);
@@ -95,7 +86,7 @@ describe.concurrent('the spend cap holds', () => {
     deck.messages.flush();
     expect(deck.messages.getSnapshot().history.map(message => message.text).join('\n')).toMatch(/spend cap of \$0\.25 is about to stop this session's instances.*nothing was rented/);
     expect(sim.requests.filter(request => request.method === 'PUT' && request.path.startsWith('/api/v0/asks/')).length).toBe(creates);
-    await until('the instance destroyed by the cap', () => sim.instances.list().length === 0);
+    await waitFor('the instance destroyed by the cap', () => sim.instances.list().length === 0, 200_000);
     const billed = simBilledTotal(sim);
     figure('dashboard', billed, burn);
     expect(billed).toBeLessThanOrEqual(CAP + (10 * burn) / 3600);

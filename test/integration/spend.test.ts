@@ -19,6 +19,7 @@ import {createInstance} from '../../source/core/vast/instances-api.js';
 import {startSimCloud, type SimCloud} from '../../source/sim/cloud.js';
 import {openTestDeck} from '../helpers/deck-context.js';
 import {runCli} from '../helpers/run-cli.js';
+import {waitFor} from '../helpers/wait-for.js';
 import {simBilled} from '../helpers/sim-billing.js';
 
 /** A small image the simulator pulls quickly (4 GB there); cost.imageGb says the same. */
@@ -79,16 +80,6 @@ describe.each(CASES)('spend at speed $speed is within ±$tolerance of the simula
     return deck;
   }
 
-  async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs = 120_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = probe();
-      if (value !== undefined && value !== false) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise(resolve => setTimeout(resolve, 50));
-    }
-  }
-
   const onlyInstance = (sim: SimCloud): number | undefined => {
     const row = sim.instances.list()[0];
     return row ? Number(row.id) : undefined;
@@ -98,8 +89,8 @@ describe.each(CASES)('spend at speed $speed is within ±$tolerance of the simula
   /** Rents with the dashboard; returns the instance id and the fleet row's key. */
   async function rentOnDeck(deck: Deck, sim: SimCloud, offer: RankedOffer): Promise<{id: number; key: string}> {
     await deck.fleet.create([offer]);
-    const id = await until('the create', () => onlyInstance(sim));
-    const key = await until('the fleet row', () => deck.fleetModel.getSnapshot().rows.find(row => row.instanceId === id)?.key);
+    const id = await waitFor('the create', () => onlyInstance(sim));
+    const key = await waitFor('the fleet row', () => deck.fleetModel.getSnapshot().rows.find(row => row.instanceId === id)?.key);
     return {id, key};
   }
 
@@ -127,7 +118,7 @@ describe.each(CASES)('spend at speed $speed is within ±$tolerance of the simula
       process.env.VAST_URL = simB.baseUrl;
       process.env.VAST_API_KEY = simB.apiKey;
       const up = runCli(['up', 'inet_down>=4000', 'dph<=2']);
-      const id = await until('up’s instance running', () => {
+      const id = await waitFor('up’s instance running', () => {
         const candidate = onlyInstance(simB);
         return candidate !== undefined && statusOf(simB, candidate) === 'running' && candidate;
       });
@@ -141,7 +132,7 @@ describe.each(CASES)('spend at speed $speed is within ±$tolerance of the simula
     const dashboardRented = async (): Promise<void> => {
       const deck = deckOn(simA);
       const {id, key} = await rentOnDeck(deck, simA, (await offers(simA)).fast);
-      await until('running', () => statusOf(simA, id) === 'running');
+      await waitFor('running', () => statusOf(simA, id) === 'running');
       await simSleep(30);
       deck.fleetModel.flush();
       const row = deck.fleetModel.getSnapshot().rows.find(candidate => candidate.key === key)!;
@@ -156,7 +147,7 @@ describe.each(CASES)('spend at speed $speed is within ±$tolerance of the simula
 
     const rentedByUp = async (): Promise<void> => {
       const deck = deckOn(simB);
-      const key = await until('up’s instance in the dashboard', () => deck.fleetModel.getSnapshot().rows.find(row => row.instanceId === upId)?.key);
+      const key = await waitFor('up’s instance in the dashboard', () => deck.fleetModel.getSnapshot().rows.find(row => row.instanceId === upId)?.key);
       await simSleep(25);
       await deck.fleet.destroy(key);
       expect(simB.instances.get(upId)).toBeUndefined();
@@ -167,7 +158,7 @@ describe.each(CASES)('spend at speed $speed is within ±$tolerance of the simula
     const stopped = async (): Promise<void> => {
       const deck = deckOn(simC);
       const {id, key} = await rentOnDeck(deck, simC, (await offers(simC)).fast);
-      await until('running', () => statusOf(simC, id) === 'running');
+      await waitFor('running', () => statusOf(simC, id) === 'running');
       await simSleep(20);
       // Someone else stops it (the Vast console): vastdeck only sees it in the list.
       const answer = await fetch(`${simC.baseUrl}/api/v0/instances/${id}/`, {method: 'PUT', headers: {authorization: `Bearer ${simC.apiKey}`, 'content-type': 'application/json'}, body: JSON.stringify({state: 'stopped'})});
@@ -200,7 +191,7 @@ describe.each(CASES)('spend at speed $speed is within ±$tolerance of the simula
       const client = new VastClient({baseUrl: simE.baseUrl, apiKey: simE.apiKey, pacingScale: 0});
       const {fast} = await offers(simE);
       const {instanceId: id} = await createInstance(client, fast.offer.id, {client_id: 'me', image: IMAGE, disk: 60, label: 'a colleague’s notebook', runtype: 'ssh_direct ssh_proxy'});
-      await until('running', () => statusOf(simE, id) === 'running');
+      await waitFor('running', () => statusOf(simE, id) === 'running');
       await simSleep(30);
       return {id};
     };
