@@ -46,8 +46,8 @@ export const fixtureValues = {
 } as const;
 
 export const COMFY_PORTAL_LOG = '/var/log/portal/comfyui.log';
-const ONSTART_LOG = '/var/log/onstart.log';
-const PROVISIONING_PORTAL_LOG = '/var/log/portal/provisioning.log';
+export const ONSTART_LOG = '/var/log/onstart.log';
+export const PROVISIONING_PORTAL_LOG = '/var/log/portal/provisioning.log';
 
 /** sim-data/boot of this repository, from source/sim (vitest) and from dist/sim (after tsc) alike. */
 export const defaultBootRoot = fileURLToPath(new URL('../../sim-data/boot', import.meta.url));
@@ -142,7 +142,7 @@ async function readScenario(name: BootScenarioName, dir: string): Promise<BootSc
 	return {name, writes, moments: deriveMoments(writes, comfyLogRotationMs, dir)};
 }
 
-function deriveMoments(writes: TimedWrite[], comfyLogRotationMs: number, dir: string): BootMoments {
+export function deriveMoments(writes: TimedWrite[], comfyLogRotationMs: number, dir: string): BootMoments {
 	const textOf = (write: TimedWrite): string => write.bytes.toString('utf8').replace(/\n$/, '');
 	const first = (path: string, test: (text: string) => boolean, afterMs = 0): TimedWrite | undefined =>
 		writes.find((write) => write.path === path && write.tMs >= afterMs && test(textOf(write)));

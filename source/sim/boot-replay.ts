@@ -2,6 +2,7 @@
 // the comfyui.log rotation, the provisioning markers and the timeline events. Also splices in the
 // failure scenario on demand. Driven by instance-host.ts.
 import {COMFY_PORTAL_LOG, fixtureValues, type BootScenario} from './boot-fixture.js';
+import {wallClock, type TimeSource, type TimerHandle} from './comfy/sim-clock.js';
 import type {VirtualFs} from './virtual-fs.js';
 
 export type BootEventName = 'boot-started' | 'provisioning-complete' | 'provisioning-failed' | 'comfy-listening';
@@ -24,6 +25,8 @@ export interface BootReplayOptions {
 	personalize: (bytes: Buffer) => Buffer;
 	instanceId: number;
 	onEvent: (name: BootEventName, simTimeMs: number) => void;
+	/** Where time comes from (the wall clock unless a test drives it). */
+	time?: TimeSource;
 }
 
 /** Scenario → ordered actions: markers and renames before the writes of the same instant, events after. */
@@ -61,13 +64,15 @@ export class BootReplay {
 	private readonly failureActions: ReplayAction[];
 	private next = 0;
 	private startedAt: number | undefined;
-	private timer: NodeJS.Timeout | undefined;
+	private timer: TimerHandle | undefined;
+	private readonly time: TimeSource;
 	private listening = false;
 	private provisioningEnded = false;
 	private stopped = false;
 
 	constructor(private readonly options: BootReplayOptions) {
 		if (!(options.speed > 0)) throw new Error(`speed must be a positive number, got ${options.speed}`);
+		this.time = options.time ?? wallClock;
 		this.actions = timelineOf(options.scenario, options);
 		this.failureActions = timelineOf(options.failureScenario, options);
 	}
@@ -75,14 +80,14 @@ export class BootReplay {
 	/** t = 0 of the scenario is now. */
 	start(): void {
 		if (this.stopped) return;
-		this.startedAt = performance.now();
+		this.startedAt = this.time.now();
 		this.options.onEvent('boot-started', 0);
 		this.step();
 	}
 
 	/** Scenario time in ms (0 before start). */
 	simNowMs(): number {
-		return this.startedAt === undefined ? 0 : (performance.now() - this.startedAt) * this.options.speed;
+		return this.startedAt === undefined ? 0 : (this.time.now() - this.startedAt) * this.options.speed;
 	}
 
 	get comfyListening(): boolean {
@@ -116,14 +121,14 @@ export class BootReplay {
 		this.next = 0;
 		if (this.startedAt !== undefined && !this.stopped) {
 			// The first spliced writes land on the next tick, never inside the caller's stack.
-			clearTimeout(this.timer);
-			this.timer = setTimeout(this.step, 0);
+			this.time.clearTimeout(this.timer);
+			this.timer = this.time.setTimeout(this.step, 0);
 		}
 	}
 
 	stop(): void {
 		this.stopped = true;
-		clearTimeout(this.timer);
+		this.time.clearTimeout(this.timer);
 		this.timer = undefined;
 	}
 
@@ -135,7 +140,7 @@ export class BootReplay {
 			this.apply(action);
 		}
 		const upcoming = this.actions[this.next];
-		if (upcoming) this.timer = setTimeout(this.step, Math.max(0, (upcoming.tMs - nowMs) / this.options.speed));
+		if (upcoming) this.timer = this.time.setTimeout(this.step, Math.max(0, (upcoming.tMs - nowMs) / this.options.speed));
 	};
 
 	private apply(action: ReplayAction): void {

@@ -57,10 +57,10 @@ export async function createFromRanking(deps: CreateDeps, candidates: readonly O
   const emit = (event: CreateEvent): void => deps.onEvent?.(event);
   await ensureKeyRegistered(client, identity);
   const provisioning = await provisioningDelivery(deps.settings);
-  if (deps.body?.onstart && provisioning.onstart) {
-    throw new InputError('An OnStart job and inline provisioning both need the instance\'s onstart: host the provisioning script and manifest (instance.provisioningScriptUrl, a manifest URL) for OnStart jobs.');
-  }
-  const body = {onstart: deps.body?.onstart ?? provisioning.onstart, extraEnv: {...provisioning.extraEnv, ...deps.body?.extraEnv}};
+  // The OnStart method brings its own onstart: the provisioning bundle is unpacked first.
+  const ownOnstart = deps.body?.onstart;
+  const onstart = ownOnstart && provisioning.onstartPrefix ? `${provisioning.onstartPrefix}; ${ownOnstart}` : (ownOnstart ?? provisioning.onstart);
+  const body = {onstart, extraEnv: {...provisioning.extraEnv, ...deps.body?.extraEnv}};
   const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
   const failedMachines = new Set<number>();
   const triedOffers = new Set<number>();

@@ -2,7 +2,7 @@
 // a queue with one worker, history, and fault hooks (drop a client's socket, stall a job's events,
 // fail the next job at a node, restart). Created per instance by instances.ts, and by tests.
 import type {AppRequestHandler, AppUpgradeHandler} from '../portal-gate.js';
-import {minimalComfyHandler} from '../instance-apps.js';
+import {COMFYUI_ARGS, minimalComfyHandler} from '../instance-apps.js';
 import {torchDeviceName} from '../instance-host.js';
 import type {VirtualFs} from '../virtual-fs.js';
 import {TYPE_DIRS} from './comfy-paths.js';
@@ -11,7 +11,7 @@ import {Abandoned, Executor, type InjectedFailure} from './executor.js';
 import type {PromptGraph} from './execution-order.js';
 import {watchModelDownloads} from './models.js';
 import {PromptQueue, type QueueItem} from './prompt-queue.js';
-import {gpuStepFactor, SimClock} from './sim-clock.js';
+import {gpuStepFactor, SimClock, type TimeSource} from './sim-clock.js';
 import {SocketHub} from './ws-hub.js';
 
 export type {InjectedFailure} from './executor.js';
@@ -21,10 +21,16 @@ export interface SimComfyOptions {
   fs: VirtualFs;
   /** Time compression: a 60 ms sampler step takes 60 / speed real ms. */
   speed: number;
-  /** Vast's gpu_name (e.g. 'RTX 4090'): step times and system_stats' device. */
+  /** Vast's gpu_name (e.g. 'RTX 4090'): step times (core/offers/gpu-speed.ts) and system_stats' device. */
   gpuName?: string;
+  /** The rented GPU as system_stats shows it, and the offer's dlperf/flops for GPUs the speed table lacks. */
+  gpu?: {name: string; vramMb?: number; dlperf?: number; totalFlops?: number; numGpus?: number};
+  /** The COMFYUI_ARGS ComfyUI started with (system_stats' argv). */
+  comfyuiArgs?: () => string;
   /** Whether ComfyUI accepts connections (the instance host's boot decides). */
   listening: () => boolean;
+  /** Where time comes from (the wall clock unless a test drives it). */
+  time?: TimeSource;
 }
 
 export interface SimComfy {
@@ -63,11 +69,11 @@ class ComfyServer implements SimComfy, RouteHost {
 
   constructor(private readonly options: SimComfyOptions) {
     this.fs = options.fs;
-    this.clock = new SimClock(options.speed);
+    this.clock = new SimClock(options.speed, options.time);
     this.hub = new SocketHub({greeting: (sid) => this.greeting(sid)});
     this.queue = new PromptQueue(() => this.hub.send('status', {status: {exec_info: {queue_remaining: this.queue.remaining()}}}, null));
-    this.executor = new Executor({fs: this.fs, clock: this.clock, gpuFactor: gpuStepFactor(options.gpuName), send: (type, data, sid) => this.hub.send(type, data, sid)});
-    this.systemStats = minimalComfyHandler(torchDeviceName(options.gpuName));
+    this.executor = new Executor({fs: this.fs, clock: this.clock, gpuFactor: gpuStepFactor(options.gpuName, options.gpu), send: (type, data, sid) => this.hub.send(type, data, sid)});
+    this.systemStats = minimalComfyHandler(options.gpu ?? {name: torchDeviceName(options.gpuName)}, options.comfyuiArgs ?? (() => COMFYUI_ARGS));
     this.unwatchModels = watchModelDownloads(this.fs);
     this.routes = comfyRequestHandler(this);
   }

@@ -64,7 +64,7 @@ export function listModels(fs: VirtualFs, folder: string): string[] | undefined 
 }
 
 /** A valid, tensor-free safetensors file standing in for a multi-GB download. */
-function placeholderSafetensors(name: string): Buffer {
+export function placeholderSafetensors(name: string): Buffer {
   let header = JSON.stringify({__metadata__: {'modelspec.title': name, 'vastdeck.sim': 'placeholder for a downloaded model'}});
   header += ' '.repeat((8 - (header.length % 8)) % 8);
   const size = Buffer.alloc(8);
