@@ -4,6 +4,7 @@
 import {createHash} from 'node:crypto';
 import {createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse} from 'node:http';
 import type {AddressInfo, Socket} from 'node:net';
+import type {FaultName, FaultPlan} from './fault-plan.js';
 import type {RateLimiter} from './rate-limit.js';
 
 export interface SimRequest {
@@ -72,9 +73,20 @@ export class SimRouter {
 
 export type FaultKind = '429' | '500' | '502' | '503' | 'bad-json' | 'html' | 'wrong-shape' | 'hang' | 'reset';
 
-/** Queued misbehaviour: each matching request consumes the first fault whose path prefix fits it. */
+/** SPEC names (fault-plan.ts) of the API faults. */
+const API_FAULTS: ReadonlyArray<[FaultName, FaultKind]> = [
+  ['api429', '429'], ['api500', '500'], ['api502', '502'], ['api503', '503'], ['api-html', 'html'],
+  ['api-bad-json', 'bad-json'], ['api-wrong-shape', 'wrong-shape'], ['api-hang', 'hang'], ['api-reset', 'reset'],
+];
+
+/**
+ * Queued misbehaviour: each matching request consumes the first fault whose path prefix fits it.
+ * Without one, an /api/ request may still draw a fault armed by name in the plan (counts or rates).
+ */
 export class SimFaults {
   private readonly queued: {kind: FaultKind; left: number; pathPrefix?: string}[] = [];
+
+  constructor(readonly plan?: FaultPlan) {}
 
   queue(kind: FaultKind, count = 1, pathPrefix?: string): void {
     if (count > 0) this.queued.push({kind, left: count, pathPrefix});
@@ -92,7 +104,7 @@ export class SimFaults {
   take(path: string): FaultKind | undefined {
     const index = this.queued.findIndex(fault => fault.pathPrefix === undefined || path.startsWith(fault.pathPrefix));
     const fault = this.queued[index];
-    if (!fault) return undefined;
+    if (!fault) return path.startsWith('/api/') ? API_FAULTS.find(([name]) => this.plan?.take(name))?.[1] : undefined;
     if (--fault.left === 0) this.queued.splice(index, 1);
     return fault.kind;
   }

@@ -8,6 +8,8 @@ import {addInstanceRoutes} from './instance-routes.js';
 import {SimInstances} from './instances.js';
 import {Market} from './market.js';
 import {QueryError, searchOffers, selectColumns} from './query-eval.js';
+import {addControlRoutes} from './control-routes.js';
+import {FaultPlan, type FaultRule} from './fault-plan.js';
 import {RateLimiter} from './rate-limit.js';
 import {wallClock, type TimeSource, type TimerHandle} from './comfy/sim-clock.js';
 import {gpuModelNames} from './market.js';
@@ -32,6 +34,8 @@ export interface SimCloudOptions {
   time?: TimeSource;
   /** Real-API quirks every new instance shows (default none). */
   quirks?: readonly InstanceQuirk[];
+  /** Faults armed by name from the start (`vastdeck sim --faults`). */
+  faults?: readonly FaultRule[];
 }
 
 /** The demo user's account, as GET /users/current/ shows it; later sim modules bill against it. */
@@ -53,6 +57,8 @@ export interface SimCloud {
   apiKey: string;
   market: Market;
   faults: SimFaults;
+  /** The faults armed by name (the control endpoint and `--faults` change it). */
+  faultPlan: FaultPlan;
   router: SimRouter;
   limiter: RateLimiter;
   account: SimAccount;
@@ -68,7 +74,9 @@ export interface SimCloud {
 export async function startSimCloud(options: SimCloudOptions = {}): Promise<SimCloud> {
   const apiKey = options.apiKey ?? randomBytes(32).toString('hex');
   const market = new Market({seed: options.seed ?? 1, offers: options.offers});
-  const faults = new SimFaults();
+  const faultPlan = new FaultPlan(options.seed ?? 1);
+  faultPlan.add(options.faults ?? []);
+  const faults = new SimFaults(faultPlan);
   const router = new SimRouter();
   const time = options.time ?? wallClock;
   const limiter = new RateLimiter({scale: options.rateLimitScale ?? 1, now: () => time.now()});
@@ -83,13 +91,14 @@ export async function startSimCloud(options: SimCloudOptions = {}): Promise<SimC
     ssh_key: '',
   };
   const speed = options.speed ?? 1;
-  const instances = new SimInstances({market, account, speed, time, quirks: options.quirks});
+  const instances = new SimInstances({market, account, speed, time, quirks: options.quirks, faults: faultPlan});
   addOfferRoutes(router, market);
   addInstanceRoutes(router, instances, account.id);
   router.add('GET', '/api/v0/users/current/', () => {
     instances.accrue();
     return {status: 200, json: userAnswer(account, apiKey)};
   });
+  addControlRoutes(router, faultPlan, instances);
 
   const identify = (key: string): Caller | undefined => {
     if (key === apiKey) return {kind: 'account'};
@@ -110,6 +119,7 @@ export async function startSimCloud(options: SimCloudOptions = {}): Promise<SimC
     apiKey,
     market,
     faults,
+    faultPlan,
     router,
     limiter,
     account,

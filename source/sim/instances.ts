@@ -12,6 +12,7 @@ import {INSTANCE_QUIRKS, renderInstance, type InstanceQuirk, type InstanceView} 
 import {offerPrices, type Market} from './market.js';
 import {startSimOnstart, type SimOnstart} from './onstart.js';
 import {Random} from './random.js';
+import type {FaultName, FaultPlan} from './fault-plan.js';
 import {wallClock, type TimeSource, type TimerHandle} from './comfy/sim-clock.js';
 import {buildProvisionedBoot, planProvisionedBoot, type ProvisioningPlan} from './provisioned-boot.js';
 import {loadBootScenario} from './boot-fixture.js';
@@ -47,6 +48,8 @@ export interface SimInstancesOptions {
   time?: TimeSource;
   /** Quirks every new instance starts with (a create env VASTDECK_SIM_QUIRKS adds its own). */
   quirks?: readonly InstanceQuirk[];
+  /** Faults armed by name (`vastdeck sim --faults`); each is asked at the moment it would strike. */
+  faults?: FaultPlan;
 }
 
 interface Instance extends InstanceView {
@@ -90,6 +93,10 @@ function containerEnv(env: ReadonlyArray<readonly [string, string]>, apiKey: str
 const MODEL_GB: Record<'provisioning-complete' | 'provisioning-failed', number> = {'provisioning-complete': 6.8, 'provisioning-failed': 0.4};
 const HOST_EVENTS = ['provisioning-complete', 'provisioning-failed', 'comfy-listening'] as const;
 const BILLING_TICK_MS = 250;
+/** When armed faults strike after their moment (simulated ms). */
+const BREAKDOWN_AFTER_SIM_MS = 30_000;
+const DROP_SSH_AFTER_SIM_MS = 5000;
+const DEATH_AFTER_SIM_MS = 1500;
 
 /**
  * Events: 'comfy-listening', 'provisioning-complete', 'provisioning-failed', each with
@@ -127,6 +134,7 @@ export class SimInstances {
     const parsed = parseCreateBody(offerId, body);
     if ('status' in parsed) return parsed;
     const {spec, askId} = parsed;
+    if (this.armed('offer-taken')) this.options.market.take(askId);
     const offer = this.options.market.get(askId);
     if (!offer || offer.rentable === false) {
       return spec.cancelUnavail
@@ -415,8 +423,11 @@ export class SimInstances {
     const pullSimMs = ((instance.imageGb * 8000) / Math.max(1, Number(instance.offer.inet_down))) * 1000;
     instance.pull = {startMs: this.time.now(), realMs: pullSimMs / this.options.speed, chargedGb: 0};
     this.setStatus(instance, 'loading', `Pulling image ${instance.imageUuid}`);
+    if (this.armed('pull-error')) return this.after(instance, pullSimMs * 0.4, () => this.inject(instance.id, 'pull-error'));
+    const ociError = this.armed('oci-error');
     this.after(instance, pullSimMs * 0.85, () => (instance.statusMsg = `Extracting image layers of ${instance.imageUuid}`));
     this.after(instance, pullSimMs, () => {
+      if (ociError) return void this.inject(instance.id, 'oci-error');
       this.bill(instance);
       instance.pull = undefined;
       instance.pulled = true;
@@ -443,6 +454,14 @@ export class SimInstances {
     const runtype = instance.spec.imageRuntype.split(' ')[0];
     this.setStatus(instance, 'running', `success, running ${instance.imageUuid.replace(':', '_')}/${runtype}`);
     instance.runningSinceMs = this.time.now();
+    if (this.armed('refuse-ssh')) this.inject(instance.id, 'refuse-ssh');
+    const breakdown = (['exited', 'offline', 'unknown'] as const).find(kind => this.armed(kind));
+    if (breakdown) this.after(instance, BREAKDOWN_AFTER_SIM_MS, () => this.inject(instance.id, breakdown));
+  }
+
+  /** Whether a fault armed by name strikes now. */
+  private armed(name: FaultName): boolean {
+    return this.options.faults?.take(name) ?? false;
   }
 
   private async launchHost(instance: Instance): Promise<InstanceHost> {
@@ -479,8 +498,17 @@ export class SimInstances {
       comfyuiArgs: () => host.env.COMFYUI_ARGS ?? '',
       listening: () => host.comfyListening(),
       time: this.time,
+      faults: name => this.armed(name),
+      // Dies mid-job: a moment after the job starts, so the client has seen it running.
+      onJobStart: () => {
+        if (this.armed('instance-death')) this.after(instance, DEATH_AFTER_SIM_MS, () => this.inject(instance.id, 'death'));
+      },
     });
     comfy.bind(instance.comfy);
+    if (this.armed('provisioning-failure')) host.injectProvisioningFailure();
+    host.events.on('ssh-connection', () => {
+      if (this.armed('drop-ssh')) this.after(instance, DROP_SSH_AFTER_SIM_MS, () => this.inject(instance.id, 'drop-ssh'));
+    });
     instance.onstart = startSimOnstart({env: instance.spec.env, host, comfy: instance.comfy, speed: this.options.speed});
     const modelGb = provisioned ? {'provisioning-complete': provisioned.downloadedGb, 'provisioning-failed': provisioned.downloadedGb} : MODEL_GB;
     for (const name of HOST_EVENTS) {

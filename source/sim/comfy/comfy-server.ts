@@ -31,6 +31,10 @@ export interface SimComfyOptions {
   listening: () => boolean;
   /** Where time comes from (the wall clock unless a test drives it). */
   time?: TimeSource;
+  /** Faults armed by name (fault-plan.ts): asked as each job starts. */
+  faults?: (name: 'ws-drop' | 'ws-silence' | 'node-failure' | 'comfy-restart') => boolean;
+  /** Called as each job starts (the instance's death fault waits for this). */
+  onJobStart?: (promptId: string) => void;
 }
 
 export interface SimComfy {
@@ -167,11 +171,16 @@ class ComfyServer implements SimComfy, RouteHost {
   }
 
   private async runJob(item: QueueItem): Promise<void> {
-    const failure = this.nextFailure;
-    const stalled = this.stallNext;
+    const armed = this.options.faults ?? (() => false);
+    const failure = this.nextFailure ?? (armed('node-failure') ? {} : undefined);
+    const stalled = this.stallNext || armed('ws-silence');
     this.nextFailure = undefined;
     this.stallNext = false;
     this.hub.muted = stalled;
+    const clientId = typeof item.extraData.client_id === 'string' ? item.extraData.client_id : undefined;
+    if (armed('ws-drop')) setImmediate(() => this.hub.drop(clientId));
+    if (armed('comfy-restart')) setImmediate(() => this.restart());
+    this.options.onJobStart?.(item.promptId);
     try {
       const outcome = await this.executor.execute({promptId: item.promptId, prompt: item.prompt as PromptGraph, extraData: item.extraData, outputs: item.outputs}, failure);
       this.queue.done(item, outcome);
