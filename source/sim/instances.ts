@@ -441,6 +441,7 @@ export class SimInstances {
     if (!instance.launching) {
       instance.launching = this.launchHost(instance);
       this.track(instance.launching.then(() => undefined));
+      this.time.hold?.(instance.launching);
     }
     try {
       instance.host = await instance.launching;
@@ -485,6 +486,8 @@ export class SimInstances {
       gpuRamMb: Number(offer.gpu_ram),
       env: containerEnv(instance.spec.env, instance.apiKey, provisioned?.comfyuiArgs),
       time: this.time,
+      comfyHandler: comfy.comfyHandler,
+      comfyUpgrade: comfy.comfyUpgrade,
     });
     if (instance.destroyed || this.closed) {
       await host.close();

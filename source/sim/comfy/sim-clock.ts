@@ -14,6 +14,11 @@ export interface TimeSource {
   /** Runs `run` once after `ms` milliseconds of this source's time. */
   setTimeout(run: () => void, ms: number): TimerHandle;
   clearTimeout(handle: TimerHandle | undefined): void;
+  /**
+   * Real work that must finish before simulated time moves on (a container starting its servers).
+   * The wall clock ignores it; a ManualClock waits for it before firing the next timer.
+   */
+  hold?(work: Promise<unknown>): void;
 }
 
 /** The real clock; its timers never keep the process alive on their own. */
@@ -38,6 +43,7 @@ export class ManualClock implements TimeSource {
   private nowMs: number;
   private nextId = 1;
   private readonly timers = new Map<number, ManualTimer>();
+  private readonly holds = new Set<Promise<unknown>>();
 
   constructor(startMs = Date.UTC(2026, 0, 1)) {
     this.nowMs = startMs;
@@ -57,6 +63,11 @@ export class ManualClock implements TimeSource {
     if (handle && 'timerId' in handle) this.timers.delete(handle.timerId);
   }
 
+  hold(work: Promise<unknown>): void {
+    const held = work.catch(() => undefined).finally(() => this.holds.delete(held));
+    this.holds.add(held);
+  }
+
   /** Timers not fired yet. */
   get pending(): number {
     return this.timers.size;
@@ -65,15 +76,15 @@ export class ManualClock implements TimeSource {
   /** Moves time forward by `ms`, firing what falls due (also timers those timers set). */
   async advance(ms: number): Promise<void> {
     const targetMs = this.nowMs + Math.max(0, ms);
-    await settle();
+    await this.settle();
     for (let next = this.earliest(targetMs); next; next = this.earliest(targetMs)) {
       this.timers.delete(next.timerId);
       this.nowMs = Math.max(this.nowMs, next.dueMs);
       next.run();
-      await settle();
+      await this.settle();
     }
     this.nowMs = targetMs;
-    await settle();
+    await this.settle();
   }
 
   /** Advances in `stepMs` steps until `done()` holds, at most `limitMs`; false when it never did. */
@@ -87,6 +98,15 @@ export class ManualClock implements TimeSource {
     return true;
   }
 
+  /** A few turns of the event loop, then until every held piece of work is done. */
+  private async settle(): Promise<void> {
+    await turns();
+    while (this.holds.size > 0) {
+      await Promise.all([...this.holds]);
+      await turns();
+    }
+  }
+
   private earliest(limitMs: number): ManualTimer | undefined {
     let found: ManualTimer | undefined;
     for (const timer of this.timers.values()) {
@@ -97,7 +117,7 @@ export class ManualClock implements TimeSource {
 }
 
 /** Lets pending I/O callbacks and promise chains run (a few turns of the event loop). */
-async function settle(): Promise<void> {
+async function turns(): Promise<void> {
   for (let turn = 0; turn < 4; turn++) await new Promise<void>((resolve) => setImmediate(resolve));
 }
 
