@@ -55,6 +55,13 @@ export interface SimComfy {
 
 const APP_DOWN = '502 Bad Gateway';
 
+/** --preview-method's value ('none' when absent, as cli_args.py defaults it). */
+function previewMethodOf(args: string): string {
+  const words = args.split(/\s+/);
+  const at = words.indexOf('--preview-method');
+  return at >= 0 ? (words[at + 1] ?? 'none') : 'none';
+}
+
 class ComfyServer implements SimComfy, RouteHost {
   readonly fs: VirtualFs;
   readonly queue: PromptQueue;
@@ -76,7 +83,14 @@ class ComfyServer implements SimComfy, RouteHost {
     this.clock = new SimClock(options.speed, options.time);
     this.hub = new SocketHub({greeting: (sid) => this.greeting(sid)});
     this.queue = new PromptQueue(() => this.hub.send('status', {status: {exec_info: {queue_remaining: this.queue.remaining()}}}, null));
-    this.executor = new Executor({fs: this.fs, clock: this.clock, gpuFactor: gpuStepFactor(options.gpuName, options.gpu), send: (type, data, sid) => this.hub.send(type, data, sid)});
+    this.executor = new Executor({
+      fs: this.fs,
+      clock: this.clock,
+      gpuFactor: gpuStepFactor(options.gpuName, options.gpu),
+      send: (type, data, sid) => this.hub.send(type, data, sid),
+      sendImage: (image, format, metadata, sid) => this.hub.sendImage(image, format, metadata, sid),
+      previews: () => previewMethodOf(options.comfyuiArgs?.() ?? '') !== 'none',
+    });
     this.systemStats = minimalComfyHandler(options.gpu ?? {name: torchDeviceName(options.gpuName)}, options.comfyuiArgs ?? (() => COMFYUI_ARGS));
     this.unwatchModels = watchModelDownloads(this.fs);
     this.routes = comfyRequestHandler(this);
