@@ -53,7 +53,7 @@ export function addInstanceRoutes(router: SimRouter, instances: SimInstances, us
   router.add('PUT', '/api/v0/instances/reboot/:id/', request => (instances.reboot(idOf(request)) ? ok({success: true}) : noSuchInstance(request)));
   addLogRoutes(router, instances);
   addSshKeyRoutes(router, instances, userId);
-  addVolumeRoutes(router, volumes);
+  addVolumeRoutes(router, volumes, () => volumeOffers(instances));
 }
 
 /** PUT /instances/{id}/ with {"state": "running"|"stopped"} and/or {"label": "..."}. */
@@ -73,6 +73,18 @@ function manage(instances: SimInstances, request: SimRequest): SimResponse {
   if (body.label !== undefined) instances.setLabel(id, body.label ?? '');
   if (body.state !== undefined) instances.setState(id, body.state);
   return ok({success: true});
+}
+
+/** A volume offer per machine of the market: its free disk at its storage price. */
+function volumeOffers(instances: SimInstances): Record<string, unknown>[] {
+  const seen = new Set<number>();
+  return instances.marketOffers().flatMap(offer => {
+    const machine = Number(offer.machine_id);
+    if (seen.has(machine)) return [];
+    seen.add(machine);
+    const {id, machine_id, host_id, disk_space, disk_bw, disk_name, storage_cost, inet_up, inet_down, reliability, geolocation, verification, driver_version, cuda_max_good, duration, cpu_ghz} = offer;
+    return [{id, machine_id, host_id, disk_space, disk_bw, disk_name, storage_cost, inet_up, inet_down, reliability, geolocation, verification, driver_version, cuda_max_good, duration, cpu_ghz}];
+  });
 }
 
 /** PUT /instances/ with {"ids": [...], "state": "running"|"stopped"}: every id, or 404 naming the unknown ones. */

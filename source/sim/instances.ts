@@ -196,6 +196,11 @@ export class SimInstances {
     return instance && renderInstance(instance, this.options.speed, this.time.now());
   }
 
+  /** The market's offers (volume offers are cut from them). */
+  marketOffers(): Record<string, unknown>[] {
+    return this.options.market.all() as unknown as Record<string, unknown>[];
+  }
+
   /** The live instance whose scoped key (instance_api_key, CONTAINER_API_KEY) this is. */
   instanceOfKey(key: string): number | undefined {
     for (const instance of this.live.values()) if (instance.apiKey === key) return instance.id;

@@ -3,67 +3,22 @@
 // timings of the offer's bandwidth; requested models appear in ComfyUI and unrequested ones stay
 // value_not_in_list; a 404 or a gated model without a token fails provisioning as the script would
 // (three provisioner attempts, ComfyUI still starts). Time runs on a ManualClock: no test sleeps.
-import {mkdtempSync, writeFileSync} from 'node:fs';
-import {tmpdir} from 'node:os';
-import {join} from 'node:path';
 import {afterEach, describe, expect, it} from 'vitest';
-import {provisioningDelivery} from '../../source/core/provisioning/delivery.js';
 import {parseContractLine} from '../../source/core/instances/log-contract.js';
-import {DEFAULT_SETTINGS} from '../../source/core/settings.js';
-import {startSimCloud, type SimCloud} from '../../source/sim/cloud.js';
-import {ManualClock} from '../../source/sim/comfy/sim-clock.js';
+import type {SimCloud} from '../../source/sim/cloud.js';
+import {SD15, WEB_PASSWORD, comfyBase, createProvisioned, startManualCloud, untilComfyListens, type Json, type ManualCloud} from '../helpers/sim-provisioned.js';
 
-const WEB_PASSWORD = 'provisioning-test-password-0123456789';
-const SD15 = 'https://huggingface.co/stable-diffusion-v1-5/stable-diffusion-v1-5/resolve/main/v1-5-pruned-emaonly.safetensors';
 const SD15_BYTES = 4_265_146_304;
-const work = mkdtempSync(join(tmpdir(), 'vastdeck-sim-provisioning-'));
 const clouds: SimCloud[] = [];
 
 afterEach(async () => {
   await Promise.all(clouds.splice(0).map(cloud => cloud.close()));
 });
 
-type Json = Record<string, unknown>;
-
-async function start(): Promise<{cloud: SimCloud; clock: ManualClock}> {
-  const clock = new ManualClock();
-  const cloud = await startSimCloud({port: 0, seed: 11, offers: 200, rateLimitScale: 0, churnIntervalMs: 0, time: clock});
-  clouds.push(cloud);
-  return {cloud, clock};
-}
-
-async function api(cloud: SimCloud, path: string, options: {method?: string; body?: unknown} = {}): Promise<Json> {
-  const response = await fetch(`${cloud.baseUrl}${path}`, {
-    method: options.method ?? 'GET',
-    headers: {Authorization: `Bearer ${cloud.apiKey}`, 'Content-Type': 'application/json'},
-    body: options.body === undefined ? undefined : JSON.stringify(options.body),
-  });
-  return (await response.json()) as Json;
-}
-
-/** Creates an instance the way vastdeck does with instance.provisioningManifest set to `manifest`. */
-async function createProvisioned(cloud: SimCloud, manifest: Json, env: Record<string, string> = {}): Promise<{id: number; offer: Json}> {
-  const path = join(work, `manifest-${Math.random().toString(36).slice(2)}.json`);
-  writeFileSync(path, JSON.stringify(manifest));
-  const delivery = await provisioningDelivery({...DEFAULT_SETTINGS, instance: {...DEFAULT_SETTINGS.instance, provisioningManifest: path}});
-  const offers = (await api(cloud, '/api/v0/bundles/', {method: 'POST', body: {gpu_name: {eq: 'RTX 4090'}, inet_down: {gte: 800}, order: [['inet_down', 'asc']], limit: 1}})).offers as Json[];
-  const offer = offers[0]!;
-  const body = {
-    client_id: 'me',
-    image: 'vastai/comfyui:@vastai-automatic-tag',
-    disk: 60,
-    runtype: 'jupyter_direct',
-    onstart: delivery.onstart,
-    env: {'-p 1111:1111': '1', '-p 8188:8188': '1', OPEN_BUTTON_TOKEN: '1', WEB_PASSWORD, COMFYUI_ARGS: '--disable-auto-launch --port 18188 --enable-cors-header', ...delivery.extraEnv, ...env},
-  };
-  const created = await api(cloud, `/api/v0/asks/${String(offer.id)}/`, {method: 'PUT', body});
-  expect(created.success).toBe(true);
-  return {id: created.new_contract as number, offer};
-}
-
-async function untilComfyListens(cloud: SimCloud, clock: ManualClock, id: number): Promise<void> {
-  const listening = await clock.advanceUntil(() => cloud.instances.hostOf(id)?.comfyListening() === true, {stepMs: 2000, limitMs: 3_600_000});
-  expect(listening).toBe(true);
+async function start(): Promise<ManualCloud> {
+  const started = await startManualCloud();
+  clouds.push(started.cloud);
+  return started;
 }
 
 function fileText(cloud: SimCloud, id: number, path: string): string {
@@ -71,9 +26,7 @@ function fileText(cloud: SimCloud, id: number, path: string): string {
 }
 
 async function comfy(cloud: SimCloud, id: number, path: string, body?: unknown): Promise<{status: number; json: unknown}> {
-  const instance = (await api(cloud, `/api/v0/instances/${id}/`)).instances as Json;
-  const port = (instance.ports as Record<string, Array<{HostPort: string}>>)['8188/tcp']![0]!.HostPort;
-  const response = await fetch(`http://127.0.0.1:${port}${path}`, {
+  const response = await fetch(`${await comfyBase(cloud, id)}${path}`, {
     method: body === undefined ? 'GET' : 'POST',
     headers: {Authorization: `Bearer ${WEB_PASSWORD}`},
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -93,13 +46,14 @@ const sd15Prompt = (ckpt: string): Json => ({
 
 describe('a provisioned first boot', () => {
   it('downloads what the shipped manifest asks, at the offer\'s bandwidth, and ComfyUI lists exactly that', async () => {
-    const {cloud, clock} = await start();
+    const started = await start();
+    const {cloud} = started;
     const {id, offer} = await createProvisioned(cloud, {
       nodes: [{url: 'https://github.com/kijai/ComfyUI-KJNodes'}],
       models: [{url: SD15, folder: 'checkpoints'}, {url: 'https://civitai.com/api/download/models/135867?type=Model', folder: 'loras', filename: 'detail_tweaker_xl.safetensors'}],
       comfyuiArgs: '--preview-method auto',
     });
-    await untilComfyListens(cloud, clock, id);
+    await untilComfyListens(started, id);
 
     const log = fileText(cloud, id, '/var/log/portal/provisioning.log').split(/\r?\n/);
     const contract = log.map(line => parseContractLine(line)).filter(line => line !== undefined);
@@ -135,7 +89,8 @@ describe('a provisioned first boot', () => {
   });
 
   it('fails provisioning on a 404 and on a gated model without HF_TOKEN, three attempts, and ComfyUI still starts', async () => {
-    const {cloud, clock} = await start();
+    const started = await start();
+    const {cloud} = started;
     const {id} = await createProvisioned(cloud, {
       models: [
         {url: SD15, folder: 'checkpoints'},
@@ -143,7 +98,7 @@ describe('a provisioned first boot', () => {
         {url: 'https://huggingface.co/black-forest-labs/FLUX.1-dev/resolve/main/flux1-dev.safetensors', folder: 'diffusion_models'},
       ],
     });
-    await untilComfyListens(cloud, clock, id);
+    await untilComfyListens(started, id);
     const log = fileText(cloud, id, '/var/log/provisioning.log');
     expect(log).toContain('[vastdeck] download failed file=missing.safetensors attempts=1 reason=wget exit 8 (ERROR 404: Not Found.)');
     expect(log).toContain('[vastdeck] download failed file=flux1-dev.safetensors attempts=1 reason=wget exit 6 (ERROR 401: Unauthorized.)');
@@ -158,10 +113,11 @@ describe('a provisioned first boot', () => {
   });
 
   it('downloads the gated model once the create passes HF_TOKEN, and never prints the token', async () => {
-    const {cloud, clock} = await start();
+    const started = await start();
+    const {cloud} = started;
     const token = 'hf_simulated_token_1234567890';
     const {id} = await createProvisioned(cloud, {models: [{url: 'https://huggingface.co/black-forest-labs/FLUX.1-dev/resolve/main/flux1-dev.safetensors', folder: 'diffusion_models'}]}, {HF_TOKEN: token});
-    await untilComfyListens(cloud, clock, id);
+    await untilComfyListens(started, id);
     const log = fileText(cloud, id, '/var/log/portal/provisioning.log');
     expect(log).toContain('[vastdeck] download done file=flux1-dev.safetensors bytes=23802932552');
     expect(log).not.toContain(token);
