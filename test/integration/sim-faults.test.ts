@@ -1,11 +1,10 @@
 // Faults for everyone: the SPEC grammar (counts and rates by name, one clear sentence for a bad
 // one), the authenticated control endpoint, `vastdeck sim fault …` against a running simulator,
 // `vastdeck sim --faults` refusing a bad spec, and armed faults striking real clients.
-import {PassThrough} from 'node:stream';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {runSimCommand} from '../../source/commands/sim.js';
 import {startSimCloud, type SimCloud} from '../../source/sim/cloud.js';
 import {FaultPlan, FaultSpecError, parseFaultSpec} from '../../source/sim/fault-plan.js';
+import {runCli} from '../helpers/run-cli.js';
 
 let cloud: SimCloud;
 
@@ -31,16 +30,6 @@ async function call(path: string, options: {method?: string; body?: unknown; key
     json = {text};
   }
   return {status: response.status, json};
-}
-
-function io(): {stdout: PassThrough; stderr: PassThrough; out: () => string; err: () => string} {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', chunk => (out += String(chunk)));
-  stderr.on('data', chunk => (err += String(chunk)));
-  return {stdout, stderr, out: () => out, err: () => err};
 }
 
 describe('fault specs', () => {
@@ -117,19 +106,12 @@ describe('vastdeck sim fault', () => {
     process.env.VAST_URL = cloud.baseUrl;
     process.env.VAST_API_KEY = cloud.apiKey;
     try {
-      const arm = io();
-      expect(await runSimFaultCommandOf(['fault', 'api429=0.3,instance-death=1'], arm)).toBe(0);
-      expect(arm.out()).toBe('Armed faults: api429=0.3,instance-death=1\n');
+      expect(await runCli(['sim', 'fault', 'api429=0.3,instance-death=1'])).toEqual({code: 0, stdout: 'Armed faults: api429=0.3,instance-death=1\n', stderr: ''});
       expect(cloud.faultPlan.toSpec()).toBe('api429=0.3,instance-death=1');
-      const list = io();
-      expect(await runSimFaultCommandOf(['fault', '--list'], list)).toBe(0);
-      expect(list.out()).toContain('api429=0.3');
-      expect(await runSimFaultCommandOf(['fault', '--clear'], io())).toBe(0);
+      expect((await runCli(['sim', 'fault', '--list'])).stdout).toContain('api429=0.3');
+      expect((await runCli(['sim', 'fault', '--clear'])).code).toBe(0);
       expect(cloud.faultPlan.list()).toEqual([]);
-      const bad = io();
-      expect(await runSimFaultCommandOf(['fault', 'api429=7.5'], bad)).toBe(2);
-      expect(bad.err()).toBe('The value of api429 must be a count (a whole number from 1) or a rate (0.3 or 30%), not "7.5".\n');
-      expect(bad.out()).toBe('');
+      expect(await runCli(['sim', 'fault', 'api429=7.5'])).toEqual({code: 2, stdout: '', stderr: 'The value of api429 must be a count (a whole number from 1) or a rate (0.3 or 30%), not "7.5".\n'});
     } finally {
       process.env.VAST_URL = saved.url;
       process.env.VAST_API_KEY = saved.key;
@@ -142,24 +124,14 @@ describe('vastdeck sim fault', () => {
     const saved = process.env.VAST_URL;
     delete process.env.VAST_URL;
     try {
-      const out = io();
-      expect(await runSimFaultCommandOf(['fault', '--list'], out)).toBe(2);
-      expect(out.err()).toBe('Say where the simulator runs: set VAST_URL to the URL `vastdeck sim` printed, or pass --url.\n');
+      expect(await runCli(['sim', 'fault', '--list'])).toEqual({code: 2, stdout: '', stderr: 'Say where the simulator runs: set VAST_URL to the URL `vastdeck sim` printed, or pass --url.\n'});
     } finally {
       if (saved !== undefined) process.env.VAST_URL = saved;
     }
   });
 
   it('refuses `vastdeck sim --faults` with a bad spec before starting, exit 2', async () => {
-    const out = io();
-    expect(await runSimCommand(['--faults', 'instance-death=-1'], out)).toBe(2);
-    expect(out.err()).toBe('The value of instance-death must be a count (a whole number from 1) or a rate (0.3 or 30%), not "-1".\n');
-    const quirks = io();
-    expect(await runSimCommand(['--quirks', 'ip-newline,sparkles'], quirks)).toBe(2);
-    expect(quirks.err()).toBe("--quirks has an unknown quirk 'sparkles': use any of ip-newline, uptime-null, hostport-int.\n");
+    expect(await runCli(['sim', '--faults', 'instance-death=-1'])).toMatchObject({code: 2, stderr: 'The value of instance-death must be a count (a whole number from 1) or a rate (0.3 or 30%), not "-1".\n'});
+    expect(await runCli(['sim', '--quirks', 'ip-newline,sparkles'])).toMatchObject({code: 2, stderr: "--quirks has an unknown quirk 'sparkles': use any of ip-newline, uptime-null, hostport-int.\n"});
   });
 });
-
-function runSimFaultCommandOf(argv: string[], out: {stdout: PassThrough; stderr: PassThrough}): Promise<number> {
-  return runSimCommand(argv, out);
-}

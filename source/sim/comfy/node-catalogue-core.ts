@@ -3,6 +3,7 @@
 // the generic behaviours of node-generic.ts. Merged into the catalogue by node-catalogue.ts.
 import {createHash} from 'node:crypto';
 import {TYPE_DIRS, inputImagePath, listInputImages} from './comfy-paths.js';
+import {saveImagePath} from './node-save.js';
 import {placeholderSafetensors} from './models.js';
 import {advancedSampling, emptyImage, imageBatch, imageScaledBy, latentSized, loadImageMask, opaqueLoader, passThrough, samplerLike} from './node-generic.js';
 import {loader, vaeDecode, vaeEncode} from './node-runs.js';
@@ -20,12 +21,7 @@ const checkImage = (name: string) => (inputs: Record<string, unknown>, env: {fs:
 
 /** SaveLatent: a .latent file (safetensors) under output/, listed under `latents`. */
 async function saveLatent(inputs: Record<string, unknown>, ctx: Parameters<NodeDef['run']>[1]): Promise<RunResult> {
-  const prefix = pyStr(inputs.filename_prefix);
-  const slash = prefix.lastIndexOf('/');
-  const subfolder = slash >= 0 ? prefix.slice(0, slash) : '';
-  const stem = prefix.slice(slash + 1);
-  const folder = subfolder ? `${TYPE_DIRS.output}/${subfolder}` : TYPE_DIRS.output;
-  const counter = (ctx.fs.list(folder) ?? []).filter((name) => name.startsWith(`${stem}_`)).length + 1;
+  const {folder, stem, counter, subfolder} = saveImagePath(ctx.fs, 'output', pyStr(inputs.filename_prefix), 0, 0);
   const filename = `${stem}_${String(counter).padStart(5, '0')}_.latent`;
   await ctx.work(20);
   ctx.fs.write(`${folder}/${filename}`, placeholderSafetensors(filename));

@@ -2,8 +2,8 @@
 // and SD3 conditioning and latents, model sampling, upscale models, masks, image batches, video
 // latents, CreateVideo/SaveVideo) and SaveImageWebsocket from custom_nodes/websocket_image_save.py,
 // which sends each image as a binary WebSocket frame. Merged into the catalogue by node-catalogue.ts.
-import {TYPE_DIRS} from './comfy-paths.js';
 import {customSampling, emptyLatent, guider, handle, imageScaledBy, opaque, opaqueLoader, passThrough, samplerLike} from './node-generic.js';
+import {saveImagePath} from './node-save.js';
 import {encodePng} from './png-writer.js';
 import {MAX_RESOLUTION, SAMPLERS, SCHEDULERS, boolean, combo, float, int, link, models, node, prompt, seed, string} from './node-spec.js';
 import {expectValue, type ImageBatch, type NodeDef, type OpaqueValue, type RunContext, type RunResult} from './node-types.js';
@@ -38,12 +38,7 @@ async function createVideo(inputs: Record<string, unknown>, ctx: RunContext): Pr
  */
 async function saveVideo(inputs: Record<string, unknown>, ctx: RunContext): Promise<RunResult> {
   const video = expectValue(inputs.video, 'OPAQUE', 'video') as OpaqueValue;
-  const prefix = pyStr(inputs.filename_prefix);
-  const slash = prefix.lastIndexOf('/');
-  const subfolder = slash >= 0 ? prefix.slice(0, slash) : '';
-  const stem = prefix.slice(slash + 1);
-  const folder = subfolder ? `${TYPE_DIRS.output}/${subfolder}` : TYPE_DIRS.output;
-  const counter = (ctx.fs.list(folder) ?? []).filter((name) => name.startsWith(`${stem}_`)).length + 1;
+  const {folder, stem, counter, subfolder} = saveImagePath(ctx.fs, 'output', pyStr(inputs.filename_prefix), Number(video.data?.width ?? 0), Number(video.data?.height ?? 0));
   const filename = `${stem}_${String(counter).padStart(5, '0')}_.mp4`;
   await ctx.work(40 * Number(video.data?.frames ?? 1));
   const note = Buffer.from(JSON.stringify({simulated: true, ...video.data}));

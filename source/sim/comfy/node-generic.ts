@@ -3,10 +3,9 @@
 // conditioning), make opaque handles for types the simulator only carries (SAMPLER, SIGMAS, NOISE,
 // GUIDER, CONTROL_NET, VIDEO, …), and the few transforms a later node can see (latent sizes, image
 // batches, sampler steps). Used by the node tables.
-import {inputImagePath} from './comfy-paths.js';
-import {kSampler} from './node-runs.js';
-import {NodeError, expectValue, type ImageBatch, type LatentBatch, type MaskBatch, type NodeDef, type NodeValue, type OpaqueValue, type RunContext, type RunResult} from './node-types.js';
-import {decodeInputImage, scaleImage} from './pixels.js';
+import {kSampler, loadImage} from './node-runs.js';
+import {NodeError, expectValue, type ImageBatch, type LatentBatch, type NodeDef, type NodeValue, type OpaqueValue, type RunContext, type RunResult} from './node-types.js';
+import {scaleImage} from './pixels.js';
 import {pyStr} from './python-text.js';
 
 type Inputs = Record<string, unknown>;
@@ -116,15 +115,9 @@ export async function emptyImage(inputs: Inputs, ctx: RunContext): Promise<RunRe
   return {outputs: [image]};
 }
 
-/** LoadImageMask: the chosen channel of an input image as a MASK. */
+/** LoadImageMask: the chosen channel of an input image as a MASK (LoadImage's second output). */
 export async function loadImageMask(inputs: Inputs, ctx: RunContext): Promise<RunResult> {
-  const path = inputImagePath(pyStr(inputs.image));
-  const bytes = ctx.fs.read(path);
-  if (!bytes) throw new NodeError('FileNotFoundError', `[Errno 2] No such file or directory: '${path}'`);
-  await ctx.work(CHEAP_MS);
-  const image = decodeInputImage(bytes, pyStr(inputs.image));
-  const mask: MaskBatch = {kind: 'MASK', width: image.width, height: image.height, count: 1};
-  return {outputs: [mask]};
+  return {outputs: [(await loadImage(inputs, ctx)).outputs[1]!]};
 }
 
 /** A sampler that is not KSampler, mapped onto it: its steps, seed and denoise. */
