@@ -3,9 +3,10 @@
 import {benchInstances} from './instances.js';
 import {benchOffers} from './offers.js';
 import {benchQueue} from './queue.js';
+import {benchSavings} from './savings.js';
 import {writeResults} from './lib.js';
 
-const suites = {offers: benchOffers, instances: benchInstances, queue: benchQueue};
+const suites = {offers: benchOffers, savings: benchSavings, instances: benchInstances, queue: benchQueue};
 const only = process.argv.slice(2);
 for (const [name, run] of Object.entries(suites)) {
   if (only.length > 0 && !only.includes(name)) continue;

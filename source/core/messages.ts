@@ -1,18 +1,23 @@
-// The dashboard's message line: the latest thing vastdeck wants the user to read (an error
-// sentence, a confirmation). Any part of the service layer can post; the status bar shows it.
+// The dashboard's messages: the latest thing vastdeck wants the user to read (an error sentence, a
+// confirmation) for the status line, and every message of the session in order (bounded) for the
+// message log view — several posted in one tick are all kept, none overwritten unseen.
 import type {MessageLevel, MessageSnapshot} from './deck-types.js';
 import {Model} from './model.js';
 
+/** Messages kept for the log view; the oldest go first. */
+const HISTORY = 500;
+
 export class MessageModel extends Model<MessageSnapshot> {
   constructor() {
-    super({});
+    super({history: []});
   }
 
   post(text: string, level: MessageLevel = 'info', atMs = Date.now()): void {
-    this.update({current: {text, level, atMs}});
+    const message = {text, level, atMs};
+    this.update(previous => ({current: message, history: [...previous.history.slice(-(HISTORY - 1)), message]}));
   }
 
   clear(): void {
-    this.update({});
+    this.update(previous => ({history: previous.history}));
   }
 }

@@ -174,7 +174,7 @@ async function serve(options: ApiServerOptions, request: IncomingMessage, respon
   };
   const send = (answer: SimResponse, fault?: FaultKind) => {
     record(answer.status, fault);
-    respond(response, answer);
+    respond(response, answer, (options.now ?? Date.now)());
   };
 
   const fault = options.faults.take(url.pathname);
@@ -241,8 +241,10 @@ function faultAnswer(kind: Exclude<FaultKind, 'hang' | 'reset'>, limiter: RateLi
   }
 }
 
-function respond(response: ServerResponse, answer: SimResponse): void {
+/** The Date header tells clients the cloud's time: the simulator's clock, not necessarily the wall's. */
+function respond(response: ServerResponse, answer: SimResponse, nowMs = Date.now()): void {
   if (response.headersSent || response.destroyed) return;
+  response.setHeader('Date', new Date(nowMs).toUTCString());
   const isJson = answer.json !== undefined;
   const payload = isJson ? JSON.stringify(answer.json) : (answer.text ?? '');
   response.writeHead(answer.status, {

@@ -35,10 +35,12 @@ describe('renting from the Offers pane', () => {
     expect(dialog).toContain('Rent this offer? (demo: the simulated cloud)');
     expect(dialog).toContain('RTX 4090 ×1 · $0.32/h · $0.002/GB down · 800 Mbps · reliability 99.0%');
     expect(dialog).toContain('Oregon, US · offer 2 on machine 10002');
-    expect(dialog).toMatch(/10-minute job cost \$0\.0\d+ = \$0\.0\d+ compute \+ \$0\.0\d+ download/);
-    expect(dialog).toMatch(/Ready in about \d+m\d\ds · cost to the first result about \$0\.0\d+/);
+    expect(dialog).toMatch(/Job \$0\.0\d+ · \$0\.00\d+\/generation · done in about \d+m\d\ds/);
+    expect(dialog).toMatch(/= \$0\.0\d+ disk during pull \+ \$0\.0\d+ GPU \(\d+m\d\ds\) \+ \$0\.0\d+ download/);
+    expect(dialog).toMatch(/Ready in about \d+m\d\ds · 10-minute rule \$0\.\d+/);
     expect(dialog).toContain('If it is taken, vastdeck falls through to the next ranked offer.');
-    expect(dialog).toContain('It bills by the second from the moment it is created until destroyed.');
+    expect(dialog).toContain('Billing until destroyed: disk from creation, also loading or stopped;');
+    expect(dialog).toContain('GPU only while running; every GB downloaded, the image pull too.');
     expect(dialog).toContain('[ Cancel (n) ]');
     expect(dialog).toContain('[ Rent (y) ]');
     await waitForText(app, 'Enter choose');

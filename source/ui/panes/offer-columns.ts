@@ -30,9 +30,11 @@ export const OFFER_COLUMNS: ReadonlyArray<Column<RankedOffer>> = [
   {key: 'inet', header: 'Mbps↓', width: 5, align: 'right', format: row => String(Math.round(row.offer.inetDownMbps)), priority: 3},
   {key: 'reliability', header: 'Rel', width: 6, align: 'right', format: row => formatPercent(row.offer.reliability), priority: 5},
   {key: 'location', header: 'Location', width: 10, format: row => row.offer.geolocation || '?', priority: 6, grow: true},
-  {key: 'eta', header: 'ETA', width: 6, align: 'right', format: row => formatDuration(row.cost.etaReadySec), priority: 2},
-  {key: 'cost', header: '10-min $', width: 8, align: 'right', format: row => formatUsd(row.cost.windowCostUsd), priority: 0},
-  {key: 'first', header: '1st res $', width: 9, align: 'right', format: row => formatUsd(row.cost.firstResultUsd), priority: 3},
+  {key: 'eta', header: 'ETA', width: 6, align: 'right', format: row => formatDuration(row.cost.etaReadySec), priority: 4},
+  {key: 'window', header: '10-min $', width: 8, align: 'right', format: row => formatUsd(row.cost.windowCostUsd), priority: 3},
+  {key: 'time', header: 'Done in', width: 7, align: 'right', format: row => formatDuration(row.cost.lastResultSec), priority: 2},
+  {key: 'pergen', header: '$/gen', width: 8, align: 'right', format: row => formatUsd(row.cost.perGenerationUsd), priority: 1},
+  {key: 'cost', header: 'Job $', width: 7, align: 'right', format: row => formatUsd(row.cost.jobCostUsd), priority: 0},
 ];
 
 /**
@@ -53,9 +55,9 @@ export function offerDetailLines(row: RankedOffer, lines: number): string[] {
     offer.geolocation,
   ].filter(Boolean).join(' · ');
   const breakdown = [
-    `10 min = ${formatUsd(cost.windowComputeUsd)} compute + ${formatUsd(cost.windowDownloadUsd)} download`,
+    `job ${formatUsd(cost.jobCostUsd)} = ${formatUsd(cost.pullStorageUsd)} disk while pulling + ${formatUsd(cost.gpuUsd)} GPU ${formatDuration(cost.gpuSec)} + ${formatUsd(cost.downloadUsd)} download`,
+    `${cost.secondsPerGeneration.toFixed(1)} s/gen (${cost.speed.factor.toFixed(2)}× a 4090)`,
     `ready in ${formatDuration(cost.etaReadySec)}`,
-    `first result ${formatUsd(cost.firstResultUsd)}`,
   ].join(' · ');
   if (lines >= 2) return [gone + identity, breakdown];
   return [`${gone}Offer ${offer.id} · CUDA ${offer.cudaMaxGood} · ${Math.round(offer.diskSpaceGb)} GB disk · ${breakdown}`];
