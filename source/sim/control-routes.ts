@@ -47,7 +47,7 @@ export function addControlRoutes(router: SimRouter, plan: FaultPlan, instances: 
     for (const quirk of INSTANCE_QUIRKS) instances.setQuirk(id, quirk, quirks.includes(quirk as InstanceQuirk));
     return ok({success: true, quirks});
   });
-  router.add('GET', '/sim/billing', request => accountOnly(request) ?? ok({instances: Object.fromEntries(instances.liveIds().map(id => [id, instances.charges(id)]))}));
+  router.add('GET', '/sim/billing', request => accountOnly(request) ?? ok({instances: Object.fromEntries(instances.billedIds().map(id => [id, instances.charges(id)]))}));
 }
 
 /** The control endpoint is the account's: an instance's scoped key is refused. */

@@ -150,6 +150,11 @@ function addSshKeyRoutes(router: SimRouter, instances: SimInstances, userId: num
     const key = instances.addAccountSshKey(publicKey);
     return ok({success: true, key: {id: key.id, user_id: userId, public_key: key.public_key, created_at: key.created_at, deleted_at: null}});
   });
+  router.add('PUT', '/api/v0/ssh/:id/', request => {
+    const publicKey = publicKeyOf(request.body);
+    if (publicKey === undefined) return noSshKey(request.body);
+    return instances.updateAccountSshKey(Number(request.params.id), publicKey) ? ok({success: true}) : {status: 404, json: errorBody('not_found', 'SSH key not found')};
+  });
   router.add('DELETE', '/api/v0/ssh/:id/', request =>
     instances.removeAccountSshKey(Number(request.params.id)) ? ok({success: true}) : {status: 404, json: errorBody('not_found', 'SSH key not found')},
   );

@@ -215,6 +215,11 @@ export class SimInstances {
     return {...instance.charges};
   }
 
+  /** Every instance ever created here, destroyed ones included (their charges stay readable), oldest first. */
+  billedIds(): number[] {
+    return [...this.gone.keys(), ...this.live.keys()].sort((a, b) => a - b);
+  }
+
   /** Live instance ids, oldest first. */
   liveIds(): number[] {
     return [...this.live.keys()];
@@ -357,6 +362,15 @@ export class SimInstances {
     return index >= 0;
   }
 
+  /** PUT /ssh/{id}/: replaces an account key's text; false when there is no such key. */
+  updateAccountSshKey(keyId: number, publicKey: string): boolean {
+    const key = this.accountKeys.find(candidate => candidate.id === keyId);
+    if (!key) return false;
+    key.public_key = publicKey;
+    this.options.account.ssh_key = this.accountKeys.at(-1)?.public_key ?? '';
+    return true;
+  }
+
   instanceSshKeys(id: number): readonly SimSshKey[] | undefined {
     return this.live.get(id)?.keys;
   }
@@ -364,7 +378,9 @@ export class SimInstances {
   attachSshKey(id: number, publicKey: string): boolean {
     const instance = this.live.get(id);
     if (!instance) return false;
-    instance.keys.push(this.newKey(publicKey));
+    // An account key keeps its id on the instance, so `vastai detach ssh ID KEY_ID` finds it by that id.
+    const known = this.accountKeys.find(key => key.public_key === publicKey);
+    instance.keys.push(known ? {...known} : this.newKey(publicKey));
     instance.host?.setAuthorizedKeys(instance.keys.map(key => key.public_key));
     return true;
   }

@@ -58,6 +58,7 @@ export class SimVolumes {
     return [...this.volumes.values()].map(volume => ({
       id: volume.id,
       name: volume.name,
+      label: volume.name,
       status: volume.instanceIds.length > 0 ? 'in_use' : 'unused',
       disk_space: volume.sizeGb,
       machine_id: volume.machineId,

@@ -176,7 +176,10 @@ describe('vast.py against vastdeck sim', () => {
     expect((await cli('GET', apiurl('/ssh/'))).json).toEqual(expect.arrayContaining([expect.objectContaining({id: keyId, key: publicKey})]));
     expect((await cli('POST', apiurl(`/instances/${first}/ssh/`), {ssh_key: publicKey})).json).toEqual({success: true, msg: 'SSH key attached successfully'});
     const attached = JSON.parse((await cli('GET', apiurl(`/instances/${first}/ssh/`))).json.ssh_keys as string) as Array<{id: number}>;
-    expect((await cli('DELETE', apiurl(`/instances/${first}/ssh/${attached.at(-1)!.id}/`), {})).json).toEqual({success: true});
+    // `detach ssh ID SSH_KEY_ID` is given the account key's id (as `show ssh-keys` lists it).
+    expect(attached.at(-1)!.id).toBe(keyId);
+    expect((await cli('PUT', apiurl(`/ssh/${keyId}/`), {ssh_key: publicKey})).json).toEqual({success: true});
+    expect((await cli('DELETE', apiurl(`/instances/${first}/ssh/${keyId}/`), {})).json).toEqual({success: true});
     expect((await cli('DELETE', apiurl(`/ssh/${keyId}/`), {})).json).toEqual({success: true});
   });
 
@@ -187,7 +190,7 @@ describe('vast.py against vastdeck sim', () => {
     expect(created.json).toMatchObject({success: true, volume_name: 'cli-volume'});
     const listed = (await cli('GET', apiurl('/volumes', {owner: 'me', type: 'all_volume'}))).json.volumes as Json[];
     const volume = listed.find(entry => entry.name === 'cli-volume')!;
-    expect(volume).toMatchObject({disk_space: 15, status: 'unused'});
+    expect(volume).toMatchObject({disk_space: 15, status: 'unused', label: 'cli-volume'}); // `show volumes` prints label as Name
     expect((await cli('DELETE', apiurl('/volumes/', {id: volume.id}))).json).toEqual({success: true});
   });
 
@@ -219,6 +222,9 @@ describe('vast.py against vastdeck sim', () => {
     expect((await cli('DELETE', apiurl(`/instances/${first}/`), {})).status).toBe(404);
     expect((await showInstances()).map(row => row.id)).not.toContain(first);
     expect((await cli('GET', apiurl(`/instances/${second}/`, {owner: 'me'}))).json).toEqual({instances: null});
+    // What the destroyed instances cost stays readable for tests.
+    const billing = (await cli('GET', `${cloud.baseUrl}/sim/billing`)).json.instances as Record<string, {storage: number}>;
+    expect(billing[String(first)]!.storage).toBeGreaterThan(0);
   });
 
   it('the newer vastai package destroys in bulk: DELETE /instances/ with {"instance_ids"}', async () => {
