@@ -39,6 +39,9 @@ export interface BootScenario {
 }
 
 /** Values baked into the fixture text that a replay replaces with the instance's own. */
+/** t = 0 of every fixture: the wall-clock stamps inside the payloads count from 2026-09-14 10:02:03 UTC. */
+export const FIXTURE_T0_MS = Date.UTC(2026, 8, 14, 10, 2, 3);
+
 export const fixtureValues = {
 	instanceId: '25841377',
 	webToken: '5b0c7d61e2a94f38a1d6c0e7b93f4a2d8e61c05f7a3b29d4c8e0f1a6b7d3c952',

@@ -65,6 +65,8 @@ export interface InstanceHost {
 	injectProvisioningFailure(): void;
 	/** Fault: refuse every SSH authentication while on. */
 	setSshRefusing(on: boolean): void;
+	/** A halted container: its SSH port resets connections instead of refusing keys. */
+	setSshUnreachable(on: boolean): void;
 	/** Replaces the authorized keys (a key attached to the running instance). */
 	setAuthorizedKeys(lines: string[]): void;
 	close(): Promise<void>;
@@ -199,6 +201,7 @@ export async function startInstanceHost(options: InstanceHostOptions): Promise<I
 			dropSshConnections: () => ssh.dropConnections(),
 			injectProvisioningFailure: () => replay.injectFailure(),
 			setSshRefusing: (on) => ssh.setRefusing(on),
+			setSshUnreachable: (on) => ssh.setUnreachable(on),
 			setAuthorizedKeys: (lines) => ssh.setAuthorizedKeys(lines),
 			close: async () => {
 				time.clearTimeout(bootTimer);

@@ -473,6 +473,7 @@ export class SimInstances {
     }
     if (phase !== instance.phase || instance.destroyed) return;
     instance.host.setSshRefusing(instance.refuseSsh);
+    instance.host.setSshUnreachable(false);
     const runtype = instance.spec.imageRuntype.split(' ')[0];
     this.setStatus(instance, 'running', `success, running ${instance.imageUuid.replace(':', '_')}/${runtype}`);
     instance.runningSinceMs = this.time.now();
@@ -548,7 +549,8 @@ export class SimInstances {
   private halt(instance: Instance, actual: string, statusMsg: string | null): void {
     this.cancel(instance);
     instance.host?.dropSshConnections();
-    instance.host?.setSshRefusing(true);
+    // Nothing listens behind a stopped container's or a dead host's port: connections fail, keys are never asked for.
+    instance.host?.setSshUnreachable(true);
     instance.comfy?.restart();
     this.setStatus(instance, actual, statusMsg);
   }

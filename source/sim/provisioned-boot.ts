@@ -7,7 +7,7 @@ import {unpackBundle} from '../core/provisioning/bundle.js';
 import {parseManifest, type ManifestCheck} from '../core/provisioning/manifest.js';
 import {SHIPPED_SCRIPT_PATH} from '../core/provisioning/delivery.js';
 import {readFileSync} from 'node:fs';
-import {deriveMoments, ONSTART_LOG, PROVISIONING_PORTAL_LOG, type BootScenario, type TimedWrite} from './boot-fixture.js';
+import {deriveMoments, FIXTURE_T0_MS, ONSTART_LOG, PROVISIONING_PORTAL_LOG, type BootScenario, type TimedWrite} from './boot-fixture.js';
 import {COMFYUI_ARGS} from './instance-apps.js';
 import type {SimOffer} from './market.js';
 import {runProvisionScript, type ScriptRun, type TimedText} from './provisioning-run.js';
@@ -33,8 +33,6 @@ const CLEAN_PROVISIONING_LOG = '/var/log/provisioning.log';
 const ATTEMPTS = 3;
 const RETRY_SEC = 30;
 const FIXTURE_SCRIPT_URL = 'https://raw.githubusercontent.com/example-org/vast-provisioning/main/comfyui-sdxl-kjnodes.sh';
-/** t = 0 of the fixtures, for the provisioner's own timestamps. */
-const FIXTURE_START_MS = Date.UTC(2026, 8, 14, 10, 2, 3);
 const PAUSED = /startup paused until instance provisioning has completed/;
 
 /** The plan when the create carries vastdeck's provision.sh (shipped, or hosted next to a shipped or hosted manifest); else undefined. */
@@ -106,7 +104,7 @@ export async function buildProvisionedBoot(plan: ProvisioningPlan, base: BootSce
 }
 
 function stamp(tSec: number): string {
-  return new Date(FIXTURE_START_MS + tSec * 1000).toISOString().slice(0, 19).replace('T', ' ');
+  return new Date(FIXTURE_T0_MS + tSec * 1000).toISOString().slice(0, 19).replace('T', ' ');
 }
 
 /** The provisioner's attempts: script output, its verdicts and retries; times from `startSec`. */
