@@ -3,6 +3,7 @@
 // portal gate, billing, destroy, the v1 list's keyset pages, request_logs and injected faults.
 import {once} from 'node:events';
 import ssh2 from 'ssh2';
+import {ManualClock} from '../../source/sim/comfy/sim-clock.js';
 import {afterEach, describe, expect, it} from 'vitest';
 import {startSimCloud, type SimCloud, type SimCloudOptions} from '../../source/sim/cloud.js';
 import type {InstanceFault} from '../../source/sim/instances.js';
@@ -383,15 +384,18 @@ describe('a running instance', () => {
   });
 
   it('bills the balance while it exists and stops billing once destroyed', async () => {
-    const cloud = await startCloud({speed: 1000});
+    const clock = new ManualClock();
+    const cloud = await startCloud({speed: 1, time: clock});
     cloud.account.balance = 1000;
-    const {id} = await bootInstance(cloud);
+    const id = await create(cloud, (await findOffer(cloud)).id);
     const before = (await call(cloud, '/api/v0/users/current/')).json.balance as number;
-    await waitUntil(async () => ((await call(cloud, '/api/v0/users/current/')).json.balance as number) < before || undefined, 'the balance to drop');
+    await clock.advance(3_600_000);
+    const during = (await call(cloud, '/api/v0/users/current/')).json.balance as number;
+    expect(during).toBeLessThan(before);
 
     expect((await call(cloud, `/api/v0/instances/${id}/`, {method: 'DELETE', body: {}})).json).toEqual({success: true});
     const settled = cloud.account.balance;
-    await new Promise(resolve => setTimeout(resolve, 300));
+    await clock.advance(3_600_000);
     await call(cloud, '/api/v0/users/current/');
     expect(cloud.account.balance).toBe(settled);
   });
