@@ -56,6 +56,9 @@ export function bundleOnstart(next = 'entrypoint.sh'): string {
   return `python3 -c '${unpack}'; ${next}`;
 }
 
+/** Vast.ai's limit on all of a create's instance variables together (each counted as KEY=value). */
+export const VAST_ENV_TOTAL_CHARS = 32_768;
+
 /** What these variables take of Vast's 32768-character budget (each counted as KEY=value). */
 export function envChars(env: Readonly<Record<string, string>>): number {
   return Object.entries(env).reduce((total, [name, value]) => total + name.length + 1 + value.length, 0);
