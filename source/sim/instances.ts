@@ -126,7 +126,10 @@ export class SimInstances {
     this.time = options.time ?? wallClock;
     this.defaultQuirks = new Set(options.quirks ?? []);
     this.ids = new Random(options.market.seed, 3);
-    this.nextId = 26_000_000 + this.ids.int(0, 90_000);
+    // Vast's ids only grow: they follow the clock (one per 10 s since 2026), so a simulator started
+    // again later never hands out an id (and a host key under it) that a client already knows.
+    const tensOfSeconds = Math.max(0, Math.floor((this.time.now() - Date.UTC(2026, 0, 1)) / 10_000));
+    this.nextId = 26_000_000 + tensOfSeconds + this.ids.int(0, 900);
   }
 
   /** PUT /asks/{offerId}/: the answer to send, 200 with `new_contract` or a Vast-shaped error. */
