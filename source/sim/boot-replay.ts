@@ -27,6 +27,8 @@ export interface BootReplayOptions {
 	onEvent: (name: BootEventName, simTimeMs: number) => void;
 	/** Where time comes from (the wall clock unless a test drives it). */
 	time?: TimeSource;
+	/** Move the fixture's wall-clock stamps to this boot (else the bytes equal the fixture's). */
+	ownTimestamps?: boolean;
 }
 
 /** Scenario → ordered actions: markers and renames before the writes of the same instant, events after. */
@@ -149,7 +151,7 @@ export class BootReplay {
 		const {fs} = this.options;
 		switch (action.kind) {
 			case 'append':
-				fs.append(action.path, restamp(action.bytes, this.startedAt ?? this.time.now(), this.options.speed));
+				fs.append(action.path, this.options.ownTimestamps ? restamp(action.bytes, this.startedAt ?? this.time.now(), this.options.speed) : action.bytes);
 				break;
 			case 'touch':
 				fs.touch(action.path);

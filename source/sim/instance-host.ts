@@ -40,6 +40,8 @@ export interface InstanceHostOptions {
 	env?: Record<string, string>;
 	/** Where time comes from (the wall clock unless a test drives it). */
 	time?: TimeSource;
+	/** Log lines carry this boot's own timestamps (as a rented instance's do) instead of the fixture's. */
+	ownTimestamps?: boolean;
 }
 
 /**
@@ -138,6 +140,7 @@ export async function startInstanceHost(options: InstanceHostOptions): Promise<I
 		]),
 		onEvent: (name, simTimeMs) => events.emit(name, {simTimeMs}),
 		time,
+		ownTimestamps: options.ownTimestamps,
 	});
 	const env: Record<string, string> = {
 		PORTAL_CONFIG: COMFY_PORTAL_CONFIG,

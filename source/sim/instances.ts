@@ -511,6 +511,7 @@ export class SimInstances {
       gpuRamMb: Number(offer.gpu_ram),
       env: containerEnv(instance.spec.env, instance.apiKey, provisioned?.comfyuiArgs),
       time: this.time,
+      ownTimestamps: true,
       comfyHandler: comfy.comfyHandler,
       comfyUpgrade: comfy.comfyUpgrade,
     });

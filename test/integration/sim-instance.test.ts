@@ -274,7 +274,7 @@ describe('simulated instance boot', () => {
 	it('fires comfy-listening at the GUI line time divided by the speed, and stamps log lines on its own clock', async () => {
 		const speed = 100;
 		const time = new ManualClock(Date.UTC(2027, 1, 3, 8, 0, 0));
-		const host = await startHost({speed, time});
+		const host = await startHost({speed, time, ownTimestamps: true});
 		let heard: number | undefined;
 		host.events.once('comfy-listening', ({simTimeMs}: {simTimeMs: number}) => (heard = time.now()));
 		const scenario = await loadBootScenario('happy');

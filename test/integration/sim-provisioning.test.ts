@@ -61,6 +61,9 @@ describe('a provisioned first boot', () => {
     expect(kinds[0]).toBe('begin');
     expect(kinds).toContain('download-progress');
     expect(kinds.at(-1)).toBe('complete');
+    // The provisioner's stamps are this boot's (the manual clock starts 2026-01-01), not the fixture's day.
+    expect(log.some(line => /^2026-01-01 00:0\d:\d\d \[INFO\] Provisioner starting/.test(line))).toBe(true);
+    expect(log.join('\n')).not.toContain('2026-09-14');
     expect(log).toContain('[vastdeck] node clone name=ComfyUI-KJNodes ref=-');
     expect(log).toContain('[vastdeck] download start file=v1-5-pruned-emaonly.safetensors folder=checkpoints host=huggingface.co');
     const done = contract.find(line => line.kind === 'download-done' && line.values.file === 'v1-5-pruned-emaonly.safetensors')!;
