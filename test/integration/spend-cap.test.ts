@@ -48,7 +48,7 @@ afterAll(async () => {
 
 /** With VASTDECK_SPEND_FIGURES set, the figures for `npm run bench` (bench/spend.js). */
 function figure(what: string, billed: number, burn: number): void {
-  if (process.env.VASTDECK_SPEND_FIGURES) process.stderr.write(`cap · ${what}: billed $${billed.toFixed(4)} of a $${CAP.toFixed(2)} cap at $${burn.toFixed(3)}/h, ${(((CAP - billed) / burn) * 3600).toFixed(1)} s of burn before the cap\n`);
+  if (process.env.VASTDECK_SPEND_FIGURES) console.error(`cap · ${what}: billed $${billed.toFixed(4)} of a $${CAP.toFixed(2)} cap at $${burn.toFixed(3)}/h, ${(((CAP - billed) / burn) * 3600).toFixed(1)} s of burn before the cap`);
 }
 
 async function cloud(): Promise<SimCloud> {

@@ -55,7 +55,7 @@ describe.each(CASES)('spend at speed $speed is within ±$tolerance of the simula
   const simSleep = (seconds: number): Promise<void> => new Promise(resolve => setTimeout(resolve, (seconds * 1000) / speed));
   const close = (ours: number, billed: number, what: string): void => {
     expect(billed, what).toBeGreaterThan(0);
-    if (process.env.VASTDECK_SPEND_FIGURES) process.stderr.write(`speed ${speed} · ${what}: ours $${ours.toFixed(6)}, simulator $${billed.toFixed(6)}, ${(((ours - billed) / billed) * 100).toFixed(3)} %\n`);
+    if (process.env.VASTDECK_SPEND_FIGURES) console.error(`speed ${speed} · ${what}: ours $${ours.toFixed(6)}, simulator $${billed.toFixed(6)}, ${(((ours - billed) / billed) * 100).toFixed(3)} %`);
     expect(Math.abs(ours - billed) / billed, `${what}: ours $${ours.toFixed(6)}, simulator $${billed.toFixed(6)}`).toBeLessThanOrEqual(tolerance);
   };
 
