@@ -86,7 +86,8 @@ export function observeBilling(previous: BillingRecord | undefined, observation:
       record.closedGpuSec += Math.max(0, (previous!.seenSec + fromApi) / 2 - open);
       record.runStartSec = fromApi;
     } else if (open !== undefined) {
-      record.runStartSec = fromApi ?? open;
+      // The API's figure is the truth, but a run cannot have begun before the instance existed.
+      record.runStartSec = fromApi === undefined ? open : Math.max(fromApi, startSec);
     } else if (fromApi !== undefined) {
       record.runStartSec = previous ? Math.max(fromApi, Math.min(previous.seenSec, t)) : Math.max(fromApi, startSec);
     } else {

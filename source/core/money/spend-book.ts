@@ -48,6 +48,9 @@ export interface SpendSummary {
   listed: boolean;
 }
 
+/** A billing record this recent (cloud seconds) is a fresh enough look to start a session's count from. */
+const FRESH_LOOK_SEC = 60;
+
 export class SpendBook {
   readonly #deps: SpendBookDeps;
   #session: SessionRecord | undefined;
@@ -67,10 +70,12 @@ export class SpendBook {
   beginSession(kind: SessionKind, capUsd: number): SessionRecord {
     this.#session = this.#deps.sessions.begin(kind, this.#deps.apiOrigin, this.#deps.cloudNowSec(), capUsd);
     this.#deps.ledger.sessionId = this.#session.id;
-    // This install's instances that already bill count for the session from now on.
+    // This install's instances that already bill count for the session from now on: from a record
+    // this process just brought up to date, or else from the session's first look at them.
     const cloudNowSec = this.#deps.cloudNowSec();
     for (const entry of this.#deps.ledger.forOrigin(this.#deps.apiOrigin)) {
-      if (entry.billing && entry.billing.endedSec === undefined) this.#session.baselines[entry.localId] = spendOf(entry.billing, cloudNowSec).totalUsd;
+      const billing = entry.billing;
+      if (billing && billing.endedSec === undefined && cloudNowSec - billing.seenSec <= FRESH_LOOK_SEC) this.#session.baselines[entry.localId] = spendOf(billing, cloudNowSec).totalUsd;
     }
     this.#deps.sessions.update(this.#session);
     return this.#session;
@@ -109,6 +114,13 @@ export class SpendBook {
     const ids = new Set(instances.map(instance => instance.id));
     this.#listed = options.partial ? [...(this.#listed ?? []).filter(instance => !ids.has(instance.id)), ...instances] : [...instances];
     this.#baseline(updates, cloudNowSec);
+  }
+
+  /** Bytes a watch saw the instance's provisioning download, kept without a new look (a watch that ends between two lists). */
+  noteProvisioned(instanceId: number, bytes: number): void {
+    const entry = this.#deps.ledger.findByInstanceId(this.#deps.apiOrigin, instanceId);
+    if (!entry?.billing || entry.billing.endedSec !== undefined || bytes / 1e9 <= entry.billing.provisionedGb) return;
+    this.#deps.ledger.recordBilling([{localId: entry.localId, billing: {...entry.billing, provisionedGb: bytes / 1e9}}]);
   }
 
   /** Spend of one instance at the cloud's now: its ledger record, or what its last API record implies; undefined before any look. */
