@@ -1,8 +1,9 @@
-// Runs vastdeck in a real pseudo-terminal (node-pty) and keeps a headless xterm in sync with
-// what it prints, so end-to-end tests assert on the screen a user would actually see.
+// Runs vastdeck in a real pseudo-terminal (@lydell/node-pty: prebuilt, nothing compiles at install)
+// and keeps a headless xterm in sync with what it prints, so end-to-end tests assert on the screen a
+// user would actually see.
 import {fileURLToPath} from 'node:url';
 import xtermHeadless from '@xterm/headless';
-import pty from 'node-pty';
+import pty from '@lydell/node-pty';
 
 const {Terminal} = xtermHeadless;
 const BIN = fileURLToPath(new URL('../../bin/vastdeck.js', import.meta.url));
