@@ -3,13 +3,13 @@
 import {Box} from 'ink';
 import {cleanup, render} from 'ink-testing-library';
 import {afterEach, describe, expect, it} from 'vitest';
-import {dialogBody} from '../../source/ui/components/Dialog.js';
-import {ProgressBar} from '../../source/ui/components/ProgressBar.js';
-import {fitColumns, Table, windowStart, type Column} from '../../source/ui/components/Table.js';
-import {editLine, lineAtEnd, TextInput} from '../../source/ui/components/TextInput.js';
+import {dialogBody} from '../../source/ui/shared/Dialog.js';
+import {ProgressBar} from '../../source/ui/shared/ProgressBar.js';
+import {fitColumns, Table, windowStart, type Column} from '../../source/ui/shared/Table.js';
+import {editLine, lineAtEnd, TextInput} from '../../source/ui/shared/TextInput.js';
 import {findBinding, hintsFor, KEYMAP, type Scope} from '../../source/ui/keymap.js';
 import {layoutFor} from '../../source/ui/layout.js';
-import {fit, truncate, wrapWords} from '../../source/ui/text-fit.js';
+import {fit, truncate, wrapWords} from '../../source/ui/shared/text-fit.js';
 import type {Key} from 'ink';
 
 afterEach(() => cleanup());

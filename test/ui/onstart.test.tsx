@@ -4,7 +4,7 @@
 // in rank order (the selected one first); an error sentence keeps the form open.
 import {cleanup} from 'ink-testing-library';
 import {afterEach, describe, expect, it} from 'vitest';
-import {helpLines} from '../../source/ui/components/HelpOverlay.js';
+import {helpLines} from '../../source/ui/shared/HelpOverlay.js';
 import {App} from '../../source/ui/App.js';
 import {makeDeck, makeOffers, TestOnStart, type TestDeck} from './fixtures.js';
 import {frame, KEYS, press, renderAt, typeText, waitForText, type Rendered} from './helpers.js';

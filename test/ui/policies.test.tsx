@@ -5,7 +5,7 @@
 import {cleanup} from 'ink-testing-library';
 import {afterEach, describe, expect, it} from 'vitest';
 import {App} from '../../source/ui/App.js';
-import {helpLines} from '../../source/ui/components/HelpOverlay.js';
+import {helpLines} from '../../source/ui/shared/HelpOverlay.js';
 import {makeDeck, makeOffers, type TestDeck} from './fixtures.js';
 import {frame, press, renderAt, waitForFrame, waitForText, type Rendered} from './helpers.js';
 import {TestPolicies} from './queue-fixtures.js';

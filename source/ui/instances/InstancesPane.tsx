@@ -1,0 +1,249 @@
+// The Instances pane: every instance of the fleet in a windowed table (stage with a spinner while it
+// boots, download progress, uptime, money spent, the log connection), the creates in flight, and
+// an honest empty state (with the way to an SSH key when there is none). Enter opens the selected
+// instance's stages and log over the whole body; switching instances there is instant because the
+// logs are already in memory (fleet.logs). d destroys the selected instance and D all of them,
+// each after its confirm dialog. The selection stays on the same instance by key.
+import {Box, Text} from 'ink';
+import Spinner from 'ink-spinner';
+import {useEffect, useMemo} from 'react';
+import type {FleetController, FleetSnapshot, InstanceRow} from '../../core/deck-types.js';
+import {formatDuration} from '../../core/format.js';
+import {Pane} from '../shared/Pane.js';
+import {Paragraph} from '../shared/Paragraph.js';
+import {Table} from '../shared/Table.js';
+import {useCommandHandler} from '../shared/useCommands.js';
+import {useOpenDialog} from '../shared/useDialog.js';
+import type {FleetActions} from '../shared/useFleetActions.js';
+import {useModel} from '../shared/useModel.js';
+import {useNow} from '../shared/useNow.js';
+import {useStateRef} from '../shared/useStateRef.js';
+import type {Command} from '../keymap.js';
+import {compactUsd} from '../shared/money.js';
+import {useTheme} from '../shared/theme.js';
+import {instanceColumns, instanceTone} from './instance-columns.js';
+import {cleanupStepText, gpuText, instanceName, isCleaningUp, isGone, isStoppedBilling, STOPPED_BILLING} from './instance-format.js';
+import {DestroyAllDialog, destroyAllTargets} from './DestroyAllDialog.js';
+import {DestroyDialog} from './DestroyDialog.js';
+import {InstanceDetail} from './InstanceDetail.js';
+import {portalLines} from './portal-lines.js';
+import {sshKeyDialog} from '../offers/rent-dialog.js';
+import {moveTo, resolveIndex as resolveSelected, type KeyedSelection} from '../shared/keyed-selection.js';
+
+interface InstancesPaneProps {
+  fleet: FleetController;
+  actions: FleetActions;
+  focused: boolean;
+  /** Show the selected instance's stages and log instead of the list (App gives it the whole body). */
+  detailOpen: boolean;
+  onDetail(open: boolean): void;
+  width: number;
+  height: number;
+}
+
+/** The instance the user looked at last, and where it was (used when it leaves the list). */
+type Selection = KeyedSelection<string>;
+const keyOf = (row: InstanceRow): string => row.key;
+const resolveIndex = (rows: readonly InstanceRow[], selection: Selection): number => resolveSelected(rows, selection, keyOf);
+
+export function InstancesPane({fleet, actions, focused, detailOpen, onDetail, width, height}: InstancesPaneProps) {
+  const theme = useTheme();
+  const snapshot = useModel(fleet);
+  const openDialog = useOpenDialog();
+  // Uptime and spend tick every second while instances exist; the empty pane costs no frames.
+  const nowMs = useNow(snapshot.rows.length > 0 ? 1000 : 30_000);
+  const [selection, setSelection, selectionRef] = useStateRef<Selection>({index: 0});
+  /** The instance whose portal secret is shown; moving to another instance hides it. */
+  const [revealedKey, setRevealedKey, revealedRef] = useStateRef<string | undefined>(undefined);
+
+  const rows = snapshot.rows;
+  const selectedIndex = resolveIndex(rows, selection);
+  const selected = rows[selectedIndex];
+  const portalShown = selected !== undefined && revealedKey === selected.key;
+  const columns = useMemo(() => instanceColumns(nowMs), [nowMs]);
+
+  /** The selected row as the keys see it: the latest selection, even before React re-renders. */
+  const current = () => {
+    const latest = fleet.getSnapshot().rows;
+    return latest[resolveIndex(latest, selectionRef.current)];
+  };
+  const move = (target: (index: number, count: number) => number) => {
+    setSelection(moveTo(fleet.getSnapshot().rows, selectionRef.current, keyOf, target));
+    setRevealedKey(undefined);
+  };
+  const createKey = () => {
+    const key = fleet.getSnapshot().sshKey;
+    if (key.ok) actions.notify(`vastdeck already has an SSH key: ${key.description}.`);
+    else openDialog(sshKeyDialog(key.message, actions));
+  };
+  const destroySelected = () => {
+    const row = current();
+    if (!row) actions.notify('No instance to destroy.');
+    else if (isGone(row)) actions.notify(`Instance ${instanceName(row)} is already gone: it bills nothing.`);
+    else if (isCleaningUp(row)) actions.notify(`Instance ${instanceName(row)} is already being destroyed: ${cleanupStepText(row.cleanup?.step ?? '')}.`);
+    else openDialog({render: frame => <DestroyDialog fleet={fleet} row={row} actions={actions} {...frame} />});
+  };
+  const destroyAll = () => {
+    const targets = destroyAllTargets(fleet.getSnapshot().rows);
+    if (targets.length === 0) actions.notify('No instances to destroy.');
+    else openDialog({render: frame => <DestroyAllDialog rows={targets} actions={actions} {...frame} />});
+  };
+  const togglePortal = () => {
+    const row = current();
+    if (row) setRevealedKey(revealedRef.current === row.key ? undefined : row.key);
+  };
+
+  useCommandHandler(
+    'instances',
+    (command: Command) => {
+      switch (command) {
+        case 'instances.down':
+          move(index => index + 1);
+          break;
+        case 'instances.up':
+          move(index => index - 1);
+          break;
+        case 'instances.top':
+          move(() => 0);
+          break;
+        case 'instances.bottom':
+          move((_index, count) => count - 1);
+          break;
+        case 'instances.open':
+          if (current()) onDetail(true);
+          break;
+        case 'instances.portal':
+          togglePortal();
+          break;
+        case 'instances.copyToken':
+          if (current()) actions.copyToken(current()!.key);
+          break;
+        case 'instances.openPortal':
+          if (current()) actions.openPortal(current()!.key);
+          break;
+        case 'instances.createKey':
+          createKey();
+          break;
+        case 'instances.destroy':
+          destroySelected();
+          break;
+        case 'instances.destroyAll':
+          destroyAll();
+          break;
+        default:
+          break;
+      }
+    },
+    focused && !detailOpen,
+  );
+
+  // The instance under the detail view left the list: back to the (empty) list.
+  useEffect(() => {
+    if (detailOpen && !selected) onDetail(false);
+  }, [detailOpen, selected, onDetail]);
+
+  if (detailOpen && selected) {
+    return (
+      <InstanceDetail
+        fleet={fleet}
+        row={selected}
+        actions={actions}
+        portalShown={portalShown}
+        focused={focused}
+        width={width}
+        height={height}
+        onBack={() => onDetail(false)}
+        onStep={delta => move(index => index + delta)}
+        onTogglePortal={togglePortal}
+      />
+    );
+  }
+
+  const innerWidth = Math.max(10, width - 4);
+  const innerHeight = Math.max(1, height - 2);
+  const notes = noteLines(snapshot);
+  const portal = portalShown && selected ? portalLines(fleet.portalSecret(selected.key)) : [];
+  const footer = selected ? 1 + portal.length : 0;
+  const tableRows = Math.max(1, innerHeight - 1 - notes.length - footer);
+
+  return (
+    <Pane title="2 Instances" info={<TitleInfo snapshot={snapshot} nowMs={nowMs} />} focused={focused} width={width} height={height}>
+      {notes.map(note => (
+        <Text key={note.text} wrap="truncate" {...(note.tone === 'bad' ? theme.warn : theme.muted)}>
+          {note.spinner ? (
+            <Text {...theme.accent}>
+              <Spinner type="dots" />{' '}
+            </Text>
+          ) : null}
+          {note.text}
+        </Text>
+      ))}
+      {rows.length > 0 ? (
+        <Box height={tableRows + 1} flexShrink={0}>
+          <Table columns={columns} rows={rows} rowKey={row => row.key} selectedIndex={selectedIndex} height={tableRows} width={innerWidth} rowTone={row => instanceTone(theme, row)} />
+        </Box>
+      ) : (
+        <EmptyState snapshot={snapshot} width={innerWidth} />
+      )}
+      {selected ? (
+        <Text wrap="truncate" {...theme.muted}>
+          {selectedLine(selected)}
+        </Text>
+      ) : null}
+      {portal.map(line => (
+        <Text key={line.text} wrap="truncate" {...theme[line.tone]}>
+          {line.text}
+        </Text>
+      ))}
+    </Pane>
+  );
+}
+
+interface NoteLine {
+  text: string;
+  tone: 'muted' | 'bad';
+  spinner: boolean;
+}
+
+/** Lines above the table: the first account check, creates in flight, a failed refresh. */
+function noteLines(snapshot: FleetSnapshot): NoteLine[] {
+  return [
+    ...(snapshot.reconciled ? [] : [{text: 'checking the account for instances…', tone: 'muted' as const, spinner: true}]),
+    ...snapshot.creating.map(text => ({text, tone: 'muted' as const, spinner: true})),
+    ...(snapshot.error ? [{text: `Instance list refresh failed: ${snapshot.error}`, tone: 'bad' as const, spinner: false}] : []),
+  ];
+}
+
+/** The selected instance in one line: what the table has no room for. */
+function selectedLine(row: InstanceRow): string {
+  const vast = `Vast ${row.actualStatus ?? 'no status yet'}${row.statusMsg ? `: ${row.statusMsg}` : ''}`;
+  const log = `log ${row.log.state}${row.log.error ? ` (${row.log.error})` : ''}, ${row.log.lines} lines`;
+  const failure = row.stage.failure ? `failed: ${row.stage.failure.reason}` : '';
+  const flag = row.cleanup ? `destroy: ${row.cleanup.message}` : isStoppedBilling(row) ? STOPPED_BILLING : '';
+  return [instanceName(row), flag, failure, row.label, gpuText(row), `${compactUsd(row.dphTotal)}/h`, `${compactUsd(row.accruedUsd)} spent`, vast, log, row.note ?? '', 'Enter: stages and log'].filter(Boolean).join(' · ');
+}
+
+function EmptyState({snapshot, width}: {snapshot: FleetSnapshot; width: number}) {
+  const theme = useTheme();
+  if (!snapshot.reconciled || snapshot.creating.length > 0) return null;
+  return (
+    <Box flexDirection="column" flexShrink={0}>
+      <Paragraph text="No instances yet. Select an offer in Offers and press c to rent it." width={width} tone={theme.muted} />
+      {snapshot.sshKey.ok ? (
+        <Paragraph text={`Logs stream over SSH with ${snapshot.sshKey.description}.`} width={width} tone={theme.muted} />
+      ) : (
+        <Paragraph text="No SSH key yet: press K to let vastdeck create ~/.ssh/vastdeck_ed25519." width={width} tone={theme.warn} />
+      )}
+    </Box>
+  );
+}
+
+function TitleInfo({snapshot, nowMs}: {snapshot: FleetSnapshot; nowMs: number}) {
+  const theme = useTheme();
+  const billing = snapshot.rows.filter(row => !isGone(row));
+  if (billing.length === 0) return null;
+  const burn = billing.reduce((sum, row) => sum + row.dphTotal, 0);
+  const spent = snapshot.rows.reduce((sum, row) => sum + row.accruedUsd, 0);
+  const polled = snapshot.lastPollAtMs === undefined ? '' : ` · polled ${formatDuration(Math.max(0, nowMs - snapshot.lastPollAtMs) / 1000)} ago`;
+  return <Text {...theme.muted}>{`${billing.length} billing · ${compactUsd(burn)}/h · ${compactUsd(spent)} spent${polled} `}</Text>;
+}

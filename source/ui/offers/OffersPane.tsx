@@ -1,0 +1,280 @@
+// The Offers pane: the live, ranked offer list from deck.offers. It keeps the selection on the same
+// offer across refreshes (by offer id; clamped to the same position when the offer vanishes), marks
+// new, changed and vanished rows, edits the filter in place, explains the selected offer's cost,
+// and rents it on c (after a confirm dialog that shows what it will cost), or on O with an OnStart job.
+import {Box, Text} from 'ink';
+import Spinner from 'ink-spinner';
+import {useEffect} from 'react';
+import type {DeckView} from '../../core/deck-types.js';
+import {formatDuration} from '../../core/format.js';
+import {SORT_KEYS} from '../../core/offers/rank.js';
+import type {OffersSnapshot, RankedOffer} from '../../core/offers/types.js';
+import {Pane} from '../shared/Pane.js';
+import {Paragraph} from '../shared/Paragraph.js';
+import {Table} from '../shared/Table.js';
+import {editLine, lineAtEnd, TextInput, type LineState} from '../shared/TextInput.js';
+import {useCommandHandler} from '../shared/useCommands.js';
+import {useOpenDialog} from '../shared/useDialog.js';
+import type {FleetActions} from '../shared/useFleetActions.js';
+import {useStateRef} from '../shared/useStateRef.js';
+import {useModel} from '../shared/useModel.js';
+import {useNow} from '../shared/useNow.js';
+import type {Command} from '../keymap.js';
+import {wrapWords} from '../shared/text-fit.js';
+import {useTheme, type Theme, type Tone} from '../shared/theme.js';
+import {AddJobDialog} from '../queue/AddJobDialog.js';
+import {OFFER_COLUMNS, offerDetailLines} from './offer-columns.js';
+import {rentCandidates, rentDialog} from './rent-dialog.js';
+import {moveTo, resolveIndex as resolveSelected, type KeyedSelection} from '../shared/keyed-selection.js';
+
+interface OffersPaneProps {
+  deck: DeckView;
+  actions: FleetActions;
+  focused: boolean;
+  width: number;
+  height: number;
+}
+
+/** The offer the user looked at last, and where it was (used when it vanishes). */
+type Selection = KeyedSelection<number>;
+const keyOf = (row: RankedOffer): number => row.offer.id;
+/** A vanished offer stays in the list, marked, but does not keep the selection. */
+const holds = (row: RankedOffer): boolean => row.change !== 'vanished';
+
+interface FilterEditor {
+  line: LineState;
+  error?: string;
+}
+
+const resolveIndex = (rows: readonly RankedOffer[], selection: Selection): number => resolveSelected(rows, selection, keyOf, holds);
+
+/** An error sentence gets this many lines at most under the filter editor. */
+const MAX_ERROR_LINES = 3;
+
+function clampLines(lines: string[], max: number): string[] {
+  if (lines.length <= max) return lines;
+  const kept = lines.slice(0, max);
+  kept[max - 1] = `${kept[max - 1]!.replace(/.$/u, '')}…`;
+  return kept;
+}
+
+function rowTone(theme: Theme, row: RankedOffer): Tone {
+  if (row.change === 'vanished') return theme.vanished;
+  if (row.change === 'new') return theme.new;
+  if (row.change === 'changed') return theme.changed;
+  return {};
+}
+
+export function OffersPane({deck, actions, focused, width, height}: OffersPaneProps) {
+  const theme = useTheme();
+  const {offers} = deck;
+  const snapshot = useModel(offers);
+  const openDialog = useOpenDialog();
+  const [selection, setSelection, selectionRef] = useStateRef<Selection>({index: 0});
+  const [editor, setEditor, editorRef] = useStateRef<FilterEditor | undefined>(undefined);
+
+  const rows = snapshot.rows;
+  const selectedIndex = resolveIndex(rows, selection);
+  const selected = rows[selectedIndex];
+  const innerWidth = Math.max(10, width - 4);
+  const innerHeight = Math.max(1, height - 2);
+  const errorLines = editor?.error ? clampLines(wrapWords(editor.error, innerWidth), MAX_ERROR_LINES) : [];
+  const editorLines = editor ? 1 + errorLines.length : 0;
+  const staleLine = snapshot.error !== undefined && rows.length > 0 ? 1 : 0;
+  const detailLines = innerHeight >= 16 ? 2 : 1;
+  const tableRows = Math.max(1, innerHeight - 1 - editorLines - staleLine - detailLines);
+
+  // Remember which offer is under the selection and where: after the first load, after the
+  // selected offer vanished, and whenever a refresh or re-sort moved it.
+  const selectedId = selected?.offer.id;
+  useEffect(() => {
+    if (selectedId === undefined) return;
+    if (selectedId !== selection.key || selectedIndex !== selection.index) setSelection({key: selectedId, index: selectedIndex});
+  }, [selectedId, selectedIndex, selection.key, selection.index, setSelection]);
+
+  const rent = () => {
+    const current = offers.getSnapshot().rows;
+    const row = current[resolveIndex(current, selectionRef.current)];
+    if (!row) return;
+    if (row.change === 'vanished') {
+      actions.notify(`Offer ${row.offer.id} is gone from the market: pick another one.`, 'warn');
+      return;
+    }
+    openDialog(rentDialog(rentCandidates(row, current), deck.fleet.getSnapshot().sshKey, deck.mode === 'live', actions));
+  };
+
+  // O: the add-job form in its OnStart variant; the job rides in the rented instance.
+  const rentWithOnstart = () => {
+    const current = offers.getSnapshot().rows;
+    const row = current[resolveIndex(current, selectionRef.current)];
+    if (!row) return;
+    if (row.change === 'vanished') {
+      actions.notify(`Offer ${row.offer.id} is gone from the market: pick another one.`, 'warn');
+      return;
+    }
+    const target = {controller: deck.onstart, candidates: rentCandidates(row, current), live: deck.mode === 'live'};
+    openDialog({render: frame => <AddJobDialog queue={deck.queue} notify={actions.notify} onstart={target} {...frame} />});
+  };
+
+  useCommandHandler('offers', (command: Command) => {
+    const move = (target: (index: number, count: number) => number) => {
+      setSelection(moveTo(offers.getSnapshot().rows, selectionRef.current, keyOf, target, holds));
+    };
+    switch (command) {
+      case 'offers.down':
+        move(index => index + 1);
+        break;
+      case 'offers.up':
+        move(index => index - 1);
+        break;
+      case 'offers.pageDown':
+        move(index => index + tableRows);
+        break;
+      case 'offers.pageUp':
+        move(index => index - tableRows);
+        break;
+      case 'offers.top':
+        move(() => 0);
+        break;
+      case 'offers.bottom':
+        move((_index, count) => count - 1);
+        break;
+      case 'offers.sort':
+        offers.cycleSort();
+        break;
+      case 'offers.refresh':
+        offers.refreshNow();
+        break;
+      case 'offers.filter':
+        setEditor({line: lineAtEnd(offers.getSnapshot().filterText)});
+        break;
+      case 'offers.rent':
+        rent();
+        break;
+      case 'offers.onstart':
+        rentWithOnstart();
+        break;
+      default:
+        break;
+    }
+  });
+
+  useCommandHandler(
+    'filter',
+    (command: Command, input: string) => {
+      if (command === 'filter.cancel') {
+        setEditor(undefined);
+        return;
+      }
+      const current = editorRef.current;
+      if (!current) return;
+      if (command === 'filter.submit') {
+        const error = offers.setFilter(current.line.value);
+        setEditor(error ? {...current, error} : undefined);
+        return;
+      }
+      setEditor({...current, line: editLine(current.line, command, input)});
+    },
+    editor !== undefined,
+  );
+
+  return (
+    <Pane title="1 Offers" info={<TitleInfo snapshot={snapshot} />} focused={focused} width={width} height={height}>
+      {editor ? (
+        <Box flexDirection="column" flexShrink={0}>
+          <TextInput label="Filter:" state={editor.line} width={innerWidth} placeholder="e.g. gpu=RTX_4090 dph<=0.6 inet_down>=500" />
+          {errorLines.map((line, index) => (
+            <Text key={index} {...theme.bad}>
+              {line}
+            </Text>
+          ))}
+        </Box>
+      ) : null}
+      <OffersBody snapshot={snapshot} selectedIndex={selectedIndex} width={innerWidth} tableRows={tableRows} theme={theme} />
+      {staleLine ? (
+        <Text wrap="truncate" {...theme.warn}>
+          {`Refresh failed, showing the last good list: ${snapshot.error ?? ''}`}
+        </Text>
+      ) : null}
+      {selected
+        ? offerDetailLines(selected, detailLines).map(line => (
+            <Text key={line} wrap="truncate" {...(selected.change === 'vanished' ? theme.vanished : theme.muted)}>
+              {line}
+            </Text>
+          ))
+        : null}
+    </Pane>
+  );
+}
+
+interface OffersBodyProps {
+  snapshot: OffersSnapshot;
+  selectedIndex: number;
+  width: number;
+  tableRows: number;
+  theme: Theme;
+}
+
+function OffersBody({snapshot, selectedIndex, width, tableRows, theme}: OffersBodyProps) {
+  if (snapshot.rows.length === 0) {
+    if (snapshot.status === 'loading') {
+      return (
+        <Text>
+          <Text {...theme.accent}>
+            <Spinner type="dots" />
+          </Text>
+          {' Searching offers…'}
+        </Text>
+      );
+    }
+    if (snapshot.status === 'error') {
+      return <Paragraph text={`${snapshot.error ?? 'The offer search failed.'} Press r to retry or / to change the filter.`} width={width} tone={theme.bad} />;
+    }
+    return <Paragraph text="No offers match this filter. Press / to change it." width={width} tone={theme.muted} />;
+  }
+  return (
+    <Box height={tableRows + 1} flexShrink={0}>
+      <Table
+        columns={OFFER_COLUMNS}
+        rows={snapshot.rows}
+        rowKey={row => row.offer.id}
+        selectedIndex={selectedIndex}
+        height={tableRows}
+        width={width}
+        rowTone={row => rowTone(theme, row)}
+        highlightColumn={snapshot.sortKey}
+      />
+    </Box>
+  );
+}
+
+function TitleInfo({snapshot}: {snapshot: OffersSnapshot}) {
+  const theme = useTheme();
+  const sortLabel = SORT_KEYS.find(entry => entry.key === snapshot.sortKey)?.label ?? snapshot.sortKey;
+  const live = snapshot.rows.filter(row => row.change !== 'vanished').length;
+  return (
+    <Text wrap="truncate">
+      <Text {...theme.muted}>{'sort '}</Text>
+      <Text {...theme.accent}>{sortLabel}</Text>
+      <Text {...theme.muted}>{` · ${live} offers · `}</Text>
+      {snapshot.refreshing ? (
+        <Text {...theme.accent}>
+          <Spinner type="dots" /> refreshing
+        </Text>
+      ) : (
+        <RefreshAge updatedAtMs={snapshot.updatedAtMs} />
+      )}
+      <Text {...theme.muted}>{' · filter '}</Text>
+      <Text>{snapshot.filterText || 'none'}</Text>
+      <Text> </Text>
+    </Text>
+  );
+}
+
+function RefreshAge({updatedAtMs}: {updatedAtMs?: number}) {
+  const theme = useTheme();
+  // "updated 10s ago" in 5-second steps: each tick redraws the whole screen (ink-notes.md A4).
+  const now = useNow(5000);
+  if (updatedAtMs === undefined) return <Text {...theme.muted}>not loaded yet</Text>;
+  return <Text {...theme.muted}>{`updated ${formatDuration(Math.max(0, (now - updatedAtMs) / 1000))} ago`}</Text>;
+}

@@ -1,0 +1,173 @@
+// The Queue pane: every generation job in a windowed table (state with a spinner while it works,
+// the node progress bar, the instance, time and attempts, the error when it failed), the queue's
+// counts, the auto-destroy policy, a warning when jobs wait and no instance is READY, and an honest
+// empty state. a opens the add-job form, Enter the selected job's detail over the whole body; the
+// selection stays on the same job by id.
+import {Box, Text} from 'ink';
+import {useEffect, useMemo} from 'react';
+import type {Job, PoliciesController, QueueController, QueueSnapshot} from '../../core/deck-types.js';
+import {Pane} from '../shared/Pane.js';
+import {Paragraph} from '../shared/Paragraph.js';
+import {Table} from '../shared/Table.js';
+import {useCommandHandler} from '../shared/useCommands.js';
+import {useOpenDialog} from '../shared/useDialog.js';
+import type {FleetActions} from '../shared/useFleetActions.js';
+import {useModel} from '../shared/useModel.js';
+import {useNow} from '../shared/useNow.js';
+import {useStateRef} from '../shared/useStateRef.js';
+import type {Command} from '../keymap.js';
+import {useTheme} from '../shared/theme.js';
+import {AddJobDialog} from './AddJobDialog.js';
+import {cancelJob, clearFinishedJobs, openJobOutputs, retryJob} from './job-actions.js';
+import {jobCounts, policyText, shortJobId} from './job-format.js';
+import {JobDetail} from './JobDetail.js';
+import {jobTone, queueColumns} from './queue-columns.js';
+import {moveTo, resolveIndex as resolveSelected, type KeyedSelection} from '../shared/keyed-selection.js';
+
+interface QueuePaneProps {
+  queue: QueueController;
+  policies: PoliciesController;
+  actions: FleetActions;
+  focused: boolean;
+  /** Show the selected job's detail instead of the list (App gives it the whole body). */
+  detailOpen: boolean;
+  onDetail(open: boolean): void;
+  width: number;
+  height: number;
+}
+
+/** The job the user looked at last, and where it was (used when it leaves the list). */
+type Selection = KeyedSelection<string>;
+const keyOf = (job: Job): string => job.id;
+const resolveIndex = (jobs: readonly Job[], selection: Selection): number => resolveSelected(jobs, selection, keyOf);
+
+const IN_FLIGHT: ReadonlySet<string> = new Set(['uploading', 'running', 'downloading']);
+const IDLE_TICK_MS = 30_000;
+
+export function QueuePane({queue, policies, actions, focused, detailOpen, onDetail, width, height}: QueuePaneProps) {
+  const theme = useTheme();
+  const snapshot = useModel(queue);
+  const policy = useModel(policies);
+  const openDialog = useOpenDialog();
+  // Elapsed times tick every second only while a job is in flight; an idle pane costs no frames.
+  const nowMs = useNow(snapshot.jobs.some(job => IN_FLIGHT.has(job.state)) ? 1000 : IDLE_TICK_MS);
+  const [selection, setSelection, selectionRef] = useStateRef<Selection>({index: 0});
+
+  const {jobs, readyInstances} = snapshot;
+  const selectedIndex = resolveIndex(jobs, selection);
+  const selected = jobs[selectedIndex];
+  const columns = useMemo(() => queueColumns(nowMs, readyInstances), [nowMs, readyInstances]);
+
+  /** The selected job as the keys see it: the latest selection, even before React re-renders. */
+  const current = (): Job | undefined => {
+    const latest = queue.getSnapshot().jobs;
+    return latest[resolveIndex(latest, selectionRef.current)];
+  };
+  const move = (target: (index: number, count: number) => number) => {
+    setSelection(moveTo(queue.getSnapshot().jobs, selectionRef.current, keyOf, target));
+  };
+  const withJob = (act: (job: Job) => void) => {
+    const job = current();
+    if (job) act(job);
+    else actions.notify('No job selected: press a to add one.');
+  };
+
+  useCommandHandler(
+    'queue',
+    (command: Command) => {
+      switch (command) {
+        case 'queue.down':
+          move(index => index + 1);
+          break;
+        case 'queue.up':
+          move(index => index - 1);
+          break;
+        case 'queue.top':
+          move(() => 0);
+          break;
+        case 'queue.bottom':
+          move((_index, count) => count - 1);
+          break;
+        case 'queue.add':
+          openDialog({render: frame => <AddJobDialog queue={queue} notify={actions.notify} {...frame} />});
+          break;
+        case 'queue.cancel':
+          withJob(job => {
+            const dialog = cancelJob(job, queue, actions.notify);
+            if (dialog) openDialog(dialog);
+          });
+          break;
+        case 'queue.retry':
+          withJob(job => retryJob(job, queue, actions.notify));
+          break;
+        case 'queue.open':
+          withJob(() => onDetail(true));
+          break;
+        case 'queue.outputs':
+          withJob(job => openJobOutputs(job, queue, actions.notify));
+          break;
+        case 'queue.clear':
+          clearFinishedJobs(queue.getSnapshot().jobs, queue, actions.notify);
+          break;
+        default:
+          break;
+      }
+    },
+    focused && !detailOpen,
+  );
+
+  // The job under the detail view left the list (cleared): back to the list.
+  useEffect(() => {
+    if (detailOpen && !selected) onDetail(false);
+  }, [detailOpen, selected, onDetail]);
+
+  if (detailOpen && selected) {
+    return <JobDetail job={selected} queue={queue} notify={actions.notify} focused={focused} width={width} height={height} onBack={() => onDetail(false)} />;
+  }
+
+  const innerWidth = Math.max(10, width - 4);
+  const innerHeight = Math.max(1, height - 2);
+  const waiting = readyInstances === 0 && jobs.some(job => job.state === 'queued');
+  const notes = [
+    ...(innerHeight >= 5 ? [{text: `${policyText(policy)} · A toggles drained`, tone: theme.muted}] : []),
+    ...(waiting ? [{text: 'no READY instance — rent one in Offers (c)', tone: theme.warn}] : []),
+  ];
+  const footer = selected && innerHeight >= 4 ? 1 : 0;
+  const tableRows = Math.max(1, innerHeight - 1 - notes.length - footer);
+
+  return (
+    <Pane title="3 Queue" info={<TitleInfo snapshot={snapshot} />} focused={focused} width={width} height={height}>
+      {notes.map(note => (
+        <Text key={note.text} wrap="truncate" {...note.tone}>
+          {note.text}
+        </Text>
+      ))}
+      {jobs.length > 0 ? (
+        <Box height={tableRows + 1} flexShrink={0}>
+          <Table columns={columns} rows={jobs} rowKey={job => job.id} selectedIndex={selectedIndex} height={tableRows} width={innerWidth} rowTone={job => jobTone(theme, job)} />
+        </Box>
+      ) : (
+        <Paragraph text="No jobs. Press a to add one (input image + prompt + workflow)." width={innerWidth} tone={theme.muted} />
+      )}
+      {selected && footer ? (
+        <Text wrap="truncate" {...theme.muted}>
+          {selectedLine(selected)}
+        </Text>
+      ) : null}
+    </Pane>
+  );
+}
+
+/** The selected job in one line: what the table has no room for. */
+function selectedLine(job: Job): string {
+  const seed = job.seed ?? job.spec.seed;
+  return [`job ${shortJobId(job)}`, `"${job.spec.prompt}"`, seed === undefined ? '' : `seed ${seed}`, job.spec.imagePath, 'Enter: detail'].filter(Boolean).join(' · ');
+}
+
+function TitleInfo({snapshot}: {snapshot: QueueSnapshot}) {
+  const theme = useTheme();
+  const counts = jobCounts(snapshot.jobs);
+  const ready = `${snapshot.readyInstances} READY ${snapshot.readyInstances === 1 ? 'instance' : 'instances'}`;
+  const parts = snapshot.jobs.length === 0 ? [ready] : [`${counts.queued} queued`, `${counts.running} running`, `${counts.done} done`, `${counts.failed} failed`, ready];
+  return <Text {...theme.muted}>{`${parts.join(' · ')} `}</Text>;
+}

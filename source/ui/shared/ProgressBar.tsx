@@ -1,0 +1,25 @@
+// A one-line progress bar (█ filled, ░ empty) with an optional percentage, for download and
+// generation progress in the Instances and Queue panes.
+import {Text} from 'ink';
+import {useTheme} from './theme.js';
+
+interface ProgressBarProps {
+  /** 0..1; values outside are clamped. */
+  fraction: number;
+  /** Cells for the bar itself, not counting the percentage. */
+  width: number;
+  showPercent?: boolean;
+}
+
+export function ProgressBar({fraction, width, showPercent = true}: ProgressBarProps) {
+  const theme = useTheme();
+  const clamped = Number.isFinite(fraction) ? Math.min(1, Math.max(0, fraction)) : 0;
+  const filled = Math.round(clamped * Math.max(0, width));
+  return (
+    <Text wrap="truncate">
+      <Text {...theme.good}>{'█'.repeat(filled)}</Text>
+      <Text {...theme.muted}>{'░'.repeat(Math.max(0, width - filled))}</Text>
+      {showPercent ? <Text>{` ${Math.floor(clamped * 100)}%`.padStart(5)}</Text> : null}
+    </Text>
+  );
+}
