@@ -31,9 +31,17 @@ export interface AccountSnapshot {
 
 export type MessageLevel = 'info' | 'warn' | 'error';
 
+export interface Message {
+  text: string;
+  level: MessageLevel;
+  atMs: number;
+}
+
 export interface MessageSnapshot {
   /** Latest message for the status line; undefined when there is none. */
-  current?: {text: string; level: MessageLevel; atMs: number};
+  current?: Message;
+  /** Every message of the session, oldest first (the newest MESSAGE_LOG_LIMIT), for the message log view. */
+  log: readonly Message[];
 }
 
 export interface DeckView {

@@ -4,6 +4,7 @@
 // in rank order (the selected one first); an error sentence keeps the form open.
 import {cleanup} from 'ink-testing-library';
 import {afterEach, describe, expect, it} from 'vitest';
+import {HELP_TABLES} from '../../source/ui/help-tables.js';
 import {helpLines} from '../../source/ui/shared/HelpOverlay.js';
 import {App} from '../../source/ui/App.js';
 import {makeDeck, makeOffers, TestOnStart, type TestDeck} from './fixtures.js';
@@ -91,7 +92,7 @@ describe('OnStart form (O in the Offers pane)', () => {
   });
 
   it('lists O in the help', () => {
-    const line = helpLines().find(entry => entry.keys === 'O');
+    const line = helpLines(HELP_TABLES).find(entry => entry.keys === 'O');
     expect(line?.text).toBe('Rent with an OnStart job (runs at boot, no polling)');
   });
 });

@@ -1,16 +1,16 @@
 // The D dialog: destroy every instance. It lists them with what they cost, and nothing happens
 // until the word destroy is typed and Enter pressed (k9s-style typed confirmation); each instance
 // then gets the normal destroy (outputs and logs come home first). Esc cancels. It owns the
-// 'typedConfirm' keymap scope (and the shared text-editing keys) while open.
+// keyboard while open (CONFIRM_KEYS and the shared text-editing keys).
 import {Text} from 'ink';
 import {useState} from 'react';
 import type {InstanceRow} from '../../core/deck-types.js';
 import {DialogFrame, dialogWidth, type DialogLine} from '../shared/Dialog.js';
-import {editLine, lineAtEnd, TextInput} from '../shared/TextInput.js';
-import {useCommandHandler} from '../shared/useCommands.js';
+import {useKeyLayer} from '../keys/Keyboard.js';
+import type {KeyTable} from '../keys/key-table.js';
+import {EDITOR_KEYS, editLine, lineAtEnd, TextInput, type EditorContext} from '../shared/TextInput.js';
 import type {FleetActions} from '../shared/useFleetActions.js';
 import {useStateRef} from '../shared/useStateRef.js';
-import type {Command} from '../keymap.js';
 import {compactUsd} from '../shared/money.js';
 import {fit, wrapWords} from '../shared/text-fit.js';
 import {useTheme} from '../shared/theme.js';
@@ -29,6 +29,20 @@ function instanceLine(row: InstanceRow): string {
   return `  ${fit(instanceName(row), 9)} ${fit(gpuText(row), 14)} ${compactUsd(row.dphTotal)}/h · ${state}`;
 }
 
+interface ConfirmKeyContext extends EditorContext {
+  confirm(): void;
+  cancel(): void;
+}
+
+export const CONFIRM_KEYS: KeyTable<ConfirmKeyContext> = {
+  title: 'Destroy-all confirmation (type destroy)',
+  actions: [
+    {keys: ['enter'], label: 'confirm', help: 'Destroy them all, once the word destroy is typed', run: context => context.confirm(), dangerous: true, switchesView: true},
+    {keys: ['escape'], label: 'cancel', help: 'Cancel: destroy nothing', run: context => context.cancel(), switchesView: true},
+    ...EDITOR_KEYS,
+  ],
+};
+
 interface DestroyAllDialogProps {
   rows: readonly InstanceRow[];
   actions: FleetActions;
@@ -42,25 +56,27 @@ export function DestroyAllDialog({rows, actions, width, maxHeight, onClose}: Des
   const [line, setLine, lineRef] = useStateRef(lineAtEnd(''));
   const [problem, setProblem] = useState<string>();
 
-  useCommandHandler('typedConfirm', (command: Command, input: string) => {
-    if (command === 'typedConfirm.cancel') {
-      onClose();
-      return;
-    }
-    if (command === 'typedConfirm.submit') {
-      const typed = lineRef.current.value.trim();
-      if (typed !== CONFIRM_WORD) {
-        setProblem(`Type the word ${CONFIRM_WORD} to confirm${typed ? ` (not "${typed}")` : ''}, or press Esc.`);
-        return;
-      }
-      onClose();
-      for (const row of rows) actions.destroy(row.key);
-      actions.notify(`Destroying ${rows.length} ${rows.length === 1 ? 'instance' : 'instances'}: outputs and logs come home first.`, 'warn');
-      return;
-    }
-    setLine(editLine(lineRef.current, command, input));
-    setProblem(undefined);
-  });
+  useKeyLayer(
+    CONFIRM_KEYS,
+    {
+      edit: change => {
+        setLine(editLine(lineRef.current, change));
+        setProblem(undefined);
+      },
+      cancel: onClose,
+      confirm: () => {
+        const typed = lineRef.current.value.trim();
+        if (typed !== CONFIRM_WORD) {
+          setProblem(`Type the word ${CONFIRM_WORD} to confirm${typed ? ` (not "${typed}")` : ''}, or press Esc.`);
+          return;
+        }
+        onClose();
+        for (const row of rows) actions.destroy(row.key);
+        actions.notify(`Destroying ${rows.length} ${rows.length === 1 ? 'instance' : 'instances'}: outputs and logs come home first (m shows every step's message).`, 'warn');
+      },
+    },
+    {kind: 'modal'},
+  );
 
   const boxWidth = dialogWidth(width);
   const inner = Math.max(10, boxWidth - 2);

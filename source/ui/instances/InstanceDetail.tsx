@@ -8,20 +8,22 @@ import {useMemo, useRef, useState} from 'react';
 import type {FleetController, InstanceRow, ModelView} from '../../core/deck-types.js';
 import {LogLines} from './LogLines.js';
 import {Pane} from '../shared/Pane.js';
+import {useKeyLayer} from '../keys/Keyboard.js';
 import {editLine, lineAtEnd, TextInput, type LineState} from '../shared/TextInput.js';
-import {useCommandHandler} from '../shared/useCommands.js';
 import type {FleetActions} from '../shared/useFleetActions.js';
 import {useModel} from '../shared/useModel.js';
 import {useNow} from '../shared/useNow.js';
 import {useStateRef} from '../shared/useStateRef.js';
-import type {Command} from '../keymap.js';
 import {fit} from '../shared/text-fit.js';
 import {compactUsd} from '../shared/money.js';
 import {useTheme} from '../shared/theme.js';
 import {detailHeaderLines} from './DetailHeader.js';
 import {emptyLogSentence, gpuText, instanceName} from './instance-format.js';
 import {bufferLines, filteredLines, logWindow, type LogLines as Lines, type LogWindow} from './log-window.js';
+import {LOG_FILTER_KEYS, LOG_KEYS} from './instances-keys.js';
 import {portalLines} from './portal-lines.js';
+
+export {LOG_FILTER_KEYS, LOG_KEYS};
 
 /** Stands in for the log until the fleet has one for this instance. */
 const NO_LOG: ModelView<{endSeq: number; lines: number}> = {subscribe: () => () => {}, getSnapshot: () => NO_LOG_SNAPSHOT};
@@ -45,10 +47,12 @@ interface InstanceDetailProps {
   height: number;
   onBack(): void;
   onStep(delta: 1 | -1): void;
+  /** The selected instance as keys see it (after ] or [ earlier in the same read). */
+  current(): InstanceRow | undefined;
   onTogglePortal(): void;
 }
 
-export function InstanceDetail({fleet, row, actions, portalShown, focused, width, height, onBack, onStep, onTogglePortal}: InstanceDetailProps) {
+export function InstanceDetail({fleet, row, actions, portalShown, focused, width, height, onBack, onStep, current, onTogglePortal}: InstanceDetailProps) {
   const theme = useTheme();
   const nowMs = useNow(1000);
   // A new row object arrives with every fleet snapshot; asking again picks up a log that appeared.
@@ -100,84 +104,67 @@ export function InstanceDetail({fleet, row, actions, portalShown, focused, width
   };
   const changeView = (change: Partial<typeof view>) => setView({...viewRef.current, ...change});
 
-  useCommandHandler(
-    'log',
-    (command: Command) => {
-      switch (command) {
-        case 'log.back':
-          if (!viewRef.current.filter) {
-            onBack();
-            break;
-          }
-          changeView({filter: ''});
-          follow();
-          break;
-        case 'log.up':
-          scrollUp(1);
-          break;
-        case 'log.down':
-          scrollDown(1);
-          break;
-        case 'log.pageUp':
-          scrollUp(logRows);
-          break;
-        case 'log.pageDown':
-          scrollDown(logRows);
-          break;
-        case 'log.top':
-          pauseAt(0);
-          break;
-        case 'log.follow':
-          follow();
-          break;
-        case 'log.filter':
-          setEditor(lineAtEnd(viewRef.current.filter));
-          break;
-        case 'log.wrap':
-          changeView({wrap: !viewRef.current.wrap});
-          break;
-        case 'log.tags':
-          changeView({tags: !viewRef.current.tags});
-          break;
-        case 'log.save':
-          actions.saveLog(row.key, instanceName(row));
-          break;
-        case 'instances.portal':
-          onTogglePortal();
-          break;
-        case 'instances.copyToken':
-          actions.copyToken(row.key);
-          break;
-        case 'instances.openPortal':
-          actions.openPortal(row.key);
-          break;
-        case 'instances.next':
-          onStep(1);
-          break;
-        case 'instances.previous':
-          onStep(-1);
-          break;
-        default:
-          break;
-      }
+  useKeyLayer(
+    LOG_KEYS,
+    {
+      back: () => {
+        if (!viewRef.current.filter) {
+          onBack();
+          return;
+        }
+        changeView({filter: ''});
+        follow();
+      },
+      scroll: delta => {
+        if (delta === 'page') scrollDown(logRows);
+        else if (delta === '-page') scrollUp(logRows);
+        else if (delta > 0) scrollDown(delta);
+        else scrollUp(-delta);
+      },
+      top: () => pauseAt(0),
+      follow,
+      editFilter: () => setEditor(lineAtEnd(viewRef.current.filter)),
+      toggleWrap: () => changeView({wrap: !viewRef.current.wrap}),
+      toggleTags: () => changeView({tags: !viewRef.current.tags}),
+      save: () => {
+        const shown = current();
+        if (shown) actions.saveLog(shown.key, instanceName(shown));
+      },
+      togglePortal: onTogglePortal,
+      copyToken: () => {
+        const shown = current();
+        if (shown) actions.copyToken(shown.key);
+      },
+      openPortal: () => {
+        const shown = current();
+        if (shown) actions.openPortal(shown.key);
+      },
+      step: onStep,
     },
-    focused,
+    {active: focused && editor === undefined},
   );
 
-  useCommandHandler(
-    'logFilter',
-    (command: Command, input: string) => {
-      const current = editorRef.current;
-      if (!current) return;
-      if (command === 'logFilter.done' || command === 'logFilter.clear') {
-        changeView({filter: command === 'logFilter.done' ? current.value.trim() : ''});
+  useKeyLayer(
+    LOG_FILTER_KEYS,
+    {
+      edit: change => {
+        const current = editorRef.current;
+        if (!current) return;
+        setEditor(editLine(current, change));
+        follow();
+      },
+      keep: () => {
+        changeView({filter: (editorRef.current?.value ?? '').trim()});
         setEditor(undefined);
-      } else {
-        setEditor(editLine(current, command, input));
-      }
-      follow();
+        follow();
+      },
+      clear: () => {
+        changeView({filter: ''});
+        setEditor(undefined);
+        follow();
+      },
     },
-    editor !== undefined,
+    {kind: 'modal', active: editor !== undefined},
   );
 
   const title = `2 Instances › ${instanceName(row)}`;

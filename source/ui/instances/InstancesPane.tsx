@@ -12,13 +12,13 @@ import {formatDuration} from '../../core/format.js';
 import {Pane} from '../shared/Pane.js';
 import {Paragraph} from '../shared/Paragraph.js';
 import {Table} from '../shared/Table.js';
-import {useCommandHandler} from '../shared/useCommands.js';
+import {useKeyLayer} from '../keys/Keyboard.js';
 import {useOpenDialog} from '../shared/useDialog.js';
 import type {FleetActions} from '../shared/useFleetActions.js';
+import {useListSelection} from '../shared/useListSelection.js';
 import {useModel} from '../shared/useModel.js';
 import {useNow} from '../shared/useNow.js';
 import {useStateRef} from '../shared/useStateRef.js';
-import type {Command} from '../keymap.js';
 import {compactUsd} from '../shared/money.js';
 import {useTheme} from '../shared/theme.js';
 import {instanceColumns, instanceTone} from './instance-columns.js';
@@ -27,8 +27,10 @@ import {DestroyAllDialog, destroyAllTargets} from './DestroyAllDialog.js';
 import {DestroyDialog} from './DestroyDialog.js';
 import {InstanceDetail} from './InstanceDetail.js';
 import {portalLines} from './portal-lines.js';
+import {INSTANCES_KEYS} from './instances-keys.js';
 import {sshKeyDialog} from '../offers/rent-dialog.js';
-import {moveTo, resolveIndex as resolveSelected, type KeyedSelection} from '../shared/keyed-selection.js';
+
+export {INSTANCES_KEYS};
 
 interface InstancesPaneProps {
   fleet: FleetController;
@@ -41,10 +43,7 @@ interface InstancesPaneProps {
   height: number;
 }
 
-/** The instance the user looked at last, and where it was (used when it leaves the list). */
-type Selection = KeyedSelection<string>;
 const keyOf = (row: InstanceRow): string => row.key;
-const resolveIndex = (rows: readonly InstanceRow[], selection: Selection): number => resolveSelected(rows, selection, keyOf);
 
 export function InstancesPane({fleet, actions, focused, detailOpen, onDetail, width, height}: InstancesPaneProps) {
   const theme = useTheme();
@@ -52,24 +51,18 @@ export function InstancesPane({fleet, actions, focused, detailOpen, onDetail, wi
   const openDialog = useOpenDialog();
   // Uptime and spend tick every second while instances exist; the empty pane costs no frames.
   const nowMs = useNow(snapshot.rows.length > 0 ? 1000 : 30_000);
-  const [selection, setSelection, selectionRef] = useStateRef<Selection>({index: 0});
   /** The instance whose portal secret is shown; moving to another instance hides it. */
   const [revealedKey, setRevealedKey, revealedRef] = useStateRef<string | undefined>(undefined);
 
   const rows = snapshot.rows;
-  const selectedIndex = resolveIndex(rows, selection);
-  const selected = rows[selectedIndex];
+  const list = useListSelection({items: rows, latest: () => fleet.getSnapshot().rows, keyOf, onMove: () => setRevealedKey(undefined)});
+  const {selectedIndex, selected} = list;
   const portalShown = selected !== undefined && revealedKey === selected.key;
   const columns = useMemo(() => instanceColumns(nowMs), [nowMs]);
 
-  /** The selected row as the keys see it: the latest selection, even before React re-renders. */
-  const current = () => {
-    const latest = fleet.getSnapshot().rows;
-    return latest[resolveIndex(latest, selectionRef.current)];
-  };
-  const move = (target: (index: number, count: number) => number) => {
-    setSelection(moveTo(fleet.getSnapshot().rows, selectionRef.current, keyOf, target));
-    setRevealedKey(undefined);
+  const withRow = (act: (row: InstanceRow) => void) => {
+    const row = list.current();
+    if (row) act(row);
   };
   const createKey = () => {
     const key = fleet.getSnapshot().sshKey;
@@ -77,7 +70,7 @@ export function InstancesPane({fleet, actions, focused, detailOpen, onDetail, wi
     else openDialog(sshKeyDialog(key.message, actions));
   };
   const destroySelected = () => {
-    const row = current();
+    const row = list.current();
     if (!row) actions.notify('No instance to destroy.');
     else if (isGone(row)) actions.notify(`Instance ${instanceName(row)} is already gone: it bills nothing.`);
     else if (isCleaningUp(row)) actions.notify(`Instance ${instanceName(row)} is already being destroyed: ${cleanupStepText(row.cleanup?.step ?? '')}.`);
@@ -85,56 +78,26 @@ export function InstancesPane({fleet, actions, focused, detailOpen, onDetail, wi
   };
   const destroyAll = () => {
     const targets = destroyAllTargets(fleet.getSnapshot().rows);
-    if (targets.length === 0) actions.notify('No instances to destroy.');
+    if (targets.length === 0) actions.notify('No instances to destroy: every one is gone or already being destroyed.');
     else openDialog({render: frame => <DestroyAllDialog rows={targets} actions={actions} {...frame} />});
   };
-  const togglePortal = () => {
-    const row = current();
-    if (row) setRevealedKey(revealedRef.current === row.key ? undefined : row.key);
-  };
+  const togglePortal = () => withRow(row => setRevealedKey(revealedRef.current === row.key ? undefined : row.key));
 
-  useCommandHandler(
-    'instances',
-    (command: Command) => {
-      switch (command) {
-        case 'instances.down':
-          move(index => index + 1);
-          break;
-        case 'instances.up':
-          move(index => index - 1);
-          break;
-        case 'instances.top':
-          move(() => 0);
-          break;
-        case 'instances.bottom':
-          move((_index, count) => count - 1);
-          break;
-        case 'instances.open':
-          if (current()) onDetail(true);
-          break;
-        case 'instances.portal':
-          togglePortal();
-          break;
-        case 'instances.copyToken':
-          if (current()) actions.copyToken(current()!.key);
-          break;
-        case 'instances.openPortal':
-          if (current()) actions.openPortal(current()!.key);
-          break;
-        case 'instances.createKey':
-          createKey();
-          break;
-        case 'instances.destroy':
-          destroySelected();
-          break;
-        case 'instances.destroyAll':
-          destroyAll();
-          break;
-        default:
-          break;
-      }
+  useKeyLayer(
+    INSTANCES_KEYS,
+    {
+      list: list.controls,
+      hasSelection: () => list.current() !== undefined,
+      openLog: () => withRow(() => onDetail(true)),
+      togglePortal,
+      copyToken: () => withRow(row => actions.copyToken(row.key)),
+      openPortal: () => withRow(row => actions.openPortal(row.key)),
+      noSshKey: () => !fleet.getSnapshot().sshKey.ok,
+      createKey,
+      destroy: destroySelected,
+      destroyAll,
     },
-    focused && !detailOpen,
+    {active: focused && !detailOpen},
   );
 
   // The instance under the detail view left the list: back to the (empty) list.
@@ -153,7 +116,8 @@ export function InstancesPane({fleet, actions, focused, detailOpen, onDetail, wi
         width={width}
         height={height}
         onBack={() => onDetail(false)}
-        onStep={delta => move(index => index + delta)}
+        onStep={delta => list.controls.move(delta)}
+        current={list.current}
         onTogglePortal={togglePortal}
       />
     );

@@ -47,12 +47,18 @@ export class KeyDispatcher {
     this.#drain();
   }
 
-  /** The hints of whatever has the keyboard now, most specific first, one per label. */
+  /**
+   * The hints of whatever has the keyboard now, most specific first, one per label: a modal's own
+   * and the global `everywhere` keys, else the active views' and the global keys.
+   */
   hints(): Hint[] {
     const modal = this.#layers.findLast(layer => layer.kind === 'modal');
-    const shown = modal ? [modal] : [...this.#layers.filter(layer => layer.kind === 'view').reverse(), ...this.#layers.filter(layer => layer.kind === 'global')];
+    const global = this.#layers.filter(layer => layer.kind === 'global');
+    const hints = modal
+      ? [...hintsOf(modal.table, modal.context.current), ...global.flatMap(layer => hintsOf(layer.table, layer.context.current, action => action.everywhere === true))]
+      : [...this.#layers.filter(layer => layer.kind === 'view').reverse(), ...global].flatMap(layer => hintsOf(layer.table, layer.context.current));
     const seen = new Set<string>();
-    return shown.flatMap(layer => hintsOf(layer.table, layer.context.current)).filter(hint => !seen.has(hint.label) && Boolean(seen.add(hint.label)));
+    return hints.filter(hint => !seen.has(hint.label) && Boolean(seen.add(hint.label)));
   }
 
   stop(): void {

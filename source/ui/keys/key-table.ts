@@ -86,6 +86,6 @@ export interface Hint {
 }
 
 /** The status-bar hints of `table` right now: labelled actions whose `when` holds. */
-export function hintsOf<C>(table: KeyTable<C>, context: C): Hint[] {
-  return table.actions.flatMap(action => (action.label && (action.when?.(context) ?? true) ? [{keys: action.hintKeys ?? keyLabel(action.keys[0] ?? ''), label: action.label}] : []));
+export function hintsOf<C>(table: KeyTable<C>, context: C, filter: (action: KeyAction<C>) => boolean = () => true): Hint[] {
+  return table.actions.flatMap(action => (action.label && filter(action) && (action.when?.(context) ?? true) ? [{keys: action.hintKeys ?? keyLabel(action.keys[0] ?? ''), label: action.label}] : []));
 }

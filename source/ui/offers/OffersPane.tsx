@@ -1,7 +1,8 @@
 // The Offers pane: the live, ranked offer list from deck.offers. It keeps the selection on the same
-// offer across refreshes (by offer id; clamped to the same position when the offer vanishes), marks
-// new, changed and vanished rows, edits the filter in place, explains the selected offer's cost,
-// and rents it on c (after a confirm dialog that shows what it will cost), or on O with an OnStart job.
+// offer across refreshes (by offer id; clamped to the same position when the offer vanishes), shows
+// the top of the list with the first row selected after a sort, marks new, changed and vanished
+// rows, edits the filter in place, explains the selected offer's cost, and rents it on c (after a
+// confirm dialog that shows what it will cost), or on O with an OnStart job. Keys: offers-keys.ts.
 import {Box, Text} from 'ink';
 import Spinner from 'ink-spinner';
 import {useEffect} from 'react';
@@ -12,20 +13,22 @@ import type {OffersSnapshot, RankedOffer} from '../../core/offers/types.js';
 import {Pane} from '../shared/Pane.js';
 import {Paragraph} from '../shared/Paragraph.js';
 import {Table} from '../shared/Table.js';
+import {useKeyLayer} from '../keys/Keyboard.js';
 import {editLine, lineAtEnd, TextInput, type LineState} from '../shared/TextInput.js';
-import {useCommandHandler} from '../shared/useCommands.js';
 import {useOpenDialog} from '../shared/useDialog.js';
 import type {FleetActions} from '../shared/useFleetActions.js';
+import {useListSelection} from '../shared/useListSelection.js';
 import {useStateRef} from '../shared/useStateRef.js';
 import {useModel} from '../shared/useModel.js';
 import {useNow} from '../shared/useNow.js';
-import type {Command} from '../keymap.js';
 import {wrapWords} from '../shared/text-fit.js';
 import {useTheme, type Theme, type Tone} from '../shared/theme.js';
 import {AddJobDialog} from '../queue/AddJobDialog.js';
 import {OFFER_COLUMNS, offerDetailLines} from './offer-columns.js';
+import {FILTER_KEYS, OFFERS_KEYS} from './offers-keys.js';
 import {rentCandidates, rentDialog} from './rent-dialog.js';
-import {moveTo, resolveIndex as resolveSelected, type KeyedSelection} from '../shared/keyed-selection.js';
+
+export {FILTER_KEYS, OFFERS_KEYS};
 
 interface OffersPaneProps {
   deck: DeckView;
@@ -35,8 +38,6 @@ interface OffersPaneProps {
   height: number;
 }
 
-/** The offer the user looked at last, and where it was (used when it vanishes). */
-type Selection = KeyedSelection<number>;
 const keyOf = (row: RankedOffer): number => row.offer.id;
 /** A vanished offer stays in the list, marked, but does not keep the selection. */
 const holds = (row: RankedOffer): boolean => row.change !== 'vanished';
@@ -45,8 +46,6 @@ interface FilterEditor {
   line: LineState;
   error?: string;
 }
-
-const resolveIndex = (rows: readonly RankedOffer[], selection: Selection): number => resolveSelected(rows, selection, keyOf, holds);
 
 /** An error sentence gets this many lines at most under the filter editor. */
 const MAX_ERROR_LINES = 3;
@@ -70,12 +69,9 @@ export function OffersPane({deck, actions, focused, width, height}: OffersPanePr
   const {offers} = deck;
   const snapshot = useModel(offers);
   const openDialog = useOpenDialog();
-  const [selection, setSelection, selectionRef] = useStateRef<Selection>({index: 0});
   const [editor, setEditor, editorRef] = useStateRef<FilterEditor | undefined>(undefined);
 
   const rows = snapshot.rows;
-  const selectedIndex = resolveIndex(rows, selection);
-  const selected = rows[selectedIndex];
   const innerWidth = Math.max(10, width - 4);
   const innerHeight = Math.max(1, height - 2);
   const errorLines = editor?.error ? clampLines(wrapWords(editor.error, innerWidth), MAX_ERROR_LINES) : [];
@@ -83,30 +79,27 @@ export function OffersPane({deck, actions, focused, width, height}: OffersPanePr
   const staleLine = snapshot.error !== undefined && rows.length > 0 ? 1 : 0;
   const detailLines = innerHeight >= 16 ? 2 : 1;
   const tableRows = Math.max(1, innerHeight - 1 - editorLines - staleLine - detailLines);
+  const list = useListSelection({items: rows, latest: () => offers.getSnapshot().rows, keyOf, holds, pageRows: tableRows});
+  const {selectedIndex, selected} = list;
 
   // Remember which offer is under the selection and where: after the first load, after the
-  // selected offer vanished, and whenever a refresh or re-sort moved it.
-  const selectedId = selected?.offer.id;
-  useEffect(() => {
-    if (selectedId === undefined) return;
-    if (selectedId !== selection.key || selectedIndex !== selection.index) setSelection({key: selectedId, index: selectedIndex});
-  }, [selectedId, selectedIndex, selection.key, selection.index, setSelection]);
+  // selected offer vanished, and whenever a refresh moved it.
+  useEffect(() => list.remember(), [selected, selectedIndex]);
 
   const rent = () => {
-    const current = offers.getSnapshot().rows;
-    const row = current[resolveIndex(current, selectionRef.current)];
+    const row = list.current();
     if (!row) return;
     if (row.change === 'vanished') {
       actions.notify(`Offer ${row.offer.id} is gone from the market: pick another one.`, 'warn');
       return;
     }
-    openDialog(rentDialog(rentCandidates(row, current), deck.fleet.getSnapshot().sshKey, deck.mode === 'live', actions));
+    openDialog(rentDialog(rentCandidates(row, offers.getSnapshot().rows), deck.fleet.getSnapshot().sshKey, deck.mode === 'live', actions));
   };
 
   // O: the add-job form in its OnStart variant; the job rides in the rented instance.
   const rentWithOnstart = () => {
     const current = offers.getSnapshot().rows;
-    const row = current[resolveIndex(current, selectionRef.current)];
+    const row = list.current();
     if (!row) return;
     if (row.change === 'vanished') {
       actions.notify(`Offer ${row.offer.id} is gone from the market: pick another one.`, 'warn');
@@ -116,66 +109,39 @@ export function OffersPane({deck, actions, focused, width, height}: OffersPanePr
     openDialog({render: frame => <AddJobDialog queue={deck.queue} notify={actions.notify} onstart={target} {...frame} />});
   };
 
-  useCommandHandler('offers', (command: Command) => {
-    const move = (target: (index: number, count: number) => number) => {
-      setSelection(moveTo(offers.getSnapshot().rows, selectionRef.current, keyOf, target, holds));
-    };
-    switch (command) {
-      case 'offers.down':
-        move(index => index + 1);
-        break;
-      case 'offers.up':
-        move(index => index - 1);
-        break;
-      case 'offers.pageDown':
-        move(index => index + tableRows);
-        break;
-      case 'offers.pageUp':
-        move(index => index - tableRows);
-        break;
-      case 'offers.top':
-        move(() => 0);
-        break;
-      case 'offers.bottom':
-        move((_index, count) => count - 1);
-        break;
-      case 'offers.sort':
+  useKeyLayer(
+    OFFERS_KEYS,
+    {
+      list: list.controls,
+      sort: () => {
         offers.cycleSort();
-        break;
-      case 'offers.refresh':
-        offers.refreshNow();
-        break;
-      case 'offers.filter':
-        setEditor({line: lineAtEnd(offers.getSnapshot().filterText)});
-        break;
-      case 'offers.rent':
-        rent();
-        break;
-      case 'offers.onstart':
-        rentWithOnstart();
-        break;
-      default:
-        break;
-    }
-  });
+        // The new order's best offers, from the top (as htop and k9s do).
+        list.reset();
+      },
+      refresh: () => offers.refreshNow(),
+      editFilter: () => setEditor({line: lineAtEnd(offers.getSnapshot().filterText)}),
+      rent,
+      rentWithOnstart,
+    },
+    {active: focused && editor === undefined},
+  );
 
-  useCommandHandler(
-    'filter',
-    (command: Command, input: string) => {
-      if (command === 'filter.cancel') {
-        setEditor(undefined);
-        return;
-      }
-      const current = editorRef.current;
-      if (!current) return;
-      if (command === 'filter.submit') {
+  useKeyLayer(
+    FILTER_KEYS,
+    {
+      edit: change => {
+        const current = editorRef.current;
+        if (current) setEditor({...current, line: editLine(current.line, change)});
+      },
+      apply: () => {
+        const current = editorRef.current;
+        if (!current) return;
         const error = offers.setFilter(current.line.value);
         setEditor(error ? {...current, error} : undefined);
-        return;
-      }
-      setEditor({...current, line: editLine(current.line, command, input)});
+      },
+      cancel: () => setEditor(undefined),
     },
-    editor !== undefined,
+    {kind: 'modal', active: editor !== undefined},
   );
 
   return (

@@ -2,20 +2,22 @@
 // ones are listed with their problem and skipped), the input image path (Tab completes it), and
 // only the settings the workflow binds, prefilled with its defaults and showing their ranges; then
 // the count and [ Queue ]. queue.add() checks the rest: its sentence keeps the form open, success
-// closes it. It owns the 'jobForm' keymap scope (and the shared text-editing keys) while open.
+// closes it. It takes the keyboard while open (JOB_FORM_KEYS and the shared text-editing keys).
 import {useEffect} from 'react';
 import type {OnStartController, QueueController} from '../../core/deck-types.js';
 import type {RankedOffer} from '../../core/offers/types.js';
 import {toVastdeckError} from '../../core/errors.js';
 import {dialogWidth} from '../shared/Dialog.js';
-import {editLine, lineAtEnd} from '../shared/TextInput.js';
-import {useCommandHandler} from '../shared/useCommands.js';
+import {useKeyLayer} from '../keys/Keyboard.js';
+import {editLine, lineAtEnd, type LineEdit} from '../shared/TextInput.js';
 import type {FleetActions} from '../shared/useFleetActions.js';
 import {useStateRef} from '../shared/useStateRef.js';
-import type {Command} from '../keymap.js';
 import {AddJobView} from './AddJobView.js';
-import {buildJob, completePathValue, defaultValues, formFields, isTextField, matchName, type FormState} from './add-job-form.js';
+import {buildJob, completePathValue, defaultValues, formFields, isTextField, matchName, typedValues, type FormState} from './add-job-form.js';
 import {buildOnstartJob, ONSTART_VARIANT, QUEUE_VARIANT, rentConfirmText} from './onstart-form.js';
+import {JOB_FORM_KEYS} from './queue-keys.js';
+
+export {JOB_FORM_KEYS};
 
 /** The OnStart variant: rent candidates[0] (falling through the rest) with the job embedded. */
 export interface OnStartTarget {
@@ -63,7 +65,10 @@ export function AddJobDialog({queue, notify, width, maxHeight, onClose, onstart}
           return;
         }
         const defaults = Object.entries(defaultValues(result.fields)).map(([field, value]) => [field, lineAtEnd(value)] as const);
-        update(state => ({bound: result.fields, note: undefined, values: {...Object.fromEntries(defaults), prompt: state.values.prompt ?? lineAtEnd(''), image: state.values.image, count: state.values.count}}));
+        update(state => {
+          const {prompt = lineAtEnd(''), image, count} = state.values;
+          return {bound: result.fields, note: undefined, values: {...Object.fromEntries(defaults), prompt, ...(image ? {image} : {}), ...(count ? {count} : {})}};
+        });
       },
       (error: unknown) => update(() => ({note: {text: toVastdeckError(error).message, tone: 'bad'}})),
     );
@@ -84,10 +89,10 @@ export function AddJobDialog({queue, notify, width, maxHeight, onClose, onstart}
     const index = Math.max(0, usable.indexOf(state.workflow ?? ''));
     update(() => ({workflow: usable[(index + delta + usable.length) % usable.length], bound: undefined}));
   };
-  const edit = (command: Command, input: string) => {
+  const edit = (change: LineEdit) => {
     const {focus, values} = formRef.current;
     if (!isTextField(focus)) return;
-    update(() => ({values: {...values, [focus]: editLine(values[focus] ?? lineAtEnd(''), command, input)}, matches: focus === 'image' ? [] : formRef.current.matches}));
+    update(() => ({values: {...values, [focus]: editLine(values[focus] ?? lineAtEnd(''), change)}, matches: focus === 'image' ? [] : formRef.current.matches}));
   };
   const complete = () => {
     const typed = formRef.current.values.image?.value ?? '';
@@ -109,8 +114,7 @@ export function AddJobDialog({queue, notify, width, maxHeight, onClose, onstart}
   const submitOnstart = (target: OnStartTarget) => {
     const state = formRef.current;
     if (state.submitting) return;
-    const values = Object.fromEntries(Object.entries(state.values).map(([field, line]) => [field, line.value]));
-    const built = buildOnstartJob(state.workflow, state.bound, values);
+    const built = buildOnstartJob(state.workflow, state.bound, typedValues(state.values));
     if ('problem' in built) {
       update(() => ({note: {text: built.problem, tone: 'bad'}, focus: built.field}));
       return;
@@ -136,8 +140,7 @@ export function AddJobDialog({queue, notify, width, maxHeight, onClose, onstart}
     }
     const state = formRef.current;
     if (state.submitting) return;
-    const values = Object.fromEntries(Object.entries(state.values).map(([field, line]) => [field, line.value]));
-    const built = buildJob(state.workflow, state.bound, values);
+    const built = buildJob(state.workflow, state.bound, typedValues(state.values));
     if ('problem' in built) {
       update(() => ({note: {text: built.problem, tone: 'bad'}, focus: built.field}));
       return;
@@ -157,36 +160,27 @@ export function AddJobDialog({queue, notify, width, maxHeight, onClose, onstart}
     );
   };
 
-  useCommandHandler('jobForm', (command: Command, input: string) => {
-    const {focus} = formRef.current;
-    switch (command) {
-      case 'jobForm.cancel':
-        onClose();
-        break;
-      case 'jobForm.tab':
-        if (withCount && focus === 'image' && (formRef.current.values.image?.value ?? '') !== '') complete();
+  useKeyLayer(
+    JOB_FORM_KEYS,
+    {
+      edit,
+      cancel: onClose,
+      tab: () => {
+        if (withCount && formRef.current.focus === 'image' && (formRef.current.values.image?.value ?? '') !== '') complete();
         else moveFocus(1);
-        break;
-      case 'jobForm.next':
-        moveFocus(1);
-        break;
-      case 'jobForm.previous':
-        moveFocus(-1);
-        break;
-      case 'jobForm.left':
-      case 'jobForm.right':
-        if (focus === 'workflow') chooseWorkflow(command === 'jobForm.left' ? -1 : 1);
-        else edit(command === 'jobForm.left' ? 'edit.left' : 'edit.right', input);
-        break;
-      case 'jobForm.enter':
-        if (focus === 'queue') submit();
+      },
+      step: moveFocus,
+      sideways: delta => {
+        if (formRef.current.focus === 'workflow') chooseWorkflow(delta);
+        else edit(delta < 0 ? 'left' : 'right');
+      },
+      enter: () => {
+        if (formRef.current.focus === 'queue') submit();
         else moveFocus(1);
-        break;
-      default:
-        edit(command, input);
-        break;
-    }
-  });
+      },
+    },
+    {kind: 'modal'},
+  );
 
   return <AddJobView form={form} fields={fields} width={dialogWidth(width)} maxHeight={maxHeight} variant={onstart ? ONSTART_VARIANT : QUEUE_VARIANT} />;
 }

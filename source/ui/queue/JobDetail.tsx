@@ -4,15 +4,17 @@
 import {Text} from 'ink';
 import type {Job, QueueController} from '../../core/deck-types.js';
 import {Pane} from '../shared/Pane.js';
-import {useCommandHandler} from '../shared/useCommands.js';
+import {useKeyLayer} from '../keys/Keyboard.js';
 import type {FleetActions} from '../shared/useFleetActions.js';
 import {useNow} from '../shared/useNow.js';
 import {useStateRef} from '../shared/useStateRef.js';
-import type {Command} from '../keymap.js';
 import {useTheme} from '../shared/theme.js';
 import {openJobOutputs} from './job-actions.js';
 import {jobDetailLines} from './job-detail-lines.js';
 import {shortJobId} from './job-format.js';
+import {JOB_KEYS} from './queue-keys.js';
+
+export {JOB_KEYS};
 
 interface JobDetailProps {
   job: Job;
@@ -35,28 +37,14 @@ export function JobDetail({job, queue, notify, focused, width, height, onBack}: 
   const maxScroll = Math.max(0, lines.length - innerHeight);
   const top = Math.min(scroll, maxScroll);
 
-  useCommandHandler(
-    'job',
-    (command: Command) => {
-      const from = Math.min(scrollRef.current, maxScroll);
-      switch (command) {
-        case 'job.back':
-          onBack();
-          break;
-        case 'job.down':
-          setScroll(Math.min(maxScroll, from + 1));
-          break;
-        case 'job.up':
-          setScroll(Math.max(0, from - 1));
-          break;
-        case 'queue.outputs':
-          openJobOutputs(job, queue, notify);
-          break;
-        default:
-          break;
-      }
+  useKeyLayer(
+    JOB_KEYS,
+    {
+      back: onBack,
+      scroll: delta => setScroll(Math.min(maxScroll, Math.max(0, Math.min(scrollRef.current, maxScroll) + delta))),
+      openOutputs: () => openJobOutputs(job, queue, notify),
     },
-    focused,
+    {active: focused},
   );
 
   const more = maxScroll > 0 ? ` · rows ${top + 1}–${top + innerHeight} of ${lines.length}, j/k scroll` : '';

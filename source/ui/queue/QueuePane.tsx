@@ -9,20 +9,21 @@ import type {Job, PoliciesController, QueueController, QueueSnapshot} from '../.
 import {Pane} from '../shared/Pane.js';
 import {Paragraph} from '../shared/Paragraph.js';
 import {Table} from '../shared/Table.js';
-import {useCommandHandler} from '../shared/useCommands.js';
+import {useKeyLayer} from '../keys/Keyboard.js';
 import {useOpenDialog} from '../shared/useDialog.js';
 import type {FleetActions} from '../shared/useFleetActions.js';
+import {useListSelection} from '../shared/useListSelection.js';
 import {useModel} from '../shared/useModel.js';
 import {useNow} from '../shared/useNow.js';
-import {useStateRef} from '../shared/useStateRef.js';
-import type {Command} from '../keymap.js';
 import {useTheme} from '../shared/theme.js';
 import {AddJobDialog} from './AddJobDialog.js';
 import {cancelJob, clearFinishedJobs, openJobOutputs, retryJob} from './job-actions.js';
 import {jobCounts, policyText, shortJobId} from './job-format.js';
 import {JobDetail} from './JobDetail.js';
 import {jobTone, queueColumns} from './queue-columns.js';
-import {moveTo, resolveIndex as resolveSelected, type KeyedSelection} from '../shared/keyed-selection.js';
+import {QUEUE_KEYS} from './queue-keys.js';
+
+export {QUEUE_KEYS};
 
 interface QueuePaneProps {
   queue: QueueController;
@@ -36,10 +37,7 @@ interface QueuePaneProps {
   height: number;
 }
 
-/** The job the user looked at last, and where it was (used when it leaves the list). */
-type Selection = KeyedSelection<string>;
 const keyOf = (job: Job): string => job.id;
-const resolveIndex = (jobs: readonly Job[], selection: Selection): number => resolveSelected(jobs, selection, keyOf);
 
 const IN_FLIGHT: ReadonlySet<string> = new Set(['uploading', 'running', 'downloading']);
 const IDLE_TICK_MS = 30_000;
@@ -51,69 +49,34 @@ export function QueuePane({queue, policies, actions, focused, detailOpen, onDeta
   const openDialog = useOpenDialog();
   // Elapsed times tick every second only while a job is in flight; an idle pane costs no frames.
   const nowMs = useNow(snapshot.jobs.some(job => IN_FLIGHT.has(job.state)) ? 1000 : IDLE_TICK_MS);
-  const [selection, setSelection, selectionRef] = useStateRef<Selection>({index: 0});
 
   const {jobs, readyInstances} = snapshot;
-  const selectedIndex = resolveIndex(jobs, selection);
-  const selected = jobs[selectedIndex];
+  const list = useListSelection({items: jobs, latest: () => queue.getSnapshot().jobs, keyOf});
+  const {selectedIndex, selected} = list;
   const columns = useMemo(() => queueColumns(nowMs, readyInstances), [nowMs, readyInstances]);
 
-  /** The selected job as the keys see it: the latest selection, even before React re-renders. */
-  const current = (): Job | undefined => {
-    const latest = queue.getSnapshot().jobs;
-    return latest[resolveIndex(latest, selectionRef.current)];
-  };
-  const move = (target: (index: number, count: number) => number) => {
-    setSelection(moveTo(queue.getSnapshot().jobs, selectionRef.current, keyOf, target));
-  };
   const withJob = (act: (job: Job) => void) => {
-    const job = current();
+    const job = list.current();
     if (job) act(job);
     else actions.notify('No job selected: press a to add one.');
   };
 
-  useCommandHandler(
-    'queue',
-    (command: Command) => {
-      switch (command) {
-        case 'queue.down':
-          move(index => index + 1);
-          break;
-        case 'queue.up':
-          move(index => index - 1);
-          break;
-        case 'queue.top':
-          move(() => 0);
-          break;
-        case 'queue.bottom':
-          move((_index, count) => count - 1);
-          break;
-        case 'queue.add':
-          openDialog({render: frame => <AddJobDialog queue={queue} notify={actions.notify} {...frame} />});
-          break;
-        case 'queue.cancel':
-          withJob(job => {
-            const dialog = cancelJob(job, queue, actions.notify);
-            if (dialog) openDialog(dialog);
-          });
-          break;
-        case 'queue.retry':
-          withJob(job => retryJob(job, queue, actions.notify));
-          break;
-        case 'queue.open':
-          withJob(() => onDetail(true));
-          break;
-        case 'queue.outputs':
-          withJob(job => openJobOutputs(job, queue, actions.notify));
-          break;
-        case 'queue.clear':
-          clearFinishedJobs(queue.getSnapshot().jobs, queue, actions.notify);
-          break;
-        default:
-          break;
-      }
+  useKeyLayer(
+    QUEUE_KEYS,
+    {
+      list: list.controls,
+      add: () => openDialog({render: frame => <AddJobDialog queue={queue} notify={actions.notify} {...frame} />}),
+      cancel: () =>
+        withJob(job => {
+          const dialog = cancelJob(job, queue, actions.notify);
+          if (dialog) openDialog(dialog);
+        }),
+      retry: () => withJob(job => retryJob(job, queue, actions.notify)),
+      openDetail: () => withJob(() => onDetail(true)),
+      openOutputs: () => withJob(job => openJobOutputs(job, queue, actions.notify)),
+      clearFinished: () => clearFinishedJobs(queue.getSnapshot().jobs, queue, actions.notify),
     },
-    focused && !detailOpen,
+    {active: focused && !detailOpen},
   );
 
   // The job under the detail view left the list (cleared): back to the list.

@@ -49,6 +49,15 @@ export const FIELD_LABELS: Record<Exclude<FormField, 'queue'>, string> = {
 const WHOLE_NUMBERS: ReadonlySet<TextField> = new Set(['seed', 'steps', 'width', 'height', 'frames', 'count']);
 const DECIMALS: ReadonlySet<TextField> = new Set(['cfg', 'denoise']);
 
+/** The typed text of every field that has a line (a field never typed into has none). */
+export function typedValues(values: FormState['values']): Partial<Record<TextField, string>> {
+  const typed: Partial<Record<TextField, string>> = {};
+  for (const [field, line] of Object.entries(values) as Array<[TextField, LineState | undefined]>) {
+    if (line) typed[field] = line.value;
+  }
+  return typed;
+}
+
 export function isTextField(field: FormField): field is TextField {
   return field !== 'workflow' && field !== 'queue';
 }

@@ -6,9 +6,9 @@
 // shows through.
 import {Box, Text} from 'ink';
 import type {ReactNode} from 'react';
-import {useCommandHandler} from './useCommands.js';
+import {useKeyLayer} from '../keys/Keyboard.js';
+import type {KeyTable} from '../keys/key-table.js';
 import {useStateRef} from './useStateRef.js';
-import type {Command} from '../keymap.js';
 import {fit, wrapWords} from './text-fit.js';
 import {useTheme} from './theme.js';
 
@@ -93,6 +93,24 @@ export function dialogBody(lines: readonly DialogLine[], inner: number, maxLines
   return kept;
 }
 
+interface DialogKeyContext {
+  step(delta: 1 | -1): void;
+  choose(): void;
+  cancel(): void;
+  letter(text: string): void;
+}
+
+export const DIALOG_KEYS: KeyTable<DialogKeyContext> = {
+  title: 'Confirm dialogs (Cancel is highlighted first)',
+  actions: [
+    {keys: ['right', 'tab'], label: 'button', hintKeys: '←/→', help: 'Highlight the next button', run: context => context.step(1)},
+    {keys: ['left', 'backtab'], help: 'Highlight the previous button', run: context => context.step(-1)},
+    {keys: ['enter'], label: 'choose', help: 'Choose the highlighted button', run: context => context.choose(), switchesView: true},
+    {keys: ['escape'], label: 'cancel', help: 'Cancel', run: context => context.cancel(), switchesView: true},
+    {keys: ['text'], label: 'answer', hintKeys: 'y/n', help: 'By letter: y yes, n no, d destroy, f force, l leave', run: (context, key) => context.letter(key.text), switchesView: true},
+  ],
+};
+
 export function Dialog({spec, width, maxHeight, onClose}: DialogProps) {
   const theme = useTheme();
   const [focus, setFocus, focusRef] = useStateRef(0);
@@ -104,29 +122,19 @@ export function Dialog({spec, width, maxHeight, onClose}: DialogProps) {
     button?.onChoose?.();
   };
 
-  useCommandHandler('dialog', (command: Command, input: string) => {
-    switch (command) {
-      case 'dialog.next':
-        setFocus((focusRef.current + 1) % count);
-        break;
-      case 'dialog.previous':
-        setFocus((focusRef.current - 1 + count) % count);
-        break;
-      case 'dialog.choose':
-        choose(focusRef.current);
-        break;
-      case 'dialog.cancel':
-        choose(0);
-        break;
-      case 'dialog.letter': {
-        const index = spec.buttons.findIndex(button => button.keys.includes(input.toLowerCase()));
+  useKeyLayer(
+    DIALOG_KEYS,
+    {
+      step: delta => setFocus((focusRef.current + delta + count) % count),
+      choose: () => choose(focusRef.current),
+      cancel: () => choose(0),
+      letter: text => {
+        const index = spec.buttons.findIndex(button => button.keys.includes(text.toLowerCase()));
         if (index >= 0) choose(index);
-        break;
-      }
-      default:
-        break;
-    }
-  });
+      },
+    },
+    {kind: 'modal'},
+  );
 
   const boxWidth = dialogWidth(width);
   const inner = Math.max(1, boxWidth - 2);

@@ -1,10 +1,14 @@
-// The `?` help overlay, generated from the keymap table (grouped by scope), so it lists exactly
-// the bindings that exist; dangerous ones (they destroy or lose something) are marked ⚠ and drawn
-// in the bad tone. It is drawn over the panes: every cell of its box is written (lines are
-// padded with spaces), so nothing underneath shows through. Scrolls when the screen is short.
+// The `?` help overlay, generated from the views' key tables (one group per table), so it lists
+// exactly the keys that exist; dangerous ones (they destroy or lose something) are marked ⚠ and
+// drawn in the bad tone. The text-field keys every editor shares are listed once. It is drawn
+// over the panes: every cell of its box is written (lines are padded with spaces), so nothing
+// underneath shows through. It scrolls when the screen is short, and takes the keyboard while open.
 import {Box, Text} from 'ink';
-import {bindingsByScope} from '../keymap.js';
+import {useKeyLayer} from '../keys/Keyboard.js';
+import {keysLabel, type KeyAction, type KeyTable} from '../keys/key-table.js';
 import {fit} from './text-fit.js';
+import {EDITOR_KEYS} from './TextInput.js';
+import {useStateRef} from './useStateRef.js';
 import {useTheme} from './theme.js';
 
 export interface HelpLine {
@@ -18,12 +22,19 @@ const KEYS_WIDTH = 13;
 /** Widest the overlay gets; narrower terminals get the full width. */
 export const HELP_MAX_WIDTH = 72;
 
-export function helpLines(): HelpLine[] {
-  return bindingsByScope().flatMap((group, index) => [
-    ...(index > 0 ? [{kind: 'blank' as const, keys: '', text: ''}] : []),
-    {kind: 'group' as const, keys: '', text: group.title},
-    ...group.bindings.map(binding => ({kind: 'binding' as const, keys: binding.keys, text: binding.description, dangerous: binding.dangerous === true})),
-  ]);
+const SHARED: ReadonlySet<KeyAction<never>> = new Set(EDITOR_KEYS);
+export const EDITOR_TABLE: KeyTable<never> = {title: 'Every text field (filters, forms, the destroy confirmation)', actions: EDITOR_KEYS};
+
+/** One group per table, in the order given; the shared text-field keys only in their own group. */
+export function helpLines(tables: ReadonlyArray<KeyTable<never>>): HelpLine[] {
+  return tables.flatMap((table, index) => {
+    const actions = table === EDITOR_TABLE ? table.actions : table.actions.filter(action => !SHARED.has(action));
+    return [
+      ...(index > 0 ? [{kind: 'blank' as const, keys: '', text: ''}] : []),
+      {kind: 'group' as const, keys: '', text: table.title},
+      ...actions.map(action => ({kind: 'binding' as const, keys: keysLabel(action.keys), text: action.help, dangerous: action.dangerous === true})),
+    ];
+  });
 }
 
 /** Rows of help text that fit in a box of `height` (border, title line and footer excluded). */
@@ -31,20 +42,51 @@ export function helpVisibleRows(height: number): number {
   return Math.max(1, height - 4);
 }
 
-interface HelpOverlayProps {
-  width: number;
-  height: number;
-  /** First help line shown; App clamps it with helpLines().length and helpVisibleRows. */
-  scroll: number;
+interface HelpKeyContext {
+  scroll(delta: number | 'page' | '-page'): void;
+  close(): void;
 }
 
-export function HelpOverlay({width, height, scroll}: HelpOverlayProps) {
+export const HELP_KEYS: KeyTable<HelpKeyContext> = {
+  title: 'This help',
+  actions: [
+    {keys: ['j', 'down'], label: 'scroll', hintKeys: 'j/k', help: 'Scroll down', run: context => context.scroll(1)},
+    {keys: ['k', 'up'], help: 'Scroll up', run: context => context.scroll(-1)},
+    {keys: ['pagedown', 'space'], label: 'page', hintKeys: 'Space', help: 'Page down', run: context => context.scroll('page')},
+    {keys: ['pageup'], help: 'Page up', run: context => context.scroll('-page')},
+    {keys: ['escape', '?', 'q', 'f1'], label: 'close', help: 'Close the help', run: context => context.close(), switchesView: true},
+  ],
+};
+
+interface HelpOverlayProps {
+  lines: readonly HelpLine[];
+  width: number;
+  height: number;
+  onClose(): void;
+}
+
+export function HelpOverlay({lines, width, height, onClose}: HelpOverlayProps) {
   const theme = useTheme();
-  const lines = helpLines();
   const rows = helpVisibleRows(height);
+  const maxScroll = Math.max(0, lines.length - rows);
+  const [scroll, setScroll, scrollRef] = useStateRef(0);
+  const top = Math.min(scroll, maxScroll);
+
+  useKeyLayer(
+    HELP_KEYS,
+    {
+      scroll: delta => {
+        const step = delta === 'page' ? rows : delta === '-page' ? -rows : delta;
+        setScroll(Math.min(maxScroll, Math.max(0, Math.min(scrollRef.current, maxScroll) + step)));
+      },
+      close: onClose,
+    },
+    {kind: 'modal'},
+  );
+
   const inner = Math.max(1, width - 2);
-  const shown = lines.slice(scroll, scroll + rows);
-  const more = lines.length > rows ? ` (${scroll + 1}–${Math.min(lines.length, scroll + rows)} of ${lines.length}, j/k or Space scroll)` : '';
+  const shown = lines.slice(top, top + rows);
+  const more = lines.length > rows ? ` (${top + 1}–${Math.min(lines.length, top + rows)} of ${lines.length}, j/k or Space scroll)` : '';
   const border = theme.borderFocused;
 
   return (
