@@ -57,9 +57,11 @@ interface MessageLogProps {
 export function MessageLog({messages, width, height, onClose}: MessageLogProps) {
   const theme = useTheme();
   const {log} = useModel(messages);
-  const inner = Math.max(10, width - 4);
+  // Every cell inside the border is written (no padding left undrawn), so nothing shows through.
+  const inner = Math.max(10, width - 2);
+  const textWidth = inner - 2;
   const rows = Math.max(1, height - 3);
-  const all = messageRows(log, inner);
+  const all = messageRows(log, textWidth);
   const maxTop = Math.max(0, all.length - rows);
   // undefined: follow the newest messages.
   const [top, setTop, topRef] = useStateRef<number | undefined>(undefined);
@@ -82,15 +84,15 @@ export function MessageLog({messages, width, height, onClose}: MessageLogProps) 
   const border = theme.borderFocused;
   const where = all.length > rows ? ` · rows ${start + 1}–${start + rows} of ${all.length}` : '';
   return (
-    <Box flexDirection="column" width={width} height={height} borderStyle={border.style} borderColor={border.color} borderDimColor={border.dimColor} paddingX={1} flexShrink={0}>
-      <Text wrap="truncate" {...theme.accent}>{fit(`Messages · ${log.length} this session${where} · Esc closes`, inner)}</Text>
+    <Box flexDirection="column" width={width} height={height} borderStyle={border.style} borderColor={border.color} borderDimColor={border.dimColor} flexShrink={0}>
+      <Text wrap="truncate" {...theme.accent}>{fit(` Messages · ${log.length} this session${where} · Esc closes`, inner)}</Text>
       {Array.from({length: rows}, (_unused, index) => {
         const row = all[start + index];
-        if (!row) return <Text key={index} {...theme.muted}>{fit(index === 0 && log.length === 0 ? 'No messages yet.' : '', inner)}</Text>;
+        if (!row) return <Text key={index} {...theme.muted}>{fit(index === 0 && log.length === 0 ? ' No messages yet.' : '', inner)}</Text>;
         return (
           <Text key={index} wrap="truncate">
-            <Text {...theme.muted}>{fit(row.time, TIME_WIDTH)}</Text>
-            <Text {...levelTone(theme, row.message)}>{fit(row.text, inner - TIME_WIDTH)}</Text>
+            <Text {...theme.muted}>{fit(` ${row.time}`, TIME_WIDTH + 1)}</Text>
+            <Text {...levelTone(theme, row.message)}>{fit(row.text, inner - TIME_WIDTH - 1)}</Text>
           </Text>
         );
       })}

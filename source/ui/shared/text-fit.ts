@@ -19,7 +19,15 @@ export function fit(text: string, width: number, align: 'left' | 'right' = 'left
   return align === 'right' ? pad + cut : cut + pad;
 }
 
-/** Word-wrap into lines of at most `width` cells (long words are cut), with no leading spaces. */
+/** Where to cut a word longer than `width`: after its last '/' (else '-') in the first `width` cells, so a path stays readable; else at `width`. */
+function breakAt(chars: readonly string[], width: number): number {
+  for (const mark of ['/', '-']) {
+    for (let index = width - 1; index >= Math.floor(width / 2); index--) if (chars[index] === mark) return index + 1;
+  }
+  return width;
+}
+
+/** Word-wrap into lines of at most `width` cells (long words are cut, paths after a '/'), with no leading spaces. */
 export function wrapWords(text: string, width: number): string[] {
   const lines: string[] = [];
   let line = '';
@@ -32,8 +40,9 @@ export function wrapWords(text: string, width: number): string[] {
     if (line) lines.push(line);
     let rest = word;
     while (cellWidth(rest) > width) {
-      lines.push([...rest].slice(0, width).join(''));
-      rest = [...rest].slice(width).join('');
+      const cut = breakAt([...rest], width);
+      lines.push([...rest].slice(0, cut).join(''));
+      rest = [...rest].slice(cut).join('');
     }
     line = rest;
   }

@@ -78,7 +78,8 @@ export function useListSelection<T, K>(options: ListOptions<T, K>): ListSelectio
     },
     remember: () => {
       const item = items[selectedIndex];
-      if (item === undefined) return;
+      // Keys that moved the selection after this render win: their render comes next.
+      if (item === undefined || selectionRef.current !== selection) return;
       const key = keyOf(item);
       if (key !== selectionRef.current.key || selectedIndex !== selectionRef.current.index) setSelection({key, index: selectedIndex});
     },
