@@ -4,7 +4,7 @@
 // `detailHeaderLines` returns one element per screen row, most important first, so the caller can
 // cut the list to the rows it has.
 import {Text} from 'ink';
-import Spinner from 'ink-spinner';
+import {Spinner} from '../shared/Spinner.js';
 import type {ReactElement} from 'react';
 import type {InstanceRow} from '../../core/deck-types.js';
 import {formatDuration} from '../../core/format.js';
@@ -43,7 +43,7 @@ export function detailHeaderLines(row: InstanceRow, nowMs: number, width: number
     <Text key="now" wrap="truncate">
       {isBooting(row) ? (
         <Text {...theme.accent}>
-          <Spinner type="dots" />{' '}
+          <Spinner />{' '}
         </Text>
       ) : null}
       <Text {...stageTone(theme, stage.stage)} bold>{isGone(row) ? `${stage.stage} (${row.ledgerState})` : stage.stage}</Text>

@@ -5,7 +5,7 @@
 // logs are already in memory (fleet.logs). d destroys the selected instance and D all of them,
 // each after its confirm dialog. The selection stays on the same instance by key.
 import {Box, Text} from 'ink';
-import Spinner from 'ink-spinner';
+import {Spinner} from '../shared/Spinner.js';
 import {useEffect, useMemo} from 'react';
 import type {FleetController, FleetSnapshot, InstanceRow} from '../../core/deck-types.js';
 import {formatDuration} from '../../core/format.js';
@@ -136,7 +136,7 @@ export function InstancesPane({fleet, actions, focused, detailOpen, onDetail, wi
         <Text key={note.text} wrap="truncate" {...(note.tone === 'bad' ? theme.warn : theme.muted)}>
           {note.spinner ? (
             <Text {...theme.accent}>
-              <Spinner type="dots" />{' '}
+              <Spinner />{' '}
             </Text>
           ) : null}
           {note.text}

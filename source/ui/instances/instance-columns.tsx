@@ -5,7 +5,7 @@
 // decide what an 80-column terminal keeps: the stage and its progress first, then which instance
 // and what it cost.
 import {Text} from 'ink';
-import Spinner from 'ink-spinner';
+import {Spinner} from '../shared/Spinner.js';
 import type {InstanceRow} from '../../core/deck-types.js';
 import type {DownloadSnapshot} from '../../core/instances/progress.js';
 import {ProgressBar} from '../shared/ProgressBar.js';
@@ -23,7 +23,7 @@ function StageCell({row, width}: {row: InstanceRow; width: number}) {
   if (isBooting(row) || isCleaningUp(row)) {
     return (
       <Text>
-        <Spinner type="dots" />
+        <Spinner />
         {fit(` ${cleanup ? cleanupStepText(cleanup.step) : stage}`, width - 1)}
       </Text>
     );

@@ -4,7 +4,7 @@
 // rows, edits the filter in place, explains the selected offer's cost, and rents it on c (after a
 // confirm dialog that shows what it will cost), or on O with an OnStart job. Keys: offers-keys.ts.
 import {Box, Text} from 'ink';
-import Spinner from 'ink-spinner';
+import {Spinner} from '../shared/Spinner.js';
 import {useEffect} from 'react';
 import type {DeckView} from '../../core/deck-types.js';
 import {formatDuration} from '../../core/format.js';
@@ -187,7 +187,7 @@ function OffersBody({snapshot, selectedIndex, width, tableRows, theme}: OffersBo
       return (
         <Text>
           <Text {...theme.accent}>
-            <Spinner type="dots" />
+            <Spinner />
           </Text>
           {' Searching offers…'}
         </Text>
@@ -225,7 +225,7 @@ function TitleInfo({snapshot}: {snapshot: OffersSnapshot}) {
       <Text {...theme.muted}>{` · ${live} offers · `}</Text>
       {snapshot.refreshing ? (
         <Text {...theme.accent}>
-          <Spinner type="dots" /> refreshing
+          <Spinner /> refreshing
         </Text>
       ) : (
         <RefreshAge updatedAtMs={snapshot.updatedAtMs} />

@@ -2,7 +2,7 @@
 // stands (state, instance, attempt, progress bar), its error, its settings and seed, its timings,
 // every node of the workflow with its state, and the output files brought home.
 import {Text} from 'ink';
-import Spinner from 'ink-spinner';
+import {Spinner} from '../shared/Spinner.js';
 import type {ReactElement} from 'react';
 import type {Job} from '../../core/deck-types.js';
 import {formatDuration} from '../../core/format.js';
@@ -67,7 +67,7 @@ export function jobDetailLines(job: Job, nowMs: number, width: number, theme: Th
     <Text key="now" wrap="truncate">
       {isInFlight(job) ? (
         <Text {...theme.accent}>
-          <Spinner type="dots" />{' '}
+          <Spinner />{' '}
         </Text>
       ) : null}
       <Text {...stateTone(theme, job)} bold>{job.state.toUpperCase()}</Text>
@@ -101,7 +101,7 @@ export function jobDetailLines(job: Job, nowMs: number, width: number, theme: Th
     lines.push(
       <Text key={`node${node.id}`} wrap="truncate" {...(node.state === 'pending' ? theme.muted : node.state === 'running' ? theme.accent : {})}>
         {'  '}
-        {node.state === 'running' ? <Spinner type="dots" /> : NODE_MARKS[node.state]}
+        {node.state === 'running' ? <Spinner /> : NODE_MARKS[node.state]}
         {` ${node.state.padEnd(8)}${node.title} (${node.id})`}
       </Text>,
     );

@@ -3,7 +3,7 @@
 // for, its outputs or its error), the instance it runs on, how long it ran and its attempts.
 // Priorities decide what a narrow pane keeps: the state and its progress first.
 import {Text} from 'ink';
-import Spinner from 'ink-spinner';
+import {Spinner} from '../shared/Spinner.js';
 import type {Job} from '../../core/deck-types.js';
 import {ProgressBar} from '../shared/ProgressBar.js';
 import type {Column} from '../shared/Table.js';
@@ -18,7 +18,7 @@ function StateCell({job, width}: {job: Job; width: number}) {
   if (isInFlight(job)) {
     return (
       <Text>
-        <Spinner type="dots" />
+        <Spinner />
         {fit(` ${job.state}`, width - 1)}
       </Text>
     );

@@ -1,7 +1,8 @@
-// The current time for labels like "updated 3s ago", refreshed every `intervalMs`. Every component
-// asking for the same interval shares ONE timer, so their updates land in the same tick and React
-// renders the frame once, not once per pane (a frame costs the whole screen, see ink-notes.md).
+// The current time for labels like "updated 3s ago" and uptimes, refreshed every `intervalMs`.
+// Every component asking for the same interval shares ONE timer, and its ticks are delivered on
+// the frame clock, so they land in the same frame as model updates instead of adding their own.
 import {useEffect, useState} from 'react';
+import {onNextFrame} from './frame-clock.js';
 
 interface Clock {
   timer: NodeJS.Timeout;
@@ -14,10 +15,11 @@ function subscribe(intervalMs: number, listener: (now: number) => void): () => v
   let clock = clocks.get(intervalMs);
   if (!clock) {
     const listeners = new Set<(now: number) => void>();
-    const timer = setInterval(() => {
+    const deliver = () => {
       const now = Date.now();
       for (const notify of listeners) notify(now);
-    }, intervalMs);
+    };
+    const timer = setInterval(() => onNextFrame(deliver), intervalMs);
     timer.unref();
     clock = {timer, listeners};
     clocks.set(intervalMs, clock);
