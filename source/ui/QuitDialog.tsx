@@ -7,7 +7,7 @@ import type {FleetController, InstanceRow, PoliciesSnapshot} from '../core/deck-
 import {Dialog, type DialogLine, type DialogSpec} from './shared/Dialog.js';
 import type {FleetActions} from './shared/useFleetActions.js';
 import {useModel} from './shared/useModel.js';
-import {compactUsd} from './shared/money.js';
+import {usd} from './shared/money.js';
 import {destroyAllTargets} from './instances/DestroyAllDialog.js';
 import {gpuText, instanceName, isGone} from './instances/instance-format.js';
 
@@ -32,11 +32,11 @@ export function billingAfterQuit(rows: readonly InstanceRow[], mode: 'demo' | 'l
   const billing = billingRows(rows);
   if (billing.length === 0) return 'vastdeck: no instance of this session is billing.';
   const ids = billing.map(instanceName).join(', ');
-  return `vastdeck: ${billing.length} ${plural(billing.length, 'instance is', 'instances are')} still billing (${compactUsd(burnPerHour(billing))}/h): ${ids} — \`vastdeck down --all\` destroys ${plural(billing.length, 'it', 'them')}.`;
+  return `vastdeck: ${billing.length} ${plural(billing.length, 'instance is', 'instances are')} still billing (${usd(burnPerHour(billing))}/h): ${ids} — \`vastdeck down --all\` destroys ${plural(billing.length, 'it', 'them')}.`;
 }
 
 function listLines(rows: readonly InstanceRow[]): DialogLine[] {
-  const listed = rows.slice(0, MAX_LISTED).map(row => ({text: `  ${instanceName(row)} · ${gpuText(row)} · ${compactUsd(row.dphTotal)}/h · ${row.cleanup ? row.cleanup.message : row.stage.stage}`, tone: 'muted' as const}));
+  const listed = rows.slice(0, MAX_LISTED).map(row => ({text: `  ${instanceName(row)} · ${gpuText(row)} · ${usd(row.dphTotal)}/h · ${row.cleanup ? row.cleanup.message : row.stage.stage}`, tone: 'muted' as const}));
   return rows.length > MAX_LISTED ? [...listed, {text: `  … and ${rows.length - MAX_LISTED} more`, tone: 'muted'}] : listed;
 }
 
@@ -82,12 +82,12 @@ export function QuitDialog({fleet, policies, actions, width, maxHeight, onClose,
         ],
       }
     : {
-        title: `Quit with ${billing.length} ${plural(billing.length, 'instance', 'instances')} billing ${compactUsd(burnPerHour(billing))}/h?`,
+        title: `Quit with ${billing.length} ${plural(billing.length, 'instance', 'instances')} billing ${usd(burnPerHour(billing))}/h?`,
         tone: 'bad',
         lines: [
           ...listLines(billing),
           {text: ''},
-          {text: `Left running, ${plural(billing.length, 'it bills', 'they bill')} ${compactUsd(burnPerHour(billing))}/h until destroyed (\`vastdeck down --all\`, or the Vast console): nothing stops ${plural(billing.length, 'it', 'them')} when vastdeck quits.`, tone: 'warn'},
+          {text: `Left running, ${plural(billing.length, 'it bills', 'they bill')} ${usd(burnPerHour(billing))}/h until destroyed (\`vastdeck down --all\`, or the Vast console): nothing stops ${plural(billing.length, 'it', 'them')} when vastdeck quits.`, tone: 'warn'},
           ...policyLine(policies),
         ],
         buttons: [

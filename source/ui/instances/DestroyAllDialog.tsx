@@ -11,7 +11,7 @@ import type {KeyTable} from '../keys/key-table.js';
 import {EDITOR_KEYS, editLine, lineAtEnd, TextInput, type EditorContext} from '../shared/TextInput.js';
 import type {FleetActions} from '../shared/useFleetActions.js';
 import {useStateRef} from '../shared/useStateRef.js';
-import {compactUsd} from '../shared/money.js';
+import {usd} from '../shared/money.js';
 import {fit, wrapWords} from '../shared/text-fit.js';
 import {useTheme} from '../shared/theme.js';
 import {gpuText, instanceName, isCleaningUp, isGone, isStoppedBilling, STOPPED_BILLING} from './instance-format.js';
@@ -26,7 +26,7 @@ export function destroyAllTargets(rows: readonly InstanceRow[]): InstanceRow[] {
 
 function instanceLine(row: InstanceRow): string {
   const state = isStoppedBilling(row) ? STOPPED_BILLING : row.stage.stage;
-  return `  ${fit(instanceName(row), 9)} ${fit(gpuText(row), 14)} ${compactUsd(row.dphTotal)}/h · ${state}`;
+  return `  ${fit(instanceName(row), 9)} ${fit(gpuText(row), 14)} ${usd(row.dphTotal)}/h · ${state}`;
 }
 
 interface ConfirmKeyContext extends EditorContext {
@@ -83,7 +83,7 @@ export function DestroyAllDialog({rows, actions, width, maxHeight, onClose}: Des
   const burn = rows.reduce((sum, row) => sum + row.dphTotal, 0);
   const armed = line.value.trim() === CONFIRM_WORD;
   const one = rows.length === 1;
-  const intro = wrapWords(`${one ? 'This instance' : `All ${rows.length} instances`} (${compactUsd(burn)}/h${one ? '' : ' together'}) will be destroyed:`, inner - 2);
+  const intro = wrapWords(`${one ? 'This instance' : `All ${rows.length} instances`} (${usd(burn)}/h${one ? '' : ' together'}) will be destroyed:`, inner - 2);
   const outro = wrapWords(`${one ? 'Its' : "Each one's"} outputs and logs are brought home first; then it is destroyed and confirmed gone.`, inner - 2);
   // Title, blank, intro, the list, outro, blank, the input and the status line fit in maxHeight.
   const listRoom = Math.max(1, Math.min(MAX_LISTED, maxHeight - 2 - 5 - intro.length - outro.length));

@@ -7,7 +7,7 @@ import type {FleetController, InstanceRow} from '../../core/deck-types.js';
 import {toVastdeckError} from '../../core/errors.js';
 import {Dialog, type DialogLine, type DialogSpec} from '../shared/Dialog.js';
 import type {FleetActions} from '../shared/useFleetActions.js';
-import {compactUsd} from '../shared/money.js';
+import {usd} from '../shared/money.js';
 import {gpuText, instanceName, isStoppedBilling, STOPPED_BILLING} from './instance-format.js';
 
 /** undefined while fleet.pendingOutputs has not answered. */
@@ -34,7 +34,7 @@ function lostText(pending: PendingOutputs): string {
 
 function destroyDialogSpec(row: InstanceRow, pending: PendingOutputs, forceAsked: boolean, actions: {destroy(): void; askForce(): void; force(): void}): DialogSpec {
   const lines: DialogLine[] = [
-    {text: `${gpuText(row)} · ${compactUsd(row.dphTotal)}/h · ${compactUsd(row.accruedUsd)} spent · ${row.label}`, tone: 'muted'},
+    {text: `${gpuText(row)} · ${usd(row.dphTotal)}/h · ${usd(row.accruedUsd)} spent · ${row.label}`, tone: 'muted'},
     ...(isStoppedBilling(row) ? [{text: `${STOPPED_BILLING} until it is destroyed.`, tone: 'warn' as const}] : []),
     {text: ''},
     ...pendingLines(pending),

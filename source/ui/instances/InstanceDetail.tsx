@@ -15,7 +15,7 @@ import {useModel} from '../shared/useModel.js';
 import {useNow} from '../shared/useNow.js';
 import {useStateRef} from '../shared/useStateRef.js';
 import {fit} from '../shared/text-fit.js';
-import {compactUsd} from '../shared/money.js';
+import {usd} from '../shared/money.js';
 import {useTheme} from '../shared/theme.js';
 import {detailHeaderLines} from './DetailHeader.js';
 import {emptyLogSentence, gpuText, instanceName} from './instance-format.js';
@@ -168,7 +168,7 @@ export function InstanceDetail({fleet, row, actions, portalShown, focused, width
   );
 
   const title = `2 Instances › ${instanceName(row)}`;
-  const info = <Text {...theme.muted}>{`${gpuText(row)} · ${compactUsd(row.dphTotal)}/h · ${row.label} · Esc back `}</Text>;
+  const info = <Text {...theme.muted}>{`${gpuText(row)} · ${usd(row.dphTotal)}/h · ${row.label} · Esc back `}</Text>;
 
   return (
     <Pane title={title} info={info} focused={focused} width={width} height={height}>

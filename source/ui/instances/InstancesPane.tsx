@@ -19,7 +19,7 @@ import {useListSelection} from '../shared/useListSelection.js';
 import {useModel} from '../shared/useModel.js';
 import {useNow} from '../shared/useNow.js';
 import {useStateRef} from '../shared/useStateRef.js';
-import {compactUsd} from '../shared/money.js';
+import {usd} from '../shared/money.js';
 import {useTheme} from '../shared/theme.js';
 import {instanceColumns, instanceTone} from './instance-columns.js';
 import {cleanupStepText, gpuText, instanceName, isCleaningUp, isGone, isStoppedBilling, STOPPED_BILLING} from './instance-format.js';
@@ -184,7 +184,7 @@ function selectedLine(row: InstanceRow): string {
   const log = `log ${row.log.state}${row.log.error ? ` (${row.log.error})` : ''}, ${row.log.lines} lines`;
   const failure = row.stage.failure ? `failed: ${row.stage.failure.reason}` : '';
   const flag = row.cleanup ? `destroy: ${row.cleanup.message}` : isStoppedBilling(row) ? STOPPED_BILLING : '';
-  return [instanceName(row), flag, failure, row.label, gpuText(row), `${compactUsd(row.dphTotal)}/h`, `${compactUsd(row.accruedUsd)} spent`, vast, log, row.note ?? '', 'Enter: stages and log'].filter(Boolean).join(' · ');
+  return [instanceName(row), flag, failure, row.label, gpuText(row), `${usd(row.dphTotal)}/h`, `${usd(row.accruedUsd)} spent`, vast, log, row.note ?? '', 'Enter: stages and log'].filter(Boolean).join(' · ');
 }
 
 function EmptyState({snapshot, width}: {snapshot: FleetSnapshot; width: number}) {
@@ -209,5 +209,5 @@ function TitleInfo({snapshot, nowMs}: {snapshot: FleetSnapshot; nowMs: number}) 
   const burn = billing.reduce((sum, row) => sum + row.dphTotal, 0);
   const spent = snapshot.rows.reduce((sum, row) => sum + row.accruedUsd, 0);
   const polled = snapshot.lastPollAtMs === undefined ? '' : ` · polled ${formatDuration(Math.max(0, nowMs - snapshot.lastPollAtMs) / 1000)} ago`;
-  return <Text {...theme.muted}>{`${billing.length} billing · ${compactUsd(burn)}/h · ${compactUsd(spent)} spent${polled} `}</Text>;
+  return <Text {...theme.muted}>{`${billing.length} billing · ${usd(burn)}/h · ${usd(spent)} spent${polled} `}</Text>;
 }

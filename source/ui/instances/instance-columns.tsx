@@ -11,7 +11,7 @@ import type {DownloadSnapshot} from '../../core/instances/progress.js';
 import {ProgressBar} from '../shared/ProgressBar.js';
 import type {Column} from '../shared/Table.js';
 import {fit} from '../shared/text-fit.js';
-import {compactUsd} from '../shared/money.js';
+import {usd} from '../shared/money.js';
 import {useTheme, type Theme, type Tone} from '../shared/theme.js';
 import {cleanupStepText, downloadFigures, gpuText, instanceName, isBooting, isCleaningUp, isGone, isStoppedBilling, progressText, uptimeText} from './instance-format.js';
 
@@ -60,11 +60,11 @@ export function instanceColumns(nowMs: number): Array<Column<InstanceRow>> {
     {key: 'id', header: 'Instance', width: 8, format: instanceName, priority: 1},
     {key: 'label', header: 'Label', width: 17, format: row => row.label, priority: 5},
     {key: 'gpu', header: 'GPU', width: 11, format: gpuText, priority: 3},
-    {key: 'dph', header: '$/h', width: 7, align: 'right', format: row => compactUsd(row.dphTotal), priority: 4},
+    {key: 'dph', header: '$/h', width: 7, align: 'right', format: row => usd(row.dphTotal), priority: 4},
     {key: 'stage', header: 'Stage', width: 14, cell: (row, width) => <StageCell row={row} width={width} />, priority: 0},
     {key: 'progress', header: 'Progress', width: 22, cell: (row, width) => <ProgressCell row={row} width={width} />, priority: 0, grow: true},
     {key: 'up', header: 'Up', width: 6, align: 'right', format: row => uptimeText(row, nowMs), priority: 2},
-    {key: 'spent', header: 'Spent', width: 7, align: 'right', format: row => compactUsd(row.accruedUsd), priority: 1},
+    {key: 'spent', header: 'Spent', width: 7, align: 'right', format: row => usd(row.accruedUsd), priority: 1},
     {key: 'log', header: 'Log', width: 9, format: row => row.log.state, priority: 4},
   ];
 }

@@ -1,10 +1,10 @@
 // What the Offers pane shows of a ranked offer: the table columns (keys match the sort keys, so
 // the sorted column's header can be highlighted; priorities decide what goes first on a narrow
 // screen) and the detail lines under the table that break the selected offer's cost down.
-import {formatDuration, formatMbps, formatPercent, formatUsd} from '../../core/format.js';
+import {formatDuration, formatMbps, formatPercent} from '../../core/format.js';
 import type {RankedOffer} from '../../core/offers/types.js';
 import type {Column} from '../shared/Table.js';
-import {compactUsd} from '../shared/money.js';
+import {usd} from '../shared/money.js';
 
 const CHANGE_MARK = {new: '+', changed: '*', same: ' '} as const;
 
@@ -25,14 +25,14 @@ export const OFFER_COLUMNS: ReadonlyArray<Column<RankedOffer>> = [
   {key: 'rank', header: ' #', width: 6, format: rankText, priority: 0},
   {key: 'gpu', header: 'GPU', width: 13, format: gpuText, priority: 0, grow: true},
   {key: 'vram', header: 'VRAM', width: 4, align: 'right', format: row => `${vramGb(row)}G`, priority: 5},
-  {key: 'dph', header: '$/h', width: 7, align: 'right', format: row => compactUsd(row.offer.dphTotal), priority: 1},
-  {key: 'downcost', header: '$/GB↓', width: 7, align: 'right', format: row => compactUsd(row.offer.inetDownCostPerGb), priority: 4},
+  {key: 'dph', header: '$/h', width: 7, align: 'right', format: row => usd(row.offer.dphTotal), priority: 1},
+  {key: 'downcost', header: '$/GB↓', width: 7, align: 'right', format: row => usd(row.offer.inetDownCostPerGb), priority: 4},
   {key: 'inet', header: 'Mbps↓', width: 5, align: 'right', format: row => String(Math.round(row.offer.inetDownMbps)), priority: 3},
   {key: 'reliability', header: 'Rel', width: 6, align: 'right', format: row => formatPercent(row.offer.reliability), priority: 5},
   {key: 'location', header: 'Location', width: 10, format: row => row.offer.geolocation || '?', priority: 6, grow: true},
   {key: 'eta', header: 'ETA', width: 6, align: 'right', format: row => formatDuration(row.cost.etaReadySec), priority: 2},
-  {key: 'cost', header: '10-min $', width: 8, align: 'right', format: row => formatUsd(row.cost.windowCostUsd), priority: 0},
-  {key: 'first', header: '1st res $', width: 9, align: 'right', format: row => formatUsd(row.cost.firstResultUsd), priority: 3},
+  {key: 'cost', header: '10-min $', width: 8, align: 'right', format: row => usd(row.cost.windowCostUsd), priority: 0},
+  {key: 'first', header: '1st res $', width: 9, align: 'right', format: row => usd(row.cost.firstResultUsd), priority: 3},
 ];
 
 /**
@@ -53,9 +53,9 @@ export function offerDetailLines(row: RankedOffer, lines: number): string[] {
     offer.geolocation,
   ].filter(Boolean).join(' · ');
   const breakdown = [
-    `10 min = ${formatUsd(cost.windowComputeUsd)} compute + ${formatUsd(cost.windowDownloadUsd)} download`,
+    `10 min = ${usd(cost.windowComputeUsd)} compute + ${usd(cost.windowDownloadUsd)} download`,
     `ready in ${formatDuration(cost.etaReadySec)}`,
-    `first result ${formatUsd(cost.firstResultUsd)}`,
+    `first result ${usd(cost.firstResultUsd)}`,
   ].join(' · ');
   if (lines >= 2) return [gone + identity, breakdown];
   return [`${gone}Offer ${offer.id} · CUDA ${offer.cudaMaxGood} · ${Math.round(offer.diskSpaceGb)} GB disk · ${breakdown}`];

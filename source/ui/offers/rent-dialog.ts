@@ -2,11 +2,11 @@
 // will cost) and creating vastdeck's own SSH key. Pure: they describe the dialog; the buttons call
 // the fleet actions they are given.
 import type {FleetSnapshot} from '../../core/deck-types.js';
-import {formatDuration, formatMbps, formatPercent, formatUsd} from '../../core/format.js';
+import {formatDuration, formatMbps, formatPercent} from '../../core/format.js';
 import type {RankedOffer} from '../../core/offers/types.js';
 import type {DialogLine, DialogSpec} from '../shared/Dialog.js';
 import type {FleetActions} from '../shared/useFleetActions.js';
-import {compactUsd as price} from '../shared/money.js';
+import {usd} from '../shared/money.js';
 
 const KEY_PATH = '~/.ssh/vastdeck_ed25519';
 
@@ -21,11 +21,11 @@ export function rentDialog(candidates: readonly RankedOffer[], sshKey: FleetSnap
   const {offer, cost} = selected;
   const others = candidates.length - 1;
   const lines: DialogLine[] = [
-    {text: `${offer.gpuName} ×${offer.numGpus} · ${price(offer.dphTotal)}/h · ${price(offer.inetDownCostPerGb)}/GB down · ${formatMbps(offer.inetDownMbps)} · reliability ${formatPercent(offer.reliability)}`},
+    {text: `${offer.gpuName} ×${offer.numGpus} · ${usd(offer.dphTotal)}/h · ${usd(offer.inetDownCostPerGb)}/GB down · ${formatMbps(offer.inetDownMbps)} · reliability ${formatPercent(offer.reliability)}`},
     {text: `${offer.geolocation || 'Location unknown'} · offer ${offer.id} on machine ${offer.machineId}${offer.verified ? '' : ' (unverified host)'}`, tone: 'muted'},
     {text: ''},
-    {text: `10-minute job cost ${formatUsd(cost.windowCostUsd)} = ${formatUsd(cost.windowComputeUsd)} compute + ${formatUsd(cost.windowDownloadUsd)} download`},
-    {text: `Ready in about ${formatDuration(cost.etaReadySec)} · cost to the first result about ${formatUsd(cost.firstResultUsd)}`},
+    {text: `10-minute job cost ${usd(cost.windowCostUsd)} = ${usd(cost.windowComputeUsd)} compute + ${usd(cost.windowDownloadUsd)} download`},
+    {text: `Ready in about ${formatDuration(cost.etaReadySec)} · cost to the first result about ${usd(cost.firstResultUsd)}`},
     {text: ''},
     {text: others > 0 ? 'If it is taken, vastdeck falls through to the next ranked offer.' : 'If it is taken, no other offer in the list is left to fall through to.', tone: 'muted'},
     {text: 'It bills by the second from the moment it is created until destroyed.', tone: 'warn'},

@@ -3,7 +3,8 @@
 // so the table cells and the detail read the same.
 import type {Job, PoliciesSnapshot} from '../../core/deck-types.js';
 import type {PromptProgress} from '../../core/comfy/types.js';
-import {formatDuration, formatUsd} from '../../core/format.js';
+import {formatDuration} from '../../core/format.js';
+import {usd} from '../shared/money.js';
 
 /** The random tail of the id (the head is the date, the same for a day's jobs). */
 export function shortJobId(job: Job): string {
@@ -82,6 +83,6 @@ export function jobCounts(jobs: readonly Job[]): JobCounts {
 /** 'auto-destroy: drained on · idle 15 min · cap $5.00 (spent $1.23)'. */
 export function policyText(policies: PoliciesSnapshot): string {
   const idle = policies.idleMinutes > 0 ? `idle ${policies.idleMinutes} min` : 'idle off';
-  const cap = policies.spendCapUsd > 0 ? `cap ${formatUsd(policies.spendCapUsd)}` : 'no cap';
-  return `auto-destroy: drained ${policies.destroyWhenDrained ? 'on' : 'off'} · ${idle} · ${cap} (spent ${formatUsd(policies.spentUsd)})`;
+  const cap = policies.spendCapUsd > 0 ? `cap ${usd(policies.spendCapUsd)}` : 'no cap';
+  return `auto-destroy: drained ${policies.destroyWhenDrained ? 'on' : 'off'} · ${idle} · ${cap} (spent ${usd(policies.spentUsd)})`;
 }

@@ -2,9 +2,10 @@
 // of a local path, no count (one job per instance), and a confirm line before it rents the offer.
 // Pure: the spec from the typed values and the sentences the form shows.
 import type {OnStartJobSpec} from '../../core/deck-types.js';
-import {formatUsd} from '../../core/format.js';
+
 import type {RankedOffer} from '../../core/offers/types.js';
 import {buildJob, type FieldRanges, type FormField, type TextField} from './add-job-form.js';
+import {usd} from '../shared/money.js';
 
 /** What differs between the queue's form and the OnStart one. */
 export interface FormVariant {
@@ -56,5 +57,5 @@ export function rentConfirmText(candidates: readonly RankedOffer[], live: boolea
   const offer = candidates[0]?.offer;
   if (!offer) return 'No offer is left to rent.';
   const fallThrough = candidates.length > 1 ? ', falling through the next ranked offers if it is taken' : '';
-  return `This rents offer ${offer.id} (${offer.gpuName} ×${offer.numGpus}, ${formatUsd(offer.dphTotal)}/h${live ? ', LIVE: real money' : ', demo'})${fallThrough}; it bills until destroyed. Enter again to rent, Esc to cancel.`;
+  return `This rents offer ${offer.id} (${offer.gpuName} ×${offer.numGpus}, ${usd(offer.dphTotal)}/h${live ? ', LIVE: real money' : ', demo'})${fallThrough}; it bills until destroyed. Enter again to rent, Esc to cancel.`;
 }

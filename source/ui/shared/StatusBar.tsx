@@ -5,11 +5,12 @@
 // The last line: the key hints of whatever has the keyboard, generated from its key table.
 import {Box, Text} from 'ink';
 import type {AccountSnapshot, DeckView, Message, MessageLevel} from '../../core/deck-types.js';
-import {formatUsd} from '../../core/format.js';
+
 import {useKeyHints} from '../keys/Keyboard.js';
 import {cellWidth, truncate, wrapWords} from './text-fit.js';
 import {useModel} from './useModel.js';
 import {useTheme, type Theme, type Tone} from './theme.js';
+import {usd} from './money.js';
 
 export const MAX_MESSAGE_ROWS = 3;
 const BADGE_WIDTH = 7;
@@ -23,7 +24,7 @@ function levelTone(theme: Theme, level: MessageLevel): Tone {
 
 /** The balance when known; 'balance unknown' when the last lookup failed; nothing before the first. */
 export function balanceText(account: AccountSnapshot): string | undefined {
-  if (account.balanceUsd !== undefined) return `balance ${formatUsd(account.balanceUsd)}`;
+  if (account.balanceUsd !== undefined) return `balance ${usd(account.balanceUsd)}`;
   return account.error === undefined ? undefined : 'balance unknown';
 }
 

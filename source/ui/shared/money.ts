@@ -1,7 +1,16 @@
-// Money in a narrow cell or a short line: prices per hour or per GB, and small sums spent, carry
-// no meaning beyond four decimals ($0.0893, $0.0123, $0.00).
-import {formatUsd} from '../../core/format.js';
+// Money as the dashboard writes it, everywhere the same way: three significant digits below $1
+// ($0.0893, $0.00451, $0.50), cents from $1 up ($25.00), "$0" for nothing at all, and "<$0.0001"
+// for an amount too small to matter, so a column never shows $0.00 beside $0.0001.
+const SMALLEST = 0.0001;
 
-export function compactUsd(usd: number): string {
-  return formatUsd(Math.round(usd * 10_000) / 10_000);
+export function usd(amount: number): string {
+  if (Number.isNaN(amount)) return '—';
+  if (!Number.isFinite(amount)) return amount > 0 ? '∞' : '-∞';
+  if (amount < 0) return `-${usd(-amount)}`;
+  if (amount === 0) return '$0';
+  if (amount < SMALLEST) return '<$0.0001';
+  if (amount >= 1) return `$${amount.toFixed(2)}`;
+  const decimals = Math.min(4, Math.max(2, 2 - Math.floor(Math.log10(amount))));
+  // Keep two decimals at least (0.50), drop zeros beyond them (0.00300 → 0.003).
+  return `$${amount.toFixed(decimals).replace(/(\.\d\d\d*?)0+$/, '$1')}`;
 }
