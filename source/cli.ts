@@ -1,7 +1,7 @@
 // vastdeck's entry point: picks the subcommand, connects to Vast.ai (or starts the embedded
 // simulated cloud in demo mode) and hands over. Headless subcommands never load Ink or React,
 // so they start fast; everything heavy is imported on demand.
-import {InputError, toVastdeckError, type VastdeckError} from './core/errors.js';
+import {exitCodeFor, InputError, toVastdeckError, type VastdeckError} from './core/errors.js';
 
 const HELP = `vastdeck — run ComfyUI jobs on rented Vast.ai GPUs from one keyboard-driven screen
 
@@ -15,11 +15,13 @@ Usage:
                                         watch an instance until READY or FAILED
   vastdeck sim [--port N] [--seed S] [--speed X]
                                         serve the simulated Vast.ai cloud for other clients
-  vastdeck run --workflow W --image F --prompt P [--seed S] [--count N] [--instance ID | --up] [--json]
-                                        one generation (or N seeds) end to end; output paths on stdout
+  vastdeck run --workflow W --image F --prompt P [--seed S] [--count N] [--instance ID | --up [--down]] [--json]
+                                        one generation (or N seeds) end to end; output paths on stdout;
+                                        --up --down: rent, run, bring everything home, destroy
+                                        (also on Ctrl-C, unless --keep-on-interrupt)
   vastdeck run --onstart --workflow W --image-url URL --prompt P
                                         the OnStart method: the job runs inside the instance at boot
-  vastdeck down ID... | --all [--force] [--json]
+  vastdeck down ID... | --all [--any-install] [--force] [--json]
                                         outputs and logs home and verified, then destroy and confirm gone
   vastdeck ssh-forget ID                forget an instance's pinned SSH host key
   vastdeck config list | get KEY | set KEY VALUE | reset [KEY] | path
@@ -98,16 +100,19 @@ export async function main(argv: readonly string[]): Promise<number> {
 async function runDashboardCommand(argv: readonly string[]): Promise<number> {
   const {parseArgs} = await import('./commands/args.js');
   const {flags} = parseArgs('dashboard', argv, {demo: {kind: 'boolean'}, live: {kind: 'boolean'}});
-  const {connect} = await import('./connect.js');
-  const connection = await connect({demo: flags.demo === true, live: flags.live === true});
-  const {openDeck} = await import('./core/deck.js');
-  const deck = openDeck(connection);
-  const {runDashboard} = await import('./ui/run-dashboard.js');
+  const {openSession, openDeck} = await import('./compose.js');
+  const session = await openSession({demo: flags.demo === true, live: flags.live === true});
   try {
-    await runDashboard(deck, {onExit: () => deck.close()});
+    const deck = await openDeck(session);
+    for (const warning of session.connection.warnings.filter(text => !text.startsWith('demo mode'))) deck.notify(warning, 'warn');
+    const {runDashboard} = await import('./ui/run-dashboard.js');
+    try {
+      await runDashboard(deck, {onExit: () => deck.close()});
+    } finally {
+      await deck.close();
+    }
   } finally {
-    await deck.close();
-    await connection.close();
+    await session.close();
   }
   return 0;
 }
@@ -115,7 +120,7 @@ async function runDashboardCommand(argv: readonly string[]): Promise<number> {
 function reportError(error: VastdeckError): number {
   process.stderr.write(`vastdeck: ${error.message}\n`);
   if (process.env.VASTDECK_DEBUG && error.detail) process.stderr.write(`${error.detail}\n`);
-  return error.code === 'bad-input' || error.code === 'config' ? 2 : 1;
+  return exitCodeFor(error);
 }
 
 const isEntry = process.argv[1] !== undefined && /(?:vastdeck(?:\.js)?|cli\.js)$/.test(process.argv[1]);

@@ -2,9 +2,9 @@
 // the embedded simulated cloud started here on loopback. Everything after this point is the
 // same code in both modes: only the base URL and the key differ.
 import {mkdir, readdir, rm} from 'node:fs/promises';
-import {homedir} from 'node:os';
-import {isAbsolute, join} from 'node:path';
-import {InputError} from './core/errors.js';
+import {join} from 'node:path';
+import {stateDir} from './core/state-paths.js';
+import {ConfigError, InputError} from './core/errors.js';
 import {resolveApiKey, resolveBaseUrl} from './core/credentials.js';
 
 export interface Connection {
@@ -15,6 +15,8 @@ export interface Connection {
   detail: string;
   /** Time compression of the simulated cloud (1 in live mode). */
   speed: number;
+  /** Sentences worth showing: demo mode, a key file readable by others. Never the key. */
+  warnings: string[];
   /**
    * Demo mode only: a private folder for this run's ledger and pinned host keys, removed on close.
    * The simulated cloud lives and dies with the process, so its instances must not mix with real ones.
@@ -32,9 +34,14 @@ export interface ConnectOptions {
 export async function connect(options: ConnectOptions = {}): Promise<Connection> {
   const env = options.env ?? process.env;
   if (options.demo && options.live) throw new InputError('Choose either --demo or --live, not both.');
-  const resolved = options.demo ? undefined : resolveApiKey(env);
+  const notes: string[] = [];
+  const resolved = options.demo ? undefined : resolveApiKey(env, note => notes.push(note));
   if (options.live && !resolved) {
-    throw new InputError('--live needs a Vast.ai API key: run `vastdeck login`, or set VAST_API_KEY.');
+    throw new InputError(`--live needs a Vast.ai API key: run \`vastdeck login\`, or set VAST_API_KEY.${notes.length > 0 ? ` (${notes.join(' ')})` : ''}`);
+  }
+  // A key file that exists but cannot be used is not "no key": falling back to the demo would hide it.
+  if (!resolved && notes.length > 0 && !options.demo) {
+    throw new ConfigError(`${notes[0]!.replace(/[.\s]+$/, '')}; vastdeck will not fall back to the demo while a key file is broken: fix it with \`vastdeck login\`, or pass --demo for the simulated cloud.`);
   }
   if (resolved) {
     const baseUrl = resolveBaseUrl(env);
@@ -44,6 +51,7 @@ export async function connect(options: ConnectOptions = {}): Promise<Connection>
       apiKey: resolved.key,
       detail: `Vast.ai API at ${new URL(baseUrl).host} (key from ${resolved.source})`,
       speed: 1,
+      warnings: notes,
       close: async () => {},
     };
   }
@@ -58,6 +66,7 @@ export async function connect(options: ConnectOptions = {}): Promise<Connection>
     apiKey: sim.apiKey,
     detail: `simulated Vast.ai cloud on ${new URL(sim.baseUrl).host} — no API key set, nothing is billed`,
     speed: sim.speed,
+    warnings: [`demo mode — simulated Vast.ai cloud on ${new URL(sim.baseUrl).host}, nothing is billed`],
     stateDir,
     close: async () => {
       await sim.close();
@@ -68,7 +77,7 @@ export async function connect(options: ConnectOptions = {}): Promise<Connection>
 
 /** $XDG_STATE_HOME/vastdeck/demo/<pid>, after removing the folders of demo runs that ended. */
 async function makeDemoStateDir(env: NodeJS.ProcessEnv): Promise<string> {
-  const root = join(stateHome(env), 'vastdeck', 'demo');
+  const root = join(stateDir(env), 'demo');
   await mkdir(root, {recursive: true, mode: 0o700});
   for (const name of await readdir(root).catch(() => [])) {
     const pid = Number(name);
@@ -79,10 +88,6 @@ async function makeDemoStateDir(env: NodeJS.ProcessEnv): Promise<string> {
   return dir;
 }
 
-function stateHome(env: NodeJS.ProcessEnv): string {
-  if (env.XDG_STATE_HOME && isAbsolute(env.XDG_STATE_HOME)) return env.XDG_STATE_HOME;
-  return join(env.HOME && isAbsolute(env.HOME) ? env.HOME : homedir(), '.local', 'state');
-}
 
 function isAlive(pid: number): boolean {
   try {

@@ -1,25 +1,28 @@
-// `vastdeck run --workflow W --image F --prompt P [...] [--instance ID | --up]`: one generation
-// job (or --count N seeds) end to end from the shell, through the same queue the dashboard uses;
-// with --onstart the job travels inside a new instance instead (core/onstart/onstart-run.ts).
-// Progress goes to stderr, output paths to stdout (or one JSON event per line with --json).
-import {InputError, toVastdeckError} from '../core/errors.js';
+// `vastdeck run --workflow W --image F --prompt P [...] [--instance ID | --up] [--down]`: the seed's
+// whole flow from the shell, through the same use cases the dashboard uses — validate the job (before
+// anything is rented), rent and watch to READY (--up), run the jobs on the generation queue, and with
+// --down bring outputs and logs home, verified, destroy the instance and its storage and confirm it
+// is gone. Interrupted (Ctrl-C), --down still cleans up unless --keep-on-interrupt. With --onstart the
+// job travels inside a new instance instead (usecases/onstart.ts). Progress goes to stderr, output
+// paths to stdout (or one JSON event per line with --json).
 import type {JobSpec} from '../core/comfy/types.js';
-import {portalUrls} from '../core/instances/endpoints.js';
-import {probeComfy} from '../core/instances/probe.js';
+import {InputError, exitCodeFor, toVastdeckError} from '../core/errors.js';
 import type {OnstartImage} from '../core/onstart/job-env.js';
-import {runOnstartJob, type OnstartSpec} from '../core/onstart/onstart-run.js';
 import {parseSortKey} from '../core/offers/rank.js';
 import {buildOfferSearch} from '../core/offers/search.js';
-import {GenerationQueue, type ReadyInstance} from '../core/queue/generation-queue.js';
-import {JobStore, type Job} from '../core/queue/job-store.js';
-import {outputsRoot} from '../core/queue/paths.js';
-import {listInstances} from '../core/vast/instances-api.js';
+import type {ReadyInstance} from '../core/queue/generation-queue.js';
+import type {Job} from '../core/queue/job-store.js';
+import type {DeckContext} from '../core/usecases/context.js';
+import {cleanUpInstance} from '../core/usecases/clean-up.js';
+import {runOnstartJob, type OnstartSpec} from '../core/usecases/onstart.js';
+import {reconcileAccount} from '../core/usecases/reconcile.js';
+import {rentAndWatch, type Rented} from '../core/usecases/rent.js';
+import {readyInstance, runJobsOn} from '../core/usecases/run-jobs.js';
+import {validateJob} from '../core/usecases/validate.js';
 import {parseArgs} from './args.js';
-import {onInterrupt, reportFailure} from './command-io.js';
-import {openSession, type Session} from './session.js';
+import {stillBillingNote, withSession, type Interrupt, type Io} from './command-io.js';
 import {StagePrinter} from './stage-printer.js';
-import {rentAndWatch, type Io} from './up.js';
-import {stillBillingNote} from './watch.js';
+import {printingWatcher, printReconcile, printRentEvent} from './watching.js';
 
 const FLAGS = {
   workflow: {kind: 'string', short: 'w'},
@@ -36,6 +39,8 @@ const FLAGS = {
   count: {kind: 'integer', short: 'n', min: 1, max: 1000},
   instance: {kind: 'integer', min: 1},
   up: {kind: 'boolean'},
+  down: {kind: 'boolean'},
+  'keep-on-interrupt': {kind: 'boolean'},
   'create-key': {kind: 'boolean'},
   json: {kind: 'boolean'},
   demo: {kind: 'boolean'},
@@ -44,6 +49,8 @@ const FLAGS = {
   'image-url': {kind: 'string'},
   'image-remote': {kind: 'string'},
 } as const;
+
+type Flags = Record<string, string | number | boolean | undefined>;
 
 export async function runRunCommand(argv: readonly string[], io: Io): Promise<number> {
   const {flags, positionals} = parseArgs('run', argv, FLAGS);
@@ -54,102 +61,187 @@ export async function runRunCommand(argv: readonly string[], io: Io): Promise<nu
   }
   const spec = readSpec(flags);
   if (flags.instance !== undefined && flags.up === true) throw new InputError('Use either --instance ID or --up, not both.');
-  const session = await openSession({demo: flags.demo === true, live: flags.live === true, stderr: io.stderr});
+  if (flags['keep-on-interrupt'] === true && flags.down !== true) throw new InputError('--keep-on-interrupt goes with --down (without --down the instance is kept anyway).');
+  const count = typeof flags.count === 'number' ? flags.count : 1;
   const json = flags.json === true;
-  const abort = onInterrupt();
-  let queue: GenerationQueue | undefined;
-  let rentedId: number | undefined;
-  try {
-    const printer = new StagePrinter(json ? io.stdout : io.stderr, json, Date.now());
-    let target: ReadyInstance;
-    if (flags.instance !== undefined) {
-      target = await readyInstance(session, Number(flags.instance));
-    } else if (flags.up === true || session.connection.mode === 'demo') {
-      const search = buildOfferSearch(filter, session.settings);
-      const rented = await rentAndWatch(session, {search, sortKey: parseSortKey('cost'), createKey: flags['create-key'] === true, printer, io, signal: abort.signal});
-      rentedId = rented.entry.instanceId;
-      const {watch, state} = rented.outcome;
-      if (state.stage !== 'READY') throw new InputError(`The instance did not become READY (${state.failure?.reason ?? state.stage}): nothing was run.`);
-      const token = watch.token();
-      const comfyui = watch.portal().comfyui;
-      await watch.stop();
-      if (!token || !comfyui) throw new InputError('The rented instance has no portal URL or token: nothing was run.');
-      target = {key: rented.entry.localId, instanceId: rentedId, gpuName: rented.entry.gpuName, dphTotal: rented.entry.dphTotal, comfyui, token};
-    } else {
-      throw new InputError('Say where to run: --instance ID (a READY instance on your account) or --up (rent one first).');
+  return withSession(io, flags, async ({ctx}, interrupt) => {
+    // Everything that can be checked here is checked before anything is rented.
+    const valid = await validateJob(spec, {outputsRoot: ctx.outputsRoot(), count});
+    const rentNew = flags.instance === undefined && (flags.up === true || ctx.mode === 'demo');
+    if (flags.instance === undefined && !rentNew) throw new InputError('Say where to run: --instance ID (a READY instance on your account) or --up (rent one first).');
+    const search = rentNew ? buildOfferSearch(filter, ctx.settings()) : undefined;
+    printReconcile(io, (await reconcileAccount(ctx)).messages);
+    const printer = new StagePrinter(json ? io.stdout : io.stderr, json, ctx.clock.now());
+    const mission = new Mission(ctx, io, interrupt, {json, down: flags.down === true, keepOnInterrupt: flags['keep-on-interrupt'] === true});
+    try {
+      const target = search ? await mission.rentReady(search, printer, flags['create-key'] === true) : await readyInstance(ctx, Number(flags.instance));
+      if (!target || interrupt.signal.aborted) return await mission.end(1);
+      if (!search) mission.instanceId = target.instanceId;
+      const jobs = await runJobsOn(ctx, target, {spec: valid.spec, count, signal: interrupt.signal, onUpdate: list => mission.progress(list)});
+      return await mission.end(mission.report(jobs));
+    } catch (error) {
+      if (mission.instanceId === undefined) throw error;
+      mission.fail(error);
+      return await mission.end(exitCodeFor(error));
     }
-
-    queue = new GenerationQueue({store: new JobStore(), instances: () => [target], outputsRoot: outputsRoot(session.settings), dispatchMs: 500});
-    const jobs = await queue.add(spec, {count: typeof flags.count === 'number' ? flags.count : 1});
-    const finished = await followJobs(queue, jobs.map(job => job.id), io, json, abort.signal);
-    const failed = finished.filter(job => job.state !== 'done');
-    for (const job of finished) {
-      if (json) io.stdout.write(`${JSON.stringify({event: 'job', id: job.id, state: job.state, seed: job.seed, outputs: job.outputs, error: job.error})}\n`);
-      else if (job.state === 'done') for (const path of job.outputs) io.stdout.write(`${path}\n`);
-      else io.stderr.write(`vastdeck: job ${job.id} ${job.state}: ${job.error ?? ''}\n`);
-    }
-    return abort.signal.aborted ? 130 : failed.length > 0 ? 1 : 0;
-  } catch (error) {
-    return reportFailure(error, io.stderr);
-  } finally {
-    abort.dispose();
-    await queue?.stop();
-    if (rentedId !== undefined && session.connection.mode === 'live') io.stderr.write(`vastdeck: ${stillBillingNote(rentedId)}\n`);
-    await session.close();
-  }
+  });
 }
 
-type Flags = Record<string, string | number | boolean | undefined>;
+/** One `vastdeck run`: the instance it rented or used, and the cleanup it owes at the end. */
+class Mission {
+  instanceId: number | undefined;
+  rented: Rented | undefined;
+  readonly #last = new Map<string, {line: string; atMs: number}>();
+
+  constructor(
+    readonly ctx: DeckContext,
+    readonly io: Io,
+    readonly interrupt: Interrupt,
+    readonly options: {json: boolean; down: boolean; keepOnInterrupt: boolean},
+  ) {
+    interrupt.onRepeat = () => io.stderr.write('vastdeck: still stopping and cleaning up so that nothing keeps billing; press Ctrl-C once more to stop at once (the instance then keeps billing).\n');
+  }
+
+  /** The rent use case with the stage timeline printed; undefined when the instance did not become READY. */
+  async rentReady(search: ReturnType<typeof buildOfferSearch>, printer: StagePrinter, createKey: boolean): Promise<ReadyInstance | undefined> {
+    const watcher = printingWatcher(this.ctx, printer, this.io);
+    const {rented, state} = await rentAndWatch(
+      this.ctx,
+      {offers: {search, sortKey: parseSortKey('cost')}, createKey, signal: this.interrupt.signal, onEvent: event => printRentEvent(printer, event)},
+      async (entry, identity, signal) => {
+        this.instanceId = entry.instanceId;
+        return watcher.watch(entry, identity, signal);
+      },
+    );
+    this.rented = rented;
+    const outcome = watcher.last();
+    await outcome?.watch.stop();
+    if (state.stage !== 'READY') {
+      if (!this.interrupt.signal.aborted) {
+        const why = state.failure ? `${state.failure.reason} — ${state.failure.suggestion}` : state.stage;
+        this.say(`instance ${rented.instanceId} did not become READY: nothing was run (${why}).`);
+      }
+      return undefined;
+    }
+    const token = outcome?.watch.token();
+    const comfyui = outcome?.watch.portal().comfyui;
+    if (!token || !comfyui) {
+      this.say(`instance ${rented.instanceId} has no portal URL or token: nothing was run.`);
+      return undefined;
+    }
+    return {key: rented.ledgerEntry.localId, instanceId: rented.instanceId, gpuName: rented.offer.gpuName, dphTotal: rented.offer.dphTotal, comfyui, token};
+  }
+
+  /** Progress on stderr (throttled), or JSON progress events. */
+  progress(jobs: readonly Job[]): void {
+    const now = Date.now();
+    for (const job of jobs) {
+      const line = progressLine(job);
+      const previous = this.#last.get(job.id);
+      const stateChanged = previous?.line.split(':')[1]?.trim().split(' ')[0] !== job.state;
+      if (line === previous?.line || (!stateChanged && now - (previous?.atMs ?? 0) <= 1000)) continue;
+      this.#last.set(job.id, {line, atMs: now});
+      if (this.options.json) this.io.stdout.write(`${JSON.stringify({event: 'progress', id: job.id, state: job.state, progress: job.progress})}\n`);
+      else this.io.stderr.write(`${line}\n`);
+    }
+  }
+
+  /** Prints each job's outcome; the exit code of the jobs alone. */
+  report(jobs: readonly Job[]): number {
+    for (const job of jobs) {
+      if (this.options.json) this.io.stdout.write(`${JSON.stringify({event: 'job', id: job.id, state: job.state, seed: job.seed, outputs: job.outputs, error: job.error})}\n`);
+      else if (job.state === 'done') for (const path of job.outputs) this.io.stdout.write(`${path}\n`);
+      else this.io.stderr.write(`vastdeck: job ${job.id} ${job.state}: ${job.error ?? 'no reason given'}\n`);
+    }
+    if (this.interrupt.signal.aborted) return 130;
+    return jobs.every(job => job.state === 'done') ? 0 : 1;
+  }
+
+  fail(error: unknown): void {
+    this.say(toVastdeckError(error).message);
+  }
+
+  /** The cleanup the mission owes (--down, also after an interrupt unless --keep-on-interrupt), then the exit code. */
+  async end(code: number): Promise<number> {
+    const id = this.instanceId;
+    if (id === undefined) return this.interrupt.signal.aborted ? 130 : code;
+    const interrupted = this.interrupt.signal.aborted;
+    const cleanUp = this.options.down && !(interrupted && this.options.keepOnInterrupt);
+    if (!cleanUp) {
+      if (this.ctx.mode === 'live') this.say(stillBillingNote(id));
+      else if (this.rented) this.say('demo mode — the simulated instance ends with this command.');
+      return interrupted ? 130 : code;
+    }
+    if (interrupted) this.say(`interrupted: cleaning up instance ${id} (outputs and logs home, then destroy) so that nothing keeps billing.`);
+    try {
+      const result = await cleanUpInstance(this.ctx, {instanceId: id, ...(this.rented ? {entry: this.rented.ledgerEntry} : {})}, {
+        signal: this.interrupt.hard,
+        onStep: (step, message) => {
+          if (this.options.json) this.io.stdout.write(`${JSON.stringify({event: 'cleanup', instanceId: id, step, message})}\n`);
+          else this.io.stderr.write(`  ${step.padEnd(16)}${message}\n`);
+        },
+      });
+      const where = result.runDir ? ` Outputs and logs: ${result.runDir}.` : '';
+      if (this.options.json) this.io.stdout.write(`${JSON.stringify({event: result.outcome, instanceId: id, runDir: result.runDir, volumesDeleted: result.volumesDeleted})}\n`);
+      else this.say(`instance ${id} destroyed and confirmed gone: nothing bills any more.${where}`);
+      return interrupted ? 130 : code;
+    } catch (error) {
+      this.say(toVastdeckError(error).message);
+      this.say(`instance ${id} was NOT destroyed: ${stillBillingNote(id)}`);
+      return interrupted ? 130 : 1;
+    }
+  }
+
+  say(text: string): void {
+    this.io.stderr.write(`vastdeck: ${text}\n`);
+  }
+}
 
 /** `run --onstart`: a new instance runs the job at boot; vastdeck only waits for its marker over SSH and collects. */
 async function runOnstartCommand(flags: Flags, filter: string, io: Io): Promise<number> {
   const spec = readOnstartSpec(flags);
   if (flags.instance !== undefined) throw new InputError('--onstart runs the job at the boot of a new instance: drop --instance.');
   if (typeof flags.count === 'number' && flags.count > 1) throw new InputError('--onstart runs one job per instance: drop --count, or run the command once per seed.');
-  const session = await openSession({demo: flags.demo === true, live: flags.live === true, stderr: io.stderr});
   const json = flags.json === true;
-  const abort = onInterrupt();
-  let rentedId: number | undefined;
-  try {
-    const {speed} = session.connection;
-    const result = await runOnstartJob(session, {
-      spec,
-      search: buildOfferSearch(filter, session.settings),
-      sortKey: parseSortKey('cost'),
-      createKey: flags['create-key'] === true,
-      outputsRoot: outputsRoot(session.settings),
-      // The simulated cloud runs `speed` times faster; live, speed is 1.
-      pollMs: Math.max(250, 3000 / speed),
-      listPollMs: Math.max(500, 5000 / speed),
-      signal: abort.signal,
-      onCreated: id => (rentedId = id),
-      onEvent: event => {
-        if (json) {
-          const {kind, ...fields} = event;
-          io.stdout.write(`${JSON.stringify({event: kind, ...fields})}\n`);
-        } else io.stderr.write(`${event.message}\n`);
-      },
-    });
-    if (json) io.stdout.write(`${JSON.stringify({event: 'job', id: result.jobId, state: 'done', method: 'onstart', instanceId: result.instanceId, outputs: result.outputs})}\n`);
-    else for (const path of result.outputs) io.stdout.write(`${path}\n`);
-    return 0;
-  } catch (error) {
-    const failure = toVastdeckError(error);
-    if (json) io.stdout.write(`${JSON.stringify({event: 'job', state: 'failed', method: 'onstart', instanceId: rentedId, error: failure.message})}\n`);
-    io.stderr.write(`vastdeck: ${failure.message}\n`);
-    if (abort.signal.aborted) return 130;
-    return failure.code === 'bad-input' || failure.code === 'config' ? 2 : 1;
-  } finally {
-    abort.dispose();
-    if (rentedId !== undefined && session.connection.mode === 'live') io.stderr.write(`vastdeck: ${stillBillingNote(rentedId)}\n`);
-    await session.close();
-  }
+  return withSession(io, flags, async ({ctx}, interrupt) => {
+    let rentedId: number | undefined;
+    printReconcile(io, (await reconcileAccount(ctx)).messages);
+    try {
+      const result = await runOnstartJob(ctx, {
+        spec,
+        offers: {search: buildOfferSearch(filter, ctx.settings()), sortKey: parseSortKey('cost')},
+        createKey: flags['create-key'] === true,
+        outputsRoot: ctx.outputsRoot(),
+        // The simulated cloud runs `speed` times faster; live, speed is 1.
+        pollMs: Math.max(250, 3000 / ctx.speed),
+        listPollMs: Math.max(500, 5000 / ctx.speed),
+        signal: interrupt.signal,
+        onCreated: id => (rentedId = id),
+        onEvent: event => {
+          if (json) {
+            const {kind, ...fields} = event;
+            io.stdout.write(`${JSON.stringify({event: kind, ...fields})}\n`);
+          } else io.stderr.write(`${event.message}\n`);
+        },
+      });
+      if (json) io.stdout.write(`${JSON.stringify({event: 'job', id: result.jobId, state: 'done', method: 'onstart', instanceId: result.instanceId, outputs: result.outputs})}\n`);
+      else for (const path of result.outputs) io.stdout.write(`${path}\n`);
+      return 0;
+    } catch (error) {
+      const failure = toVastdeckError(error);
+      if (json) io.stdout.write(`${JSON.stringify({event: 'job', state: 'failed', method: 'onstart', instanceId: rentedId, error: failure.message})}\n`);
+      io.stderr.write(`vastdeck: ${failure.message}\n`);
+      return interrupt.signal.aborted ? 130 : exitCodeFor(failure);
+    } finally {
+      if (rentedId !== undefined && ctx.mode === 'live') io.stderr.write(`vastdeck: ${stillBillingNote(rentedId)}\n`);
+    }
+  });
 }
 
 /** The image travels as a URL or as a path on the instance: a local file cannot fit in the instance's variables. */
 function readOnstartSpec(flags: Flags): OnstartSpec {
   if (typeof flags.image === 'string') {
-    throw new InputError('--onstart cannot ship a local --image (the job travels in the instance\'s variables): put the image at a URL and pass --image-url URL, or pass --image-remote /workspace/vastdeck/inputs/NAME for one shipped with the provisioning assets.');
+    throw new InputError("--onstart cannot ship a local --image (the job travels in the instance's variables): put the image at a URL and pass --image-url URL, or pass --image-remote /workspace/vastdeck/inputs/NAME for one shipped with the provisioning assets.");
   }
   const url = flags['image-url'];
   const remote = flags['image-remote'];
@@ -187,46 +279,6 @@ function readSpec(flags: Flags): JobSpec {
   };
 }
 
-/** A running instance on the account whose ComfyUI answers, with its token (ours, or the platform's). */
-async function readyInstance(session: Session, id: number): Promise<ReadyInstance> {
-  const instance = (await listInstances(session.client)).find(candidate => candidate.id === id);
-  if (!instance) throw new InputError(`Instance ${id} is not on this account (it may have been destroyed, or the id is wrong).`);
-  const entry = session.ledger.findByInstanceId(session.apiOrigin, id);
-  const token = entry?.webPassword ?? instance.jupyterToken ?? undefined;
-  const comfyui = portalUrls(instance).comfyui;
-  if (!comfyui || !token) throw new InputError(`Instance ${id} has no ComfyUI portal (or no token) yet: wait for it with \`vastdeck watch ${id}\`.`);
-  const probe = await probeComfy(comfyui, token);
-  if (!probe.ok) throw new InputError(`Instance ${id} is not READY (ComfyUI answered ${probe.status ?? 'nothing'}): wait for it with \`vastdeck watch ${id}\`.`);
-  return {key: entry?.localId ?? `instance-${id}`, instanceId: id, gpuName: instance.gpuName, dphTotal: instance.dphTotal, comfyui, token};
-}
-
-/** Resolves when every job has ended; prints progress (stderr, throttled) or JSON progress events. */
-function followJobs(queue: GenerationQueue, ids: string[], io: Io, json: boolean, signal: AbortSignal): Promise<Job[]> {
-  return new Promise(resolve => {
-    const last = new Map<string, {line: string; atMs: number}>();
-    const check = (): void => {
-      const jobs = queue.getSnapshot().jobs.filter(job => ids.includes(job.id));
-      for (const job of jobs) {
-        const line = progressLine(job);
-        const previous = last.get(job.id);
-        const stateChanged = previous?.line.split(':')[1]?.trim().split(' ')[0] !== job.state;
-        if (line !== previous?.line && (stateChanged || Date.now() - (previous?.atMs ?? 0) > 1000)) {
-          last.set(job.id, {line, atMs: Date.now()});
-          if (json) io.stdout.write(`${JSON.stringify({event: 'progress', id: job.id, state: job.state, progress: job.progress})}\n`);
-          else io.stderr.write(`${line}\n`);
-        }
-      }
-      if (jobs.every(job => ['done', 'failed', 'cancelled'].includes(job.state))) {
-        unsubscribe();
-        resolve(jobs);
-      }
-    };
-    const unsubscribe = queue.subscribe(check);
-    signal.addEventListener('abort', () => ids.forEach(id => queue.cancel(id)), {once: true});
-    check();
-  });
-}
-
 function progressLine(job: Job): string {
   const progress = job.progress;
   const step = progress?.max ? ` ${progress.value ?? 0}/${progress.max}` : '';
@@ -234,4 +286,3 @@ function progressLine(job: Job): string {
   const nodes = progress ? ` (node ${progress.nodesDone}/${progress.nodesTotal})` : '';
   return `job ${job.id}: ${job.state}${node}${step}${nodes}`;
 }
-

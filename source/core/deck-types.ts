@@ -40,8 +40,8 @@ export interface Message {
 export interface MessageSnapshot {
   /** Latest message for the status line; undefined when there is none. */
   current?: Message;
-  /** Every message of the session, oldest first (the newest MESSAGE_LOG_LIMIT), for the message log view. */
-  log: readonly Message[];
+  /** Every message of the session, oldest first (bounded). */
+  history: readonly Message[];
 }
 
 export interface DeckView {
@@ -89,8 +89,20 @@ export interface InstanceRow {
   cleanup?: {step: string; message: string; failed?: boolean};
 }
 
+/** A vastdeck instance of another install on the same account: listed (it bills the account), never touched. */
+export interface OtherInstance {
+  instanceId: number;
+  label: string;
+  gpuName: string;
+  numGpus: number;
+  dphTotal: number;
+  actualStatus: string | null;
+}
+
 export interface FleetSnapshot {
   rows: readonly InstanceRow[];
+  /** Other installs' vastdeck instances on this account (D and the policies leave them alone). */
+  otherInstalls: readonly OtherInstance[];
   /** True once the first instance list was compared with the local ledger. */
   reconciled: boolean;
   /** Creates in flight, one line each ("renting RTX 4090 offer 20001234…"). */

@@ -1,106 +1,107 @@
-// The facade that wires the service layer for the dashboard and the subcommands: one API
-// client, the settings, and the live models (offers, account, messages). The dashboard gets
-// it as a DeckView; nothing here knows whether the API is the real cloud or the simulator.
+// The dashboard's service layer: the live models (offers, fleet rows, queue, policies, account,
+// messages) over one DeckContext, and the fleet's verbs bound to the use cases every front end
+// shares (rent, clean up, reconcile). The dashboard gets it as a DeckView; the composition root
+// (source/compose.ts) builds it. Nothing here knows whether the API is the real cloud or the simulator.
+import {mkdir} from 'node:fs/promises';
 import {join} from 'node:path';
 import {AccountModel} from './account-model.js';
-import {openSettings, type SettingsStore} from './config.js';
-import type {DeckView, MessageLevel} from './deck-types.js';
+import type {DeckView, FleetController, FleetSnapshot, LogView, MessageLevel} from './deck-types.js';
 import {toVastdeckError} from './errors.js';
 import {FleetModel} from './instances/fleet-model.js';
-import {Ledger} from './ledger/ledger.js';
-import {PoliciesModel} from './cleanup/policies.js';
+import type {ProbeFunction} from './instances/probe.js';
 import {MessageModel} from './messages.js';
+import {OffersModel} from './offers/offers-model.js';
+import type {RankedOffer} from './offers/types.js';
+import {OnStartRunner} from './onstart/onstart-controller.js';
 import {GenerationQueue, type ReadyInstance} from './queue/generation-queue.js';
 import {JobStore} from './queue/job-store.js';
 import {QueueFacade} from './queue/queue-controller.js';
-import {outputsRoot, queuePath} from './queue/paths.js';
-import {OffersModel} from './offers/offers-model.js';
-import {OnStartRunner} from './onstart/onstart-controller.js';
-import {KnownHosts} from './ssh/known-hosts.js';
-import {VastClient} from './vast/client.js';
-import {VERSION} from './version.js';
+import {createVastdeckKey} from './ssh/keys.js';
+import {cleanUpInstance, isOwnInstance, outputsNotHome} from './usecases/clean-up.js';
+import type {DeckContext} from './usecases/context.js';
+import {reconcileWith} from './usecases/reconcile.js';
+import {rent} from './usecases/rent.js';
+import {PoliciesModel} from './usecases/spend-guard.js';
 
 export interface DeckOptions {
-  mode: 'demo' | 'live';
-  baseUrl: string;
-  apiKey: string;
-  /** One line for the status bar; never the key. */
-  detail: string;
-  settings?: SettingsStore;
-  /** A folder for the ledger and pinned host keys instead of the user's (demo mode). */
-  stateDir?: string;
   /** Poll intervals of the instance list (tests make them short). */
   fleetPollMs?: {busy: number; idle: number};
   /** The OnStart method's marker and instance-list polls (3 s and 5 s; shorter against a fast simulator). */
   onstartPollMs?: {marker: number; list: number};
+  /** Opens a URL or folder on the desktop (an OS helper from outside core); false when there is no desktop. */
+  open?: (target: string) => boolean;
+  probe?: ProbeFunction;
 }
 
 export class Deck implements DeckView {
   readonly mode: 'demo' | 'live';
   readonly modeDetail: string;
-  readonly client: VastClient;
-  readonly settings: SettingsStore;
+  readonly ctx: DeckContext;
   readonly offers: OffersModel;
-  readonly fleet: FleetModel;
+  readonly fleetModel: FleetModel;
+  readonly fleet: FleetController;
   readonly generations: GenerationQueue;
   readonly policies: PoliciesModel;
   readonly queue: QueueFacade;
-  readonly ledger: Ledger;
   readonly onstart: OnStartRunner;
   readonly account: AccountModel;
   readonly messages = new MessageModel();
   #closed = false;
 
-  constructor(options: DeckOptions) {
-    this.mode = options.mode;
-    this.modeDetail = options.detail;
-    this.settings = options.settings ?? openSettings();
-    this.client = new VastClient({baseUrl: options.baseUrl, apiKey: options.apiKey, userAgent: `vastdeck/${VERSION}`});
-    const settings = this.settings;
+  constructor(ctx: DeckContext, options: DeckOptions = {}) {
+    this.ctx = ctx;
+    this.mode = ctx.mode;
+    this.modeDetail = ctx.detail;
+    const open = options.open ?? (() => false);
     this.offers = new OffersModel({
-      search: query => this.client.searchOffers(query),
-      settings: () => settings.all(),
-      refreshMs: settings.all().refreshSeconds * 1000,
+      search: query => ctx.client.searchOffers(query),
+      settings: () => ctx.settings(),
+      refreshMs: ctx.settings().refreshSeconds * 1000,
     });
-    this.account = new AccountModel(this.client);
-    this.ledger = Ledger.open(options.stateDir ? {path: join(options.stateDir, 'ledger.json')} : {});
-    const knownHosts = options.stateDir ? KnownHosts.open(join(options.stateDir, 'known_hosts.json')) : KnownHosts.open();
-    this.fleet = new FleetModel({
-      client: this.client,
-      ledger: this.ledger,
-      apiOrigin: new URL(options.baseUrl).origin,
-      settings: () => settings.all(),
-      knownHosts,
-      notify: (text, level) => this.notify(text, level),
+    this.account = new AccountModel(ctx.client);
+    this.fleetModel = new FleetModel({
+      client: ctx.client,
+      ledger: ctx.ledger,
+      apiOrigin: ctx.apiOrigin,
+      knownHosts: ctx.knownHosts,
       pollMs: options.fleetPollMs,
-      logDir: join(outputsRoot(settings.all()), 'logs'),
-      outputsDir: outputsRoot(settings.all()),
+      probe: options.probe,
+      env: ctx.env,
+      now: () => ctx.clock.now(),
+      onFirstList: instances => {
+        const view = reconcileWith(ctx, instances);
+        for (const message of view.messages) this.notify(message.text, message.level);
+        return {others: view.reconciliation.others};
+      },
+      isOther: instance => /^vastdeck:/.test(instance.label ?? '') && !isOwnInstance(ctx, instance),
+      onGone: entry => this.notify(`Instance ${entry.instanceId} is no longer on the account.`, 'warn'),
     });
+    this.fleet = new FleetActions(ctx, this.fleetModel, (text, level) => this.notify(text, level), open);
     this.generations = new GenerationQueue({
-      store: new JobStore(options.stateDir ? join(options.stateDir, 'queue.json') : queuePath()),
+      store: new JobStore(join(ctx.stateDir, 'queue.json')),
       instances: () => this.readyInstances(),
-      outputsRoot: outputsRoot(settings.all()),
+      outputsRoot: ctx.outputsRoot(),
       notify: (text, level) => this.notify(text, level),
     });
-    this.queue = new QueueFacade(this.generations);
-    this.onstart = new OnStartRunner({
-      client: this.client,
-      settings,
-      ledger: this.ledger,
-      knownHosts,
-      apiOrigin: new URL(options.baseUrl).origin,
+    this.queue = new QueueFacade(this.generations, open);
+    this.onstart = new OnStartRunner(ctx, {
       notify: (text, level) => this.notify(text, level),
-      onCreated: () => void this.fleet.pollNow().catch(error => this.notify(toVastdeckError(error).message, 'error')),
+      onCreated: () => void this.fleetModel.pollNow().catch(error => this.notify(toVastdeckError(error).message, 'error')),
       pollMs: options.onstartPollMs,
     });
-    this.policies = new PoliciesModel({fleet: this.fleet, queue: this.generations, settings: () => settings.all().policies});
-    for (const warning of this.ledger.warnings) this.notify(warning, 'warn');
+    this.policies = new PoliciesModel({
+      fleet: {getSnapshot: () => this.fleetModel.getSnapshot(), destroy: key => this.fleet.destroy(key)},
+      queue: this.generations,
+      settings: () => ctx.settings().policies,
+      now: () => ctx.clock.now(),
+    });
+    for (const warning of ctx.ledger.warnings) this.notify(warning, 'warn');
   }
 
   /** READY instances with their portal URL and token, for the generation queue. */
   readyInstances(): ReadyInstance[] {
-    return this.fleet.getSnapshot().rows.flatMap(row => {
-      const secret = row.stage.stage === 'READY' ? this.fleet.portalSecret(row.key) : undefined;
+    return this.fleetModel.getSnapshot().rows.flatMap(row => {
+      const secret = row.stage.stage === 'READY' && !row.cleanup ? this.fleetModel.portalSecret(row.key) : undefined;
       if (!secret?.comfyui) return [];
       return [{key: row.key, instanceId: row.instanceId, gpuName: row.gpuName, dphTotal: row.dphTotal, comfyui: secret.comfyui, token: secret.token}];
     });
@@ -109,14 +110,14 @@ export class Deck implements DeckView {
   start(): this {
     this.offers.start();
     this.account.start();
-    void this.fleet.start().catch(error => this.notify(toVastdeckError(error).message, 'error'));
+    void this.fleetModel.start().catch(error => this.notify(toVastdeckError(error).message, 'error'));
     this.generations.start();
     this.policies.start();
     return this;
   }
 
   notify(text: string, level: MessageLevel = 'info'): void {
-    this.messages.post(text, level);
+    this.messages.post(text, level, this.ctx.clock.now());
   }
 
   async close(): Promise<void> {
@@ -127,10 +128,103 @@ export class Deck implements DeckView {
     this.policies.stop();
     await this.onstart.stop();
     await this.generations.stop();
-    await this.fleet.stop();
+    await this.fleetModel.stop();
   }
 }
 
-export function openDeck(options: DeckOptions): Deck {
-  return new Deck(options).start();
+/** The Instances pane's verbs: each one a use case, its progress shown on the fleet's rows. */
+class FleetActions implements FleetController {
+  constructor(
+    readonly ctx: DeckContext,
+    readonly model: FleetModel,
+    readonly notify: (text: string, level?: MessageLevel) => void,
+    readonly open: (target: string) => boolean,
+  ) {}
+
+  subscribe = (listener: () => void): (() => void) => this.model.subscribe(listener);
+  getSnapshot = (): FleetSnapshot => this.model.getSnapshot();
+
+  async create(candidates: readonly RankedOffer[]): Promise<void> {
+    const live = candidates.filter(row => row.change !== 'vanished');
+    const first = live[0]?.offer;
+    const done = this.model.beginCreating(first ? `renting ${first.gpuName} ×${first.numGpus} (offer ${first.id})…` : 'renting…');
+    try {
+      const rented = await rent(this.ctx, {
+        offers: {candidates: live.map(row => row.offer)},
+        onEvent: event => {
+          if (event.kind === 'offer-taken' || event.kind === 'key-attach-failed') this.notify(event.message, 'warn');
+          else if (event.kind === 'created') this.notify(event.message, 'info');
+        },
+      });
+      this.model.track(rented.ledgerEntry);
+      this.notify(`Rented ${rented.offer.gpuName} ×${rented.offer.numGpus} as instance ${rented.instanceId} at $${rented.offer.dphTotal.toFixed(3)}/h: watching it boot.`, 'info');
+      // The rest of the rent use case (watch to READY/FAILED) is the fleet's watch; its end is announced.
+      void this.model.settled(rented.ledgerEntry.localId).then(state => {
+        if (state.stage === 'READY') this.notify(`Instance ${rented.instanceId} is READY: jobs in the queue start on it.`, 'info');
+        else if (state.failure) this.notify(`Instance ${rented.instanceId} FAILED: ${state.failure.reason}. It bills until destroyed (d).`, 'error');
+      });
+    } catch (error) {
+      this.notify(toVastdeckError(error).message, 'error');
+    } finally {
+      done();
+    }
+  }
+
+  logs(key: string): LogView | undefined {
+    return this.model.logs(key);
+  }
+
+  portalSecret(key: string): {token: string; comfyui?: string; instancePortal?: string} | undefined {
+    return this.model.portalSecret(key);
+  }
+
+  async openPortal(key: string): Promise<string> {
+    const url = this.model.portalSecret(key)?.comfyui ?? this.model.watchOf(key)?.portal().comfyui;
+    if (!url) return 'This instance has no ComfyUI address yet: it appears once the instance runs.';
+    if (!this.open(url)) return `No desktop to open a browser on: open ${url} yourself (user vastai, password: the token, y copies it).`;
+    return `Opening ${url} in your browser: log in as vastai with the token (y copies it).`;
+  }
+
+  async saveLog(key: string): Promise<string> {
+    const watch = this.model.watchOf(key);
+    if (!watch) throw toVastdeckError(new Error(`there is no instance ${key}`));
+    const name = `vastdeck-${watch.entry.instanceId ?? watch.key}-${new Date(this.ctx.clock.now()).toISOString().replace(/[:.]/g, '-')}.log`;
+    const folder = join(this.ctx.outputsRoot(), 'logs');
+    await mkdir(folder, {recursive: true});
+    return watch.logs.saveTo(join(folder, name));
+  }
+
+  async createSshKey(): Promise<void> {
+    const identity = await createVastdeckKey(this.ctx.env);
+    this.model.setIdentity(identity);
+    this.notify(`Created ${identity.path ?? 'an SSH key'}; vastdeck registers it with your account on the next rent.`, 'info');
+  }
+
+  async destroy(key: string, options: {force?: boolean} = {}): Promise<void> {
+    const watch = this.model.watchOf(key);
+    const instanceId = watch?.entry.instanceId;
+    if (!watch || instanceId === undefined) return;
+    const running = this.model.cleanupOf(key);
+    if (running && !running.failed) return;
+    this.model.setCleanup(key, {step: 'starting', message: options.force ? 'destroying without extraction' : 'bringing outputs home'});
+    try {
+      const result = await cleanUpInstance(this.ctx, {instanceId, entry: watch.entry}, {force: options.force, identity: this.model.identity, onStep: (step, message) => this.model.setCleanup(key, {step, message})});
+      await this.model.forget(key);
+      const where = result.runDir ? `; outputs and logs in ${result.runDir}` : '';
+      this.notify(result.outcome === 'already-gone' ? `Instance ${instanceId} was already gone${where}.` : `Destroyed instance ${instanceId} and confirmed it is gone${where}.`, 'info');
+    } catch (error) {
+      const message = toVastdeckError(error).message;
+      this.model.setCleanup(key, {step: 'failed', message, failed: true});
+      this.notify(message, 'error');
+    }
+  }
+
+  async pendingOutputs(key: string): Promise<{files: number; note?: string}> {
+    const instanceId = this.model.watchOf(key)?.entry.instanceId;
+    if (instanceId === undefined) return {files: 0, note: 'This instance has no id yet.'};
+    const pending = await outputsNotHome(this.ctx, instanceId, this.model.identity);
+    const storage = pending.stillBillingStorage ? ' It is stopped and still bills storage.' : '';
+    if (!pending.reachable) return {files: 0, note: `Cannot check its files (${pending.problem}).${storage}`};
+    return {files: pending.pendingFiles, note: `${pending.safeFiles} of ${pending.totalFiles} output files are already home.${storage}`};
+  }
 }

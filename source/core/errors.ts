@@ -14,6 +14,8 @@ export type ErrorCode =
   | 'bad-input'
   | 'config'
   | 'ssh'
+  | 'interrupted'
+  | 'local'
   | 'internal';
 
 export class VastdeckError extends Error {
@@ -99,6 +101,21 @@ export class ConfigError extends VastdeckError {
     super('config', message);
     this.name = 'ConfigError';
   }
+}
+
+/** A problem on this machine (disk full, permissions) while saving a job's results: not the instance's fault. */
+export class LocalFileError extends VastdeckError {
+  constructor(message: string, cause?: unknown) {
+    super('local', message, {cause});
+    this.name = 'LocalFileError';
+  }
+}
+
+/** The exit code scripts rely on: 2 for bad input or settings, 130 interrupted, 1 for everything else. */
+export function exitCodeFor(error: unknown): number {
+  const code = toVastdeckError(error).code;
+  if (code === 'bad-input' || code === 'config') return 2;
+  return code === 'interrupted' ? 130 : 1;
 }
 
 export function toVastdeckError(error: unknown): VastdeckError {

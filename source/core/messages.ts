@@ -1,25 +1,23 @@
-// The dashboard's message line: the latest thing vastdeck wants the user to read (an error
-// sentence, a confirmation). Any part of the service layer can post; the status bar shows it, and
-// the message log view lists every message of the session (kept here, at post time, because
-// notifications are batched and two posts in one batch would otherwise show only the second).
+// The dashboard's messages: the latest thing vastdeck wants the user to read (an error sentence, a
+// confirmation) for the status line, and every message of the session in order (bounded) for the
+// message log view — several posted in one tick are all kept, none overwritten unseen.
 import type {MessageLevel, MessageSnapshot} from './deck-types.js';
 import {Model} from './model.js';
 
-/** The message log keeps this many of the newest messages. */
-export const MESSAGE_LOG_LIMIT = 1000;
+/** Messages kept for the log view; the oldest go first. */
+const HISTORY = 500;
 
 export class MessageModel extends Model<MessageSnapshot> {
   constructor() {
-    super({log: []});
+    super({history: []});
   }
 
   post(text: string, level: MessageLevel = 'info', atMs = Date.now()): void {
     const message = {text, level, atMs};
-    this.update(previous => ({current: message, log: [...previous.log.slice(-(MESSAGE_LOG_LIMIT - 1)), message]}));
+    this.update(previous => ({current: message, history: [...previous.history.slice(-(HISTORY - 1)), message]}));
   }
 
-  /** Clears the message line; the log keeps every message. */
   clear(): void {
-    this.update(previous => ({log: previous.log}));
+    this.update(previous => ({history: previous.history}));
   }
 }

@@ -19,6 +19,7 @@ import {Ledger} from '../../source/core/ledger/ledger.js';
 import {costInputsFromSettings} from '../../source/core/offers/cost.js';
 import {rankOffers} from '../../source/core/offers/rank.js';
 import {buildOfferSearch} from '../../source/core/offers/search.js';
+import {addJobs} from '../../source/core/usecases/run-jobs.js';
 import {GenerationQueue} from '../../source/core/queue/generation-queue.js';
 import {JobStore, type Job} from '../../source/core/queue/job-store.js';
 import {DEFAULT_SETTINGS} from '../../source/core/settings.js';
@@ -57,7 +58,7 @@ afterAll(async () => {
 async function rentReady(): Promise<LedgerInstance & {instanceId: number}> {
   const search = buildOfferSearch('gpu=RTX_4090 inet_down>=500', DEFAULT_SETTINGS);
   const ranked = rankOffers(await client.searchOffers(search.query), costInputsFromSettings(DEFAULT_SETTINGS.cost), 'cost');
-  const created = await createFromRanking({client, ledger, settings: DEFAULT_SETTINGS, apiOrigin, identity, env: {}}, ranked.map(row => row.offer));
+  const created = await createFromRanking({client, ledger, settings: DEFAULT_SETTINGS, apiOrigin, identity, provisioning: {}, env: {}}, ranked.map(row => row.offer));
   const outcome = await watchUntilSettled({client, entry: created.ledgerEntry, apiOrigin, identity, knownHosts, pollMs: 100, onStage: () => {}});
   await outcome.watch.stop();
   expect(outcome.state.stage).toBe('READY');
@@ -91,7 +92,7 @@ async function runOneJob(entry: LedgerInstance & {instanceId: number}, outputsDi
   const queue = new GenerationQueue({store: new JobStore(), instances: () => [ready], outputsRoot: outputsDir, dispatchMs: 50, clientOptions: {watchdogMs: 3000, pollMs: 200, unreachableMs: 3000}});
   queue.start();
   try {
-    await queue.add({workflow: 'img2img-sdxl', imagePath: image, prompt: 'a fox in snow', steps: 4, width: 128, height: 128, seed: 7});
+    await addJobs(queue, {workflow: 'img2img-sdxl', imagePath: image, prompt: 'a fox in snow', steps: 4, width: 128, height: 128, seed: 7});
     for (const deadline = Date.now() + 25_000; Date.now() < deadline; await new Promise(resolve => setTimeout(resolve, 50))) {
       queue.flush();
       const job = queue.getSnapshot().jobs[0];

@@ -41,7 +41,7 @@ function setup(client = newClient()): {deps: CreateDeps; ledger: Ledger; events:
   ledgerPaths.push(path);
   const ledger = Ledger.open({path});
   const events: CreateEvent[] = [];
-  const deps: CreateDeps = {client, ledger, settings: DEFAULT_SETTINGS, apiOrigin: sim.baseUrl, identity, env: {}, onEvent: event => events.push(event)};
+  const deps: CreateDeps = {client, ledger, settings: DEFAULT_SETTINGS, apiOrigin: sim.baseUrl, identity, provisioning: {}, env: {}, onEvent: event => events.push(event)};
   return {deps, ledger, events};
 }
 

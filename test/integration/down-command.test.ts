@@ -8,7 +8,9 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {runCli} from '../helpers/run-cli.js';
 import {createFromRanking} from '../../source/core/instances/create.js';
 import {watchUntilSettled} from '../../source/core/instances/watch-until.js';
+import {loadInstallId} from '../../source/core/install-id.js';
 import {Ledger} from '../../source/core/ledger/ledger.js';
+import {stateDir} from '../../source/core/state-paths.js';
 import {costInputsFromSettings} from '../../source/core/offers/cost.js';
 import {rankOffers} from '../../source/core/offers/rank.js';
 import {buildOfferSearch} from '../../source/core/offers/search.js';
@@ -47,7 +49,7 @@ async function rentReady(): Promise<{instanceId: number; localId: string}> {
   const apiOrigin = new URL(sim.baseUrl).origin;
   const search = buildOfferSearch('gpu=RTX_4090 inet_down>=500', DEFAULT_SETTINGS);
   const ranked = rankOffers(await client.searchOffers(search.query), costInputsFromSettings(DEFAULT_SETTINGS.cost), 'cost');
-  const created = await createFromRanking({client, ledger: Ledger.open(), settings: DEFAULT_SETTINGS, apiOrigin, identity, env: {}}, ranked.map(row => row.offer));
+  const created = await createFromRanking({client, ledger: Ledger.open(), settings: DEFAULT_SETTINGS, apiOrigin, identity, provisioning: {}, env: {}}, ranked.map(row => row.offer));
   const outcome = await watchUntilSettled({client, entry: created.ledgerEntry, apiOrigin, identity, knownHosts: KnownHosts.open(), pollMs: 100, onStage: () => {}});
   await outcome.watch.stop();
   expect(outcome.state.stage).toBe('READY');
@@ -111,16 +113,61 @@ describe('vastdeck down', () => {
     expect(await listed(instanceId)).toBe(false);
   });
 
-  it('--all takes every vastdeck instance on the account, including ones the ledger did not know', async () => {
+  it("--all takes this install's instances, including ones the ledger did not know, and leaves another install's alone", async () => {
     const search = buildOfferSearch('gpu=RTX_4090', DEFAULT_SETTINGS);
     const offers = await client.searchOffers(search.query);
-    const stray = await createInstance(client, offers[0]!.id, {client_id: 'me', image: 'vastai/comfyui:@vastai-automatic-tag', disk: 40, label: 'vastdeck:stray', env: {}});
-    const foreign = await createInstance(client, offers[1]!.id, {client_id: 'me', image: 'vastai/comfyui:@vastai-automatic-tag', disk: 40, label: 'my-own-box', env: {}});
-    const {code, stdout} = await run(['down', '--all', '--force', '--json']);
+    const ours = loadInstallId(stateDir());
+    const body = {client_id: 'me', image: 'vastai/comfyui:@vastai-automatic-tag', disk: 40, env: {}};
+    const stray = await createInstance(client, offers[0]!.id, {...body, label: `vastdeck:${ours}-stray`});
+    const foreign = await createInstance(client, offers[1]!.id, {...body, label: 'my-own-box'});
+    const teammate = await createInstance(client, offers[2]!.id, {...body, label: 'vastdeck:0e0e0e-laptop2'});
+    const {code, stdout, stderr} = await run(['down', '--all', '--force', '--json']);
     expect(code).toBe(0);
     const finals = stdout.trim().split('\n').map(line => JSON.parse(line) as {event: string; instanceId: number}).filter(event => event.event !== 'step');
     expect(finals).toEqual([expect.objectContaining({event: 'destroyed', instanceId: stray.instanceId})]);
+    expect(stderr).toContain(`${teammate.instanceId} (vastdeck:0e0e0e-laptop2)`);
+    expect(stderr).toMatch(/--any-install/);
     expect(await listed(stray.instanceId)).toBe(false);
     expect(await listed(foreign.instanceId)).toBe(true);
+    expect(await listed(teammate.instanceId)).toBe(true);
+
+    const again = await run(['down', '--all', '--any-install', '--force', '--json']);
+    expect(again.code).toBe(0);
+    expect(await listed(teammate.instanceId)).toBe(false);
+    expect(await listed(foreign.instanceId)).toBe(true);
+  });
+
+  it('destroys an instance still pulling its image at once (nothing to extract), without --force', async () => {
+    // A cloud at real speed: the image pull takes minutes, so the instance stays 'loading' throughout.
+    const slow = await startSimCloud({port: 0, rateLimitScale: 0, churnIntervalMs: 0, speed: 1});
+    process.env.VAST_URL = slow.baseUrl;
+    process.env.VAST_API_KEY = slow.apiKey;
+    try {
+      const slowClient = new VastClient({baseUrl: slow.baseUrl, apiKey: slow.apiKey, pacingScale: 0});
+      const [offer] = await slowClient.searchOffers(buildOfferSearch('gpu=RTX_4090', DEFAULT_SETTINGS).query);
+      const loading = await createInstance(slowClient, offer!.id, {client_id: 'me', image: 'vastai/comfyui:@vastai-automatic-tag', disk: 40, env: {}, label: `vastdeck:${loadInstallId(stateDir())}-loading`});
+      const {code, stdout} = await run(['down', String(loading.instanceId)]);
+      expect(stdout).toMatch(/has no outputs, so it is destroyed at once/);
+      expect(code).toBe(0);
+      expect((await listInstances(slowClient)).some(instance => instance.id === loading.instanceId)).toBe(false);
+    } finally {
+      process.env.VAST_URL = sim.baseUrl;
+      process.env.VAST_API_KEY = sim.apiKey;
+      await slow.close();
+    }
+  });
+
+  it('after a create whose answer was lost, finds it by label and settles the one ledger entry (no second entry)', async () => {
+    const ledger = Ledger.open({installId: loadInstallId(stateDir())});
+    const search = buildOfferSearch('gpu=RTX_4090', DEFAULT_SETTINGS);
+    const [offer] = await client.searchOffers(search.query);
+    const lost = ledger.begin({apiOrigin: new URL(sim.baseUrl).origin, offerId: offer!.id, machineId: 0, gpuName: 'RTX 4090', numGpus: 1, dphTotal: 0.4, webPassword: 'pw'});
+    const created = await createInstance(client, offer!.id, {client_id: 'me', image: 'vastai/comfyui:@vastai-automatic-tag', disk: 40, env: {}, label: lost.label});
+    const {code, stderr} = await run(['down', String(created.instanceId), '--force']);
+    expect(code).toBe(0);
+    expect(stderr).toMatch(/answer was lost went through/);
+    const entries = Ledger.open().all().filter(entry => entry.label === lost.label);
+    expect(entries).toHaveLength(1);
+    expect(entries[0]).toMatchObject({instanceId: created.instanceId, state: 'destroyed'});
   });
 });

@@ -230,7 +230,8 @@ describe('LogStream against the simulated instance', () => {
     expect(stream.getSnapshot().error).toMatch(
       new RegExp(`^The SSH host key of instance ${INSTANCE_ID} changed \\(possible interception, or the instance was recreated\\), so vastdeck refused to connect: if you trust it, run \`vastdeck ssh-forget ${INSTANCE_ID}\``),
     );
-    await new Promise(resolve => setTimeout(resolve, 300));
+    // Nothing is scheduled after the refusal: no retry can come, so none is waited for.
+    expect(stream.active).toBe(false);
     expect(stream.getSnapshot()).toMatchObject({state: 'failed', attempts: 1});
     expect(connections.opened()).toBe(0);
     expect(knownHosts().check(PIN_KEY, first.hostKeyFingerprintSha256)).toBe('match');
@@ -246,7 +247,7 @@ describe('LogStream against the simulated instance', () => {
     await stream.stop();
     expect(stream.getSnapshot().state).toBe('stopped');
     await vi.waitFor(() => expect(connections.open()).toBe(0), {timeout: 5000});
-    await new Promise(resolve => setTimeout(resolve, 200));
+    expect(stream.active).toBe(false);
     expect(connections.opened()).toBe(1);
   });
 

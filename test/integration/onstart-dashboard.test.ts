@@ -11,7 +11,8 @@ import {join} from 'node:path';
 import {PNG} from 'pngjs';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {openSettings} from '../../source/core/config.js';
-import {openDeck, type Deck} from '../../source/core/deck.js';
+import type {Deck} from '../../source/core/deck.js';
+import {openTestDeck} from '../helpers/deck-context.js';
 import {createVastdeckKey} from '../../source/core/ssh/keys.js';
 import {startSimCloud, type SimCloud} from '../../source/sim/cloud.js';
 
@@ -37,11 +38,8 @@ beforeAll(async () => {
   imageUrl = `http://127.0.0.1:${(images.address() as AddressInfo).port}/fox.png`;
   const settings = openSettings();
   settings.set('outputsDir', OUTPUTS);
-  deck = openDeck({
+  deck = openTestDeck(cloud, {
     mode: 'demo',
-    baseUrl: cloud.baseUrl,
-    apiKey: cloud.apiKey,
-    detail: 'test',
     settings,
     stateDir: mkdtempSync(join(tmpdir(), 'vastdeck-onstart-dashboard-state-')),
     fleetPollMs: {busy: 100, idle: 200},

@@ -6,6 +6,7 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {PNG} from 'pngjs';
 import {afterEach, beforeAll, describe, expect, it} from 'vitest';
+import {addJobs} from '../../source/core/usecases/run-jobs.js';
 import {GenerationQueue, type ReadyInstance} from '../../source/core/queue/generation-queue.js';
 import {JobStore, type Job} from '../../source/core/queue/job-store.js';
 import {createSimComfy, type SimComfy} from '../../source/sim/comfy/comfy-server.js';
@@ -72,7 +73,7 @@ describe('generation queue', () => {
     const a = await startComfy('inst-1');
     const b = await startComfy('inst-2');
     const queue = openQueue(() => [a.instance, b.instance]);
-    await queue.add({...spec(), seed: 100}, {count: 4});
+    await addJobs(queue, {...spec(), seed: 100}, 4);
     const jobs = await until(queue, all => all.length === 4 && all.every(job => job.state === 'done'));
     expect(new Set(jobs.map(job => job.instanceKey))).toEqual(new Set(['inst-1', 'inst-2']));
     expect(jobs.map(job => job.seed).sort()).toEqual([100, 101, 102, 103]);
@@ -93,7 +94,7 @@ describe('generation queue', () => {
     const b = await startComfy('inst-2');
     let ready = [a.instance];
     const queue = openQueue(() => ready);
-    const [job] = await queue.add(spec());
+    const [job] = await addJobs(queue, spec());
     await until(queue, all => all[0]?.state === 'running' && all[0].instanceKey === 'inst-1');
     await a.close();
     ready = [b.instance];
@@ -107,7 +108,7 @@ describe('generation queue', () => {
   it('cancels a running job and interrupts it on the server', async () => {
     const a = await startComfy('inst-1', 0.5);
     const queue = openQueue(() => [a.instance]);
-    const [job] = await queue.add(spec());
+    const [job] = await addJobs(queue, spec());
     await until(queue, all => all[0]?.state === 'running');
     queue.cancel(job!.id);
     const [cancelled] = await until(queue, all => all[0]?.state === 'cancelled');
@@ -123,7 +124,7 @@ describe('generation queue', () => {
     const b = await startComfy('inst-2');
     a.comfy.failNextJob();
     const queue = openQueue(() => [a.instance, b.instance]);
-    await queue.add(spec());
+    await addJobs(queue, spec());
     const [failed] = await until(queue, all => all[0]?.state === 'failed');
     expect(failed!.attempts).toBe(1);
     expect(failed!.error).toMatch(/ComfyUI failed at node/);
@@ -131,18 +132,18 @@ describe('generation queue', () => {
 
   it('refuses bad jobs with one sentence before queueing them', async () => {
     const queue = openQueue(() => []);
-    await expect(queue.add({...spec(), imagePath: join(work, 'missing.png')})).rejects.toThrow(/does not exist/);
+    await expect(addJobs(queue, {...spec(), imagePath: join(work, 'missing.png')})).rejects.toThrow(/does not exist/);
     writeFileSync(join(work, 'notes.png'), 'not an image');
-    await expect(queue.add({...spec(), imagePath: join(work, 'notes.png')})).rejects.toThrow(/image/i);
-    await expect(queue.add({...spec(), workflow: 'no-such-workflow'})).rejects.toThrow(/no-such-workflow/);
-    await expect(queue.add({...spec(), steps: 100_000})).rejects.toThrow(/steps/);
+    await expect(addJobs(queue, {...spec(), imagePath: join(work, 'notes.png')})).rejects.toThrow(/image/i);
+    await expect(addJobs(queue, {...spec(), workflow: 'no-such-workflow'})).rejects.toThrow(/no-such-workflow/);
+    await expect(addJobs(queue, {...spec(), steps: 100_000})).rejects.toThrow(/steps/);
     expect(queue.getSnapshot().jobs).toEqual([]);
   });
 
   it('keeps jobs across a restart and puts interrupted ones back in the queue', async () => {
     const path = join(work, 'state', 'queue.json');
     const first = openQueue(() => [], new JobStore(path));
-    await first.add(spec(), {count: 2});
+    await addJobs(first, spec(), 2);
     await first.stop();
     const saved = JSON.parse(readFileSync(path, 'utf8')) as {jobs: Job[]};
     saved.jobs[0]!.state = 'running';

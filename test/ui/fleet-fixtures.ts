@@ -59,7 +59,7 @@ export class TestFleet extends Model<FleetSnapshot> implements FleetController {
   pendingGate?: Promise<void>;
 
   constructor(initial: Partial<FleetSnapshot> = {}) {
-    super({rows: [], reconciled: true, creating: [], sshKey: {ok: true, description: '~/.ssh/id_ed25519'}, ...initial});
+    super({rows: [], otherInstalls: [], reconciled: true, creating: [], sshKey: {ok: true, description: '~/.ssh/id_ed25519'}, ...initial});
   }
 
   set(patch: Partial<FleetSnapshot>): void {

@@ -162,7 +162,7 @@ describe('write-ahead ordering', () => {
     const ledger = Ledger.open({path});
     const client = new VastClient({baseUrl, apiKey: 'k'.repeat(64), pacingScale: 0});
     const identity = {source: 'file' as const, publicKey: `${KEY_BODY} test`};
-    const creating = createFromRanking({client, ledger, settings: DEFAULT_SETTINGS, apiOrigin: baseUrl, identity}, [makeOffer({id: 31})]);
+    const creating = createFromRanking({client, ledger, settings: DEFAULT_SETTINGS, apiOrigin: baseUrl, identity, provisioning: {}}, [makeOffer({id: 31})]);
 
     const duringCall = JSON.parse(await createArrived) as {instances: LedgerInstance[]};
     expect(duringCall.instances).toHaveLength(1);

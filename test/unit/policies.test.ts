@@ -2,7 +2,7 @@
 // countdown, cancelling keeps that trigger quiet until its condition clears, and expiry destroys
 // through the fleet's normal cleanup.
 import {describe, expect, it} from 'vitest';
-import {PoliciesModel} from '../../source/core/cleanup/policies.js';
+import {PoliciesModel} from '../../source/core/usecases/spend-guard.js';
 import type {FleetSnapshot, InstanceRow, QueueSnapshot} from '../../source/core/deck-types.js';
 import type {Job} from '../../source/core/queue/job-store.js';
 import {DEFAULT_SETTINGS, type PolicySettings} from '../../source/core/settings.js';
@@ -33,7 +33,7 @@ function job(state: Job['state'], instanceKey?: string): Job {
 function rig(policies: Partial<PolicySettings>, rows: InstanceRow[], jobs: Job[]) {
   let now = 1_000_000;
   const destroyed: string[] = [];
-  const fleet = {rows, getSnapshot: (): FleetSnapshot => ({rows: fleet.rows, reconciled: true, creating: [], sshKey: {ok: true, description: 'test'}}), destroy: async (key: string) => void destroyed.push(key)};
+  const fleet = {rows, getSnapshot: (): FleetSnapshot => ({rows: fleet.rows, otherInstalls: [], reconciled: true, creating: [], sshKey: {ok: true, description: 'test'}}), destroy: async (key: string) => void destroyed.push(key)};
   const queue = {jobs, getSnapshot: (): QueueSnapshot => ({jobs: queue.jobs, readyInstances: 1})};
   const model = new PoliciesModel({fleet, queue, settings: () => ({...DEFAULT_SETTINGS.policies, countdownSeconds: 30, ...policies}), now: () => now});
   return {

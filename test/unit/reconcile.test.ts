@@ -34,14 +34,22 @@ describe('reconcile', () => {
     expect(ledger.find(entry.localId)?.state).toBe('active');
   });
 
-  it("adopts vastdeck-labelled instances it did not know, and ignores other people's", () => {
-    const ledger = freshLedger();
-    const result = reconcile(ledger, ORIGIN, [instance(201, 'vastdeck:0badc0de'), instance(202, 'my-notebook'), instance(203, null)]);
+  it("adopts this install's instances it did not know, lists other installs' ones, and ignores other people's", () => {
+    const ledger = Ledger.open({path: join(mkdtempSync(join(tmpdir(), 'vastdeck-reconcile-')), 'ledger.json'), installId: 'a1b2c3'});
+    const result = reconcile(ledger, ORIGIN, [instance(201, 'vastdeck:a1b2c3-0badc0de'), instance(202, 'my-notebook'), instance(203, null), instance(204, 'vastdeck:d4e5f6-feedface'), instance(205, 'vastdeck:0ldlabel')]);
     expect(result.adopted).toHaveLength(1);
-    expect(result.adopted[0]).toMatchObject({localId: '0badc0de', label: 'vastdeck:0badc0de', state: 'active', instanceId: 201, gpuName: 'RTX 3090', numGpus: 2, dphTotal: 0.5});
+    expect(result.adopted[0]).toMatchObject({localId: '0badc0de', label: 'vastdeck:a1b2c3-0badc0de', state: 'active', instanceId: 201, gpuName: 'RTX 3090', numGpus: 2, dphTotal: 0.5});
     expect(result.adopted[0]!.events.map(event => event.what)).toEqual(['found on the account']);
+    // Another install's, and a label from before install ids that this ledger never knew: listed, never adopted.
+    expect(result.others.map(other => other.id)).toEqual([204, 205]);
     expect(ledger.all()).toHaveLength(1);
-    expect(reconcile(ledger, ORIGIN, [instance(201, 'vastdeck:0badc0de')]).adopted).toEqual([]);
+    expect(reconcile(ledger, ORIGIN, [instance(201, 'vastdeck:a1b2c3-0badc0de')]).adopted).toEqual([]);
+  });
+
+  it('labels new entries with the install id', () => {
+    const ledger = Ledger.open({path: join(mkdtempSync(join(tmpdir(), 'vastdeck-reconcile-')), 'ledger.json'), installId: 'a1b2c3'});
+    const entry = ledger.begin(intent(1));
+    expect(entry.label).toBe(`vastdeck:a1b2c3-${entry.localId}`);
   });
 
   it("marks active and destroying entries missing from the list as gone", () => {

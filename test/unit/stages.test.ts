@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest';
 import {EVIDENCE} from '../../source/core/instances/log-patterns.js';
-import {OUTCOME_GRACE_MS, type Stage, type StageState, StageTracker} from '../../source/core/instances/stages.js';
+import {DEFAULT_STAGE_TIMEOUTS_MS, OUTCOME_GRACE_MS, type Stage, type StageState, StageTracker} from '../../source/core/instances/stages.js';
 import {LineSplitter} from '../../source/core/ssh/line-splitter.js';
 import {type BootChunk, PORTAL_LOGS, tailMerge, tailWrites, withTailHeaders} from '../helpers/boot-fixture.js';
 
@@ -174,13 +174,43 @@ function trackerAt(stage: Stage, options: ConstructorParameters<typeof StageTrac
 }
 
 describe('StageTracker rules', () => {
-  it('goes READY on a successful probe alone when there are no logs (no SSH)', () => {
+  it('never goes READY on a successful probe alone: without a log line it waits, then fails with the reason', () => {
     const tracker = new StageTracker({createdAtMs: 0});
     tracker.feedStatus({actualStatus: 'running', intendedStatus: 'running', atMs: 30_000});
     tracker.feedProbe({ok: false, status: 502, atMs: 60_000});
     expect(tracker.snapshot().stage).toBe('INITIALIZING');
     tracker.feedProbe({ok: true, status: 200, atMs: 90_000});
-    expect(tracker.snapshot()).toMatchObject({stage: 'READY', sinceMs: 90_000, appListening: true, evidence: 'ComfyUI answered GET /system_stats through the portal (HTTP 200)'});
+    expect(tracker.snapshot()).toMatchObject({stage: 'STARTING_APP', appListening: true});
+    tracker.checkTimeouts(90_000 + OUTCOME_GRACE_MS + 1000);
+    expect(tracker.snapshot().stage).toBe('STARTING_APP');
+    tracker.checkTimeouts(90_000 + DEFAULT_STAGE_TIMEOUTS_MS.STARTING_APP);
+    expect(tracker.snapshot()).toMatchObject({stage: 'FAILED', failure: {reason: expect.stringMatching(/no line of the instance logs arrived over SSH/)}});
+  });
+
+  it('ends FAILED, not READY, when ComfyUI answers but the logs cannot be read (a changed host key)', () => {
+    const tracker = new StageTracker({createdAtMs: 0});
+    tracker.feedStatus({actualStatus: 'running', intendedStatus: 'running', atMs: 30_000});
+    tracker.feedLogAccess("The SSH host key of instance 7 changed since vastdeck first connected: run `vastdeck ssh-forget 7` if it was recreated.", 40_000);
+    tracker.feedProbe({ok: true, status: 200, atMs: 90_000});
+    const snapshot = tracker.snapshot();
+    expect(snapshot.stage).toBe('FAILED');
+    expect(snapshot.failure?.reason).toMatch(/cannot read the instance's logs \(The SSH host key of instance 7 changed/);
+    expect(snapshot.failure?.suggestion).toMatch(/watch ID` again/);
+    expect(snapshot.timeline.map(step => step.stage)).not.toContain('READY');
+  });
+
+  it('fails an instance that answers and then loses log access before provisioning is confirmed', () => {
+    const tracker = trackerAt('PROVISIONING');
+    tracker.feedProbe({ok: true, status: 200, atMs: 300_000});
+    expect(tracker.snapshot().stage).toBe('STARTING_APP');
+    tracker.feedLogAccess('the instance refused your SSH key', 301_000);
+    expect(tracker.snapshot().stage).toBe('FAILED');
+  });
+
+  it('ends FAILED when the instance leaves the account during the boot', () => {
+    const tracker = trackerAt('PROVISIONING');
+    tracker.feedGone(310_000);
+    expect(tracker.snapshot()).toMatchObject({stage: 'FAILED', failure: {reason: expect.stringMatching(/no longer on the account/)}});
   });
 
   it('takes the GUI line as "listening", not READY', () => {

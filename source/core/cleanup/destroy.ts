@@ -60,6 +60,8 @@ export interface CleanupResult {
 }
 
 const CONFIRM_DELAYS_MS: readonly number[] = [0, 1000, 2000, 4000, 8000];
+/** actual_status values of an instance whose container never ran: the image is still being pulled. */
+const NEVER_RAN: ReadonlySet<string> = new Set(['null', 'loading']);
 
 export async function cleanUp(deps: CleanupDeps, target: CleanupTarget, options: CleanupOptions = {}): Promise<CleanupResult> {
   const {instanceId} = target;
@@ -73,8 +75,16 @@ export async function cleanUp(deps: CleanupDeps, target: CleanupTarget, options:
   if (result.wasStopped) say('extract-outputs', `Instance ${instanceId} is stopped: it still bills storage until it is destroyed.`);
 
   const destroyAsked = state.record.steps.destroy.status === 'done';
-  if (options.force || options.skipExtract || destroyAsked) {
-    const why = destroyAsked ? 'the destroy was already requested by an earlier run' : options.force ? 'forced' : 'skipped on request';
+  const neverRan = NEVER_RAN.has(instance.actualStatus ?? 'null');
+  if (options.force || options.skipExtract || destroyAsked || neverRan) {
+    const why = destroyAsked
+      ? 'the destroy was already requested by an earlier run'
+      : neverRan
+        ? `it never ran (${instance.actualStatus ?? 'no status yet'}): nothing on it to bring home`
+        : options.force
+          ? 'forced'
+          : 'skipped on request';
+    if (neverRan && !destroyAsked && !options.force) say('extract-outputs', `Instance ${instanceId} is still ${instance.actualStatus ?? 'being created'}: it has no outputs, so it is destroyed at once.`);
     for (const step of ['extract-outputs', 'extract-logs', 'verify'] as const) {
       if (state.record.steps[step].status !== 'done') state.step(step, 'skipped', why);
     }

@@ -7,13 +7,21 @@ import {link, mkdir, rename, rm, stat} from 'node:fs/promises';
 import {extname, join} from 'node:path';
 import {pipeline} from 'node:stream/promises';
 import {RequestError} from 'got';
-import {VastdeckError} from '../errors.js';
+import {LocalFileError, VastdeckError} from '../errors.js';
 import {comfyStatusError} from './comfy-errors.js';
 import type {ComfyHttp} from './comfy-http.js';
 import type {OutputFile} from './types.js';
 
 const MAX_NAME_BYTES = 255;
 const MAX_SUFFIX = 10_000;
+
+/** ComfyUI named an output with something other than a plain file name: the workflow's doing, not the instance's. */
+export class UnsafeOutputNameError extends VastdeckError {
+  constructor(message: string) {
+    super('bad-answer', message);
+    this.name = 'UnsafeOutputNameError';
+  }
+}
 
 /** The server's file name if it is a plain, safe file name; otherwise a one-sentence error. */
 export function localOutputName(filename: string): string {
@@ -26,7 +34,7 @@ export function localOutputName(filename: string): string {
     Buffer.byteLength(filename) <= MAX_NAME_BYTES - 16;
   if (!plain) {
     const shown = JSON.stringify(filename.slice(0, 80));
-    throw new VastdeckError('bad-answer', `ComfyUI listed an output named ${shown}, which is not a plain file name, so vastdeck did not save it: check the workflow's filename_prefix.`);
+    throw new UnsafeOutputNameError(`ComfyUI listed an output named ${shown}, which is not a plain file name, so vastdeck did not save it: check the workflow's filename_prefix.`);
   }
   return filename;
 }
@@ -53,7 +61,7 @@ export async function downloadOutput(
     await rm(temporary, {force: true});
     if (error instanceof VastdeckError || error instanceof RequestError) throw http.networkError(error);
     const code = (error as NodeJS.ErrnoException).code ?? 'unknown error';
-    throw new VastdeckError('config', `Cannot write outputs into ${destDir} (${code}): check the folder's free space and permissions.`);
+    throw new LocalFileError(`vastdeck cannot write outputs into ${destDir} (${code}): free some space or fix the folder's permissions, then press r (or run again) to fetch them — they stay on the instance.`, error);
   }
 }
 

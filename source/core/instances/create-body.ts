@@ -91,8 +91,17 @@ export function newWebPassword(): string {
   return randomBytes(24).toString('base64url');
 }
 
-export function newLabel(localId: string): string {
-  return `${LABEL_PREFIX}${localId}`;
+/** `vastdeck:<install>-<local>`; without an install id, the older `vastdeck:<local>`. */
+export function newLabel(localId: string, installId?: string): string {
+  return installId ? `${LABEL_PREFIX}${installId}-${localId}` : `${LABEL_PREFIX}${localId}`;
+}
+
+/** What a label says about its instance's owner: vastdeck or not, and which install (when it says). */
+export function parseLabel(label: string | null | undefined): {vastdeck: false} | {vastdeck: true; installId?: string; localId: string} {
+  if (!label?.startsWith(LABEL_PREFIX)) return {vastdeck: false};
+  const rest = label.slice(LABEL_PREFIX.length);
+  const match = /^([0-9a-f]{6})-([\w-]+)$/.exec(rest);
+  return match ? {vastdeck: true, installId: match[1]!, localId: match[2]!} : {vastdeck: true, localId: rest};
 }
 
 function passedThroughTokens(env: NodeJS.ProcessEnv): Record<string, string> {

@@ -8,7 +8,7 @@ import {ensureKeyRegistered, type SshIdentity} from '../ssh/keys.js';
 import type {VastClient} from '../vast/client.js';
 import {attachSshKeyToInstance, createInstance} from '../vast/instances-api.js';
 import type {Offer} from '../vast/types.js';
-import {provisioningDelivery} from '../provisioning/delivery.js';
+import type {ProvisioningDelivery} from '../provisioning/delivery.js';
 import {buildCreateBody, newWebPassword} from './create-body.js';
 import type {LedgerInstance} from './types.js';
 
@@ -31,8 +31,12 @@ export interface CreateDeps {
   identity: SshIdentity;
   /** Where HF_TOKEN and CIVITAI_TOKEN are read from (default process.env). */
   env?: NodeJS.ProcessEnv;
+  /** How provisioning travels (checked before anything is rented: usecases/validate.ts). */
+  provisioning: ProvisioningDelivery;
   /** buildCreateBody's onstart and extraEnv (the OnStart method's job and runner). */
   body?: {onstart?: string; extraEnv?: Record<string, string>};
+  /** Checked before each create call: an interrupt stops the fall-through before the next offer. */
+  signal?: AbortSignal;
   onEvent?: (event: CreateEvent) => void;
 }
 
@@ -56,7 +60,7 @@ export async function createFromRanking(deps: CreateDeps, candidates: readonly O
   const {client, ledger, identity} = deps;
   const emit = (event: CreateEvent): void => deps.onEvent?.(event);
   await ensureKeyRegistered(client, identity);
-  const provisioning = await provisioningDelivery(deps.settings);
+  const {provisioning} = deps;
   if (deps.body?.onstart && provisioning.onstart) {
     throw new InputError('An OnStart job and inline provisioning both need the instance\'s onstart: host the provisioning script and manifest (instance.provisioningScriptUrl, a manifest URL) for OnStart jobs.');
   }
@@ -68,6 +72,7 @@ export async function createFromRanking(deps: CreateDeps, candidates: readonly O
   for (const offer of candidates) {
     if (attempts >= maxAttempts) break;
     if (triedOffers.has(offer.id) || failedMachines.has(offer.machineId)) continue;
+    if (deps.signal?.aborted) throw new VastdeckError('interrupted', 'Interrupted before renting: nothing was created.');
     triedOffers.add(offer.id);
     attempts++;
     const webPassword = newWebPassword();

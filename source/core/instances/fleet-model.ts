@@ -1,24 +1,19 @@
-// Every instance this account has from vastdeck, watched at once. One paced instance-list call
-// per interval serves the whole fleet (never one call per instance); each instance's SSH log
-// stream and ComfyUI probe run in its InstanceWatch. Reconciles the ledger on the first list.
-import {spawn} from 'node:child_process';
-import {mkdir} from 'node:fs/promises';
-import {join} from 'node:path';
-import type {FleetController, FleetSnapshot, InstanceRow, LogView, MessageLevel} from '../deck-types.js';
+// The live fleet: every instance this install has on the account, as rows the Instances pane
+// draws. One paced instance-list call per interval serves the whole fleet (never one call per
+// instance); each instance's SSH log stream and ComfyUI probe run in its InstanceWatch. The verbs
+// (rent, clean up, reconcile) are use cases (core/usecases/); this model only shows their effects:
+// creates in flight, cleanup progress, and instances found by the reconcile its first list feeds.
+import type {FleetSnapshot, InstanceRow, LogView, OtherInstance} from '../deck-types.js';
 import {toVastdeckError} from '../errors.js';
 import type {Ledger} from '../ledger/ledger.js';
-import {reconcile} from '../ledger/reconcile.js';
 import {Model} from '../model.js';
-import type {RankedOffer} from '../offers/types.js';
-import type {VastdeckSettings} from '../settings.js';
 import type {KnownHosts} from '../ssh/known-hosts.js';
-import {createVastdeckKey, findSshIdentity, NO_SSH_KEY_MESSAGE, type SshIdentity} from '../ssh/keys.js';
+import {findSshIdentity, NO_SSH_KEY_MESSAGE, type SshIdentity} from '../ssh/keys.js';
 import type {VastClient} from '../vast/client.js';
 import {listInstances} from '../vast/instances-api.js';
-import {cleanUp, pendingOutputs, type CleanupDeps} from '../cleanup/destroy.js';
-import {createFromRanking} from './create.js';
 import {InstanceWatch} from './instance-watch.js';
 import type {ProbeFunction} from './probe.js';
+import type {StageState} from './stages.js';
 import type {Instance, LedgerInstance} from './types.js';
 
 export interface FleetOptions {
@@ -26,26 +21,31 @@ export interface FleetOptions {
   ledger: Ledger;
   /** scheme://host:port of the API: ledger entries of other APIs are not ours to show. */
   apiOrigin: string;
-  settings: () => VastdeckSettings;
   knownHosts: KnownHosts;
-  notify: (text: string, level?: MessageLevel) => void;
+  /** Called with the first successful instance list (the reconcile); returns other installs' instances. */
+  onFirstList?: (instances: Instance[]) => {others: Instance[]};
+  /** Other installs' instances in later lists (labels only: never watched or touched). */
+  isOther?: (instance: Instance) => boolean;
+  /** Vast losing an instance this install tracks (one sentence each). */
+  onGone?: (entry: LedgerInstance) => void;
   /** List interval while something is booting (5 s) and when everything is settled (15 s). */
   pollMs?: {busy: number; idle: number};
   probe?: ProbeFunction;
   env?: NodeJS.ProcessEnv;
-  /** Where saved logs go (default: the current folder); created when needed. */
-  logDir?: string;
-  /** The outputs folder: cleanups put each instance's run folder (outputs, logs) in its runs/. */
-  outputsDir: string;
+  now?: () => number;
 }
 
 const ACTIVE_STATES = new Set(['creating', 'active', 'destroying']);
+const SETTLED = new Set(['READY', 'FAILED']);
 
-export class FleetModel extends Model<FleetSnapshot> implements FleetController {
+export class FleetModel extends Model<FleetSnapshot> {
   readonly #options: FleetOptions;
+  readonly #now: () => number;
   readonly #watches = new Map<string, InstanceWatch>();
+  readonly #settleWaiters = new Map<string, Array<(state: StageState) => void>>();
   #identity: SshIdentity | undefined;
   #creating: string[] = [];
+  #others: OtherInstance[] = [];
   #timer: NodeJS.Timeout | undefined;
   #polling: Promise<void> | undefined;
   #started = false;
@@ -55,8 +55,9 @@ export class FleetModel extends Model<FleetSnapshot> implements FleetController 
   readonly #cleanups = new Map<string, {step: string; message: string; failed?: boolean}>();
 
   constructor(options: FleetOptions) {
-    super({rows: [], reconciled: false, creating: [], sshKey: {ok: false, message: 'Looking for your SSH key…'}});
+    super({rows: [], reconciled: false, creating: [], otherInstalls: [], sshKey: {ok: false, message: 'Looking for your SSH key…'}});
     this.#options = options;
+    this.#now = options.now ?? Date.now;
   }
 
   async start(): Promise<void> {
@@ -83,38 +84,58 @@ export class FleetModel extends Model<FleetSnapshot> implements FleetController 
     return this.#polling;
   }
 
-  async create(candidates: readonly RankedOffer[]): Promise<void> {
-    const identity = this.#identity;
-    if (!identity) {
-      this.#options.notify(NO_SSH_KEY_MESSAGE, 'error');
-      return;
-    }
-    const first = candidates[0]?.offer;
-    const line = first ? `renting ${first.gpuName} ×${first.numGpus} (offer ${first.id})…` : 'renting…';
+  get identity(): SshIdentity | undefined {
+    return this.#identity;
+  }
+
+  setIdentity(identity: SshIdentity): void {
+    this.#identity = identity;
+    this.#publish();
+  }
+
+  /** Shows a create in flight ("renting RTX 4090 ×1 (offer 123)…"); call the returned function when it ends. */
+  beginCreating(line: string): () => void {
     this.#creating = [...this.#creating, line];
     this.#publish();
-    try {
-      const created = await createFromRanking(
-        {
-          client: this.#options.client,
-          ledger: this.#options.ledger,
-          settings: this.#options.settings(),
-          apiOrigin: this.#options.apiOrigin,
-          identity,
-          env: this.#options.env,
-          onEvent: event => this.#options.notify(event.message, event.kind === 'offer-taken' || event.kind === 'key-attach-failed' ? 'warn' : 'info'),
-        },
-        candidates.filter(row => row.change !== 'vanished').map(row => row.offer),
-      );
-      this.#watch(created.ledgerEntry);
-      this.#options.notify(`Rented ${created.offer.gpuName} ×${created.offer.numGpus} as instance ${created.instanceId} at $${created.offer.dphTotal.toFixed(3)}/h: watching it boot.`, 'info');
-      void this.pollNow();
-    } catch (error) {
-      this.#options.notify(toVastdeckError(error).message, 'error');
-    } finally {
+    return () => {
       this.#creating = this.#creating.filter(entry => entry !== line);
       this.#publish();
-    }
+    };
+  }
+
+  /** Starts watching a ledger entry now (right after its create) instead of at the next poll. */
+  track(entry: LedgerInstance): void {
+    this.#watch(entry);
+    void this.pollNow();
+  }
+
+  /** Resolves with the instance's stage once it is READY or FAILED (or at once if it already is). */
+  settled(key: string): Promise<StageState> {
+    const stage = this.#watches.get(key)?.stage;
+    if (stage && SETTLED.has(stage.stage)) return Promise.resolve(stage);
+    return new Promise(resolve => this.#settleWaiters.set(key, [...(this.#settleWaiters.get(key) ?? []), resolve]));
+  }
+
+  /** The cleanup in progress for the row (undefined clears it). */
+  setCleanup(key: string, cleanup: {step: string; message: string; failed?: boolean} | undefined): void {
+    if (cleanup) this.#cleanups.set(key, cleanup);
+    else this.#cleanups.delete(key);
+    this.#publish();
+  }
+
+  cleanupOf(key: string): {step: string; message: string; failed?: boolean} | undefined {
+    return this.#cleanups.get(key);
+  }
+
+  /** Stops watching an instance that is gone (after its cleanup). */
+  async forget(key: string): Promise<void> {
+    const watch = this.#watches.get(key);
+    this.#watches.delete(key);
+    this.#cleanups.delete(key);
+    for (const resolve of this.#settleWaiters.get(key) ?? []) resolve(watch?.stage ?? {stage: 'FAILED', sinceMs: this.#now(), evidence: 'forgotten', warnings: [], timeline: [], appListening: false, provisioningFailed: false});
+    this.#settleWaiters.delete(key);
+    await watch?.stop();
+    this.#publish();
   }
 
   logs(key: string): LogView | undefined {
@@ -136,68 +157,7 @@ export class FleetModel extends Model<FleetSnapshot> implements FleetController 
     return {token, ...watch.portal()};
   }
 
-  async openPortal(key: string): Promise<string> {
-    const url = this.#watches.get(key)?.portal().comfyui;
-    if (!url) return 'This instance has no ComfyUI address yet: it appears once the instance runs.';
-    const env = this.#options.env ?? process.env;
-    if (!env.DISPLAY && !env.WAYLAND_DISPLAY) return `No desktop to open a browser on: open ${url} yourself (user vastai, password: the token, y copies it).`;
-    const child = spawn('xdg-open', [url], {stdio: 'ignore', detached: true});
-    child.on('error', () => {});
-    child.unref();
-    return `Opening ${url} in your browser: log in as vastai with the token (y copies it).`;
-  }
-
-  async saveLog(key: string): Promise<string> {
-    const watch = this.#watches.get(key);
-    if (!watch) throw toVastdeckError(new Error(`there is no instance ${key}`));
-    const name = `vastdeck-${watch.entry.instanceId ?? watch.key}-${new Date().toISOString().replace(/[:.]/g, '-')}.log`;
-    const folder = this.#options.logDir ?? '.';
-    await mkdir(folder, {recursive: true});
-    return watch.logs.saveTo(join(folder, name));
-  }
-
-  async createSshKey(): Promise<void> {
-    this.#identity = await createVastdeckKey(this.#options.env);
-    this.#options.notify(`Created ${this.#identity.path ?? 'an SSH key'}; vastdeck registers it with your account on the next rent.`, 'info');
-    this.#publish();
-  }
-
-  async destroy(key: string, options: {force?: boolean} = {}): Promise<void> {
-    const watch = this.#watches.get(key);
-    const instanceId = watch?.entry.instanceId;
-    if (!watch || instanceId === undefined) return;
-    if (this.#cleanups.has(key) && !this.#cleanups.get(key)?.failed) return;
-    this.#setCleanup(key, {step: 'starting', message: options.force ? 'destroying without extraction' : 'bringing outputs home'});
-    try {
-      const result = await cleanUp(
-        {...this.#cleanupDeps(), onStep: (step, message) => this.#setCleanup(key, {step, message})},
-        {instanceId, entry: watch.entry},
-        {force: options.force},
-      );
-      await watch.stop();
-      this.#watches.delete(key);
-      this.#cleanups.delete(key);
-      const where = result.runDir ? `; outputs and logs in ${result.runDir}` : '';
-      this.#options.notify(result.outcome === 'already-gone' ? `Instance ${instanceId} was already gone${where}.` : `Destroyed instance ${instanceId} and confirmed it is gone${where}.`, 'info');
-    } catch (error) {
-      const message = toVastdeckError(error).message;
-      this.#setCleanup(key, {step: 'failed', message, failed: true});
-      this.#options.notify(message, 'error');
-    } finally {
-      this.#publish();
-    }
-  }
-
-  async pendingOutputs(key: string): Promise<{files: number; note?: string}> {
-    const instanceId = this.#watches.get(key)?.entry.instanceId;
-    if (instanceId === undefined) return {files: 0, note: 'This instance has no id yet.'};
-    const pending = await pendingOutputs(this.#cleanupDeps(), instanceId);
-    const storage = pending.stillBillingStorage ? ' It is stopped and still bills storage.' : '';
-    if (!pending.reachable) return {files: 0, note: `Cannot check its files (${pending.problem}).${storage}`};
-    return {files: pending.pendingFiles, note: `${pending.safeFiles} of ${pending.totalFiles} output files are already home.${storage}`};
-  }
-
-  /** The watch of one instance (for `vastdeck up` / `watch` and tests). */
+  /** The watch of one instance (tests, and the log save). */
   watchOf(key: string): InstanceWatch | undefined {
     return this.#watches.get(key);
   }
@@ -211,10 +171,15 @@ export class FleetModel extends Model<FleetSnapshot> implements FleetController 
       this.#publish();
       return;
     }
-    const now = Date.now();
+    const now = this.#now();
     this.#error = undefined;
     this.#lastPollAtMs = now;
-    if (!this.#reconciled) this.#reconcile(instances);
+    if (!this.#reconciled) {
+      this.#reconciled = true;
+      this.#options.onFirstList?.(instances);
+    }
+    const isOther = this.#options.isOther;
+    this.#others = isOther ? instances.filter(isOther).map(instance => ({instanceId: instance.id, label: instance.label ?? '', gpuName: instance.gpuName, numGpus: instance.numGpus, dphTotal: instance.dphTotal, actualStatus: instance.actualStatus})) : [];
     for (const entry of this.#options.ledger.forOrigin(this.#options.apiOrigin)) {
       if (ACTIVE_STATES.has(entry.state) && entry.instanceId !== undefined) this.#watch(entry);
     }
@@ -224,29 +189,13 @@ export class FleetModel extends Model<FleetSnapshot> implements FleetController 
       const instance = instances.find(candidate => candidate.id === watch.entry.instanceId);
       if (!instance && watch.entry.state === 'active' && watch.entry.instanceId !== undefined) {
         watch.entry = this.#options.ledger.markGone(watch.key, 'no longer in the instance list');
-        this.#options.notify(`Instance ${watch.entry.instanceId} is no longer on the account.`, 'warn');
+        watch.tracker.feedGone(now);
+        this.#options.onGone?.(watch.entry);
         void watch.logs.stop();
       }
       watch.feedInstance(instance, now);
       watch.tick(now);
     }
-    this.#publish();
-  }
-
-  #reconcile(instances: Instance[]): void {
-    const result = reconcile(this.#options.ledger, this.#options.apiOrigin, instances);
-    this.#reconciled = true;
-    for (const entry of result.adopted) this.#options.notify(`Found ${entry.label} (instance ${entry.instanceId}) on the account: it bills, so it is listed under Instances.`, 'warn');
-    for (const entry of result.vanished) this.#options.notify(`Instance ${entry.instanceId} from an earlier session is gone from the account.`, 'info');
-    for (const entry of result.unresolved) this.#options.notify(`A create from an earlier session (offer ${entry.offerId}) never answered and is not on the account.`, 'warn');
-  }
-
-  #cleanupDeps(): CleanupDeps {
-    return {client: this.#options.client, ledger: this.#options.ledger, apiOrigin: this.#options.apiOrigin, knownHosts: this.#options.knownHosts, identity: this.#identity, outputsDir: this.#options.outputsDir};
-  }
-
-  #setCleanup(key: string, cleanup: {step: string; message: string; failed?: boolean}): void {
-    this.#cleanups.set(key, cleanup);
     this.#publish();
   }
 
@@ -260,6 +209,7 @@ export class FleetModel extends Model<FleetSnapshot> implements FleetController 
         identity: this.#identity,
         knownHosts: this.#options.knownHosts,
         probe: this.#options.probe,
+        now: this.#now,
         onChange: () => this.#publish(),
       }),
     );
@@ -269,13 +219,13 @@ export class FleetModel extends Model<FleetSnapshot> implements FleetController 
     if (!this.#started) return;
     if (this.#timer) clearTimeout(this.#timer);
     const {busy, idle} = this.#options.pollMs ?? {busy: 5000, idle: 15_000};
-    const booting = [...this.#watches.values()].some(watch => !['READY', 'FAILED'].includes(watch.stage.stage) && ACTIVE_STATES.has(watch.entry.state));
+    const booting = [...this.#watches.values()].some(watch => !SETTLED.has(watch.stage.stage) && ACTIVE_STATES.has(watch.entry.state));
     this.#timer = setTimeout(() => void this.pollNow(), booting || this.#creating.length > 0 ? busy : idle);
     this.#timer.unref();
   }
 
   #publish(): void {
-    const now = Date.now();
+    const now = this.#now();
     const rows: InstanceRow[] = [...this.#watches.values()].map(watch => ({
       key: watch.key,
       instanceId: watch.entry.instanceId,
@@ -295,11 +245,19 @@ export class FleetModel extends Model<FleetSnapshot> implements FleetController 
       note: watch.entry.events.find(event => event.what === 'found on the account') ? 'found on the account, not created in this session' : undefined,
       cleanup: this.#cleanups.get(watch.key),
     }));
+    for (const row of rows) {
+      if (!SETTLED.has(row.stage.stage)) continue;
+      const waiters = this.#settleWaiters.get(row.key);
+      if (!waiters) continue;
+      this.#settleWaiters.delete(row.key);
+      for (const resolve of waiters) resolve(row.stage);
+    }
     const identity = this.#identity;
     this.update({
       rows,
       reconciled: this.#reconciled,
       creating: this.#creating,
+      otherInstalls: this.#others,
       error: this.#error,
       lastPollAtMs: this.#lastPollAtMs,
       sshKey: identity ? {ok: true, description: identity.path ?? 'ssh-agent'} : {ok: false, message: NO_SSH_KEY_MESSAGE},

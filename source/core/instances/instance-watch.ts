@@ -61,7 +61,11 @@ export class InstanceWatch {
         this.#afterEvidence();
       },
     });
-    this.#unsubscribeLogs = this.logs.subscribe(() => options.onChange());
+    this.#unsubscribeLogs = this.logs.subscribe(() => {
+      const logs = this.logs.getSnapshot();
+      if (logs.state === 'failed' && !this.#stopped) this.tracker.feedLogAccess(logs.error ?? 'the SSH log stream failed', this.#now());
+      options.onChange();
+    });
   }
 
   get stage(): StageState {
@@ -81,6 +85,7 @@ export class InstanceWatch {
     this.tracker.feedStatus({actualStatus: instance.actualStatus, intendedStatus: instance.intendedStatus ?? undefined, statusMsg: instance.statusMsg, atMs});
     if (instance.actualStatus === 'running') {
       this.runningSinceMs ??= atMs;
+      if (!this.#options.identity) this.tracker.feedLogAccess('no SSH key was found to log in with', atMs);
       if (this.#options.identity && sshEndpoint(instance) && this.logs.getSnapshot().state === 'stopped' && !this.#stopped) this.logs.start();
       this.#scheduleProbe(PROBE_FIRST_MS);
     }

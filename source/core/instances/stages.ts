@@ -91,6 +91,10 @@ export class StageTracker {
   #status = 'no status from Vast yet';
   #runningAtMs: number | undefined;
   #probeOkAtMs: number | undefined;
+  /** Any instance log line arrived: the logs can say how provisioning went. */
+  #linesSeen = false;
+  /** Why the logs cannot be read (no key, key refused, host key changed): no provisioning evidence will come. */
+  #logProblem: string | undefined;
   #lastEvidence = 'none yet';
   readonly #download = new DownloadProgress();
   #snapshot: StageState | undefined;
@@ -119,12 +123,28 @@ export class StageTracker {
   }
 
   feedLine(file: string, text: string, atMs: number): void {
+    this.#linesSeen = true;
     const evidence = matchLogLine(file, text);
     if (!evidence) return;
     const line = clip(text.trim());
     this.#lastEvidence = line;
     if (evidence.effect === 'app-listening') this.#setAppListening();
     if (this.#current.stage !== 'FAILED') this.#apply(evidence, line, text, atMs);
+  }
+
+  /**
+   * Whether the instance's logs can be read: `problem` is one sentence when they cannot (and will
+   * not without the user's help). READY needs provisioning evidence, so a ComfyUI that answers while
+   * the logs are out of reach ends FAILED with that reason instead of a READY nobody can vouch for.
+   */
+  feedLogAccess(problem: string | undefined, atMs: number): void {
+    this.#logProblem = problem;
+    if (problem && this.#probeOkAtMs !== undefined && !this.#provisioned) this.#failUnverified(atMs);
+  }
+
+  /** The instance is no longer on the account: the boot cannot end any other way. */
+  feedGone(atMs: number): void {
+    this.#fail(atMs, {reason: 'The instance is no longer on the account (destroyed, or removed by Vast)', evidence: this.#status, suggestion: 'Nothing of it bills any more; rent another one.'});
   }
 
   feedProbe(result: ProbeResult): void {
@@ -139,10 +159,11 @@ export class StageTracker {
     const fact = `ComfyUI answered GET /system_stats through the portal (HTTP ${status ?? 200})`;
     this.#lastEvidence = fact;
     if (this.#pendingFailure) return this.#failProvisioning(atMs, this.#pendingFailure, 'Provisioning failed and ComfyUI started anyway');
-    if (this.#provisioningSeen && !this.#provisioned) {
-      this.#probeOkAtMs ??= atMs;
-      return this.#advance('STARTING_APP', atMs, fact);
-    }
+    if (this.#provisioned) return this.#advance('READY', atMs, fact);
+    this.#probeOkAtMs ??= atMs;
+    if (this.#logProblem) return this.#failUnverified(atMs);
+    // Without a single log line nothing proves provisioning ran, let alone succeeded: wait for the logs.
+    if (this.#provisioningSeen || !this.#linesSeen) return this.#advance('STARTING_APP', atMs, fact);
     this.#advance('READY', atMs, fact);
   }
 
@@ -150,7 +171,7 @@ export class StageTracker {
     const {stage} = this.#current;
     if (stage === 'FAILED' || stage === 'READY') return;
     if (this.#download.refresh(nowMs)) this.#changed();
-    if (this.#probeOkAtMs !== undefined && nowMs - this.#probeOkAtMs >= OUTCOME_GRACE_MS) {
+    if (this.#probeOkAtMs !== undefined && this.#linesSeen && nowMs - this.#probeOkAtMs >= OUTCOME_GRACE_MS) {
       this.#warn('ComfyUI answers, but the provisioning log never said how provisioning ended: models or nodes may be missing.');
       return this.#advance('READY', nowMs, `ComfyUI answered /system_stats ${minutes(nowMs - this.#probeOkAtMs)} ago`);
     }
@@ -236,6 +257,9 @@ export class StageTracker {
       const {file, pct} = download.snapshot()!;
       return {fromMs: download.lastGrowthAtMs!, limitMs: limits.DOWNLOADING_STALL, reason: `no new bytes of ${file} arrived (stuck at ${pct} %)`, suggestion: "The host's connection is too slow or broken: destroy it and pick an offer with faster internet."};
     }
+    if (stage === 'STARTING_APP' && this.#probeOkAtMs !== undefined && !this.#linesSeen) {
+      return {fromMs: this.#probeOkAtMs, limitMs: limits.STARTING_APP, reason: 'ComfyUI answers, but no line of the instance logs arrived over SSH, so nothing confirms that provisioning succeeded', suggestion: 'Check that SSH reaches the instance (your key on the Vast account, `vastdeck ssh-forget ID` after a changed host key) and watch it again; destroy it if you do not need it (it bills until then).'};
+    }
     if (stage === 'STARTING_APP') {
       return this.#appListening
         ? {fromMs: atMs, limitMs: limits.STARTING_APP, reason: 'ComfyUI says it listens, but /system_stats does not answer through the portal', suggestion: 'Check the portal token and that port 8188 is mapped; open the Instance Portal to see if ComfyUI answers there, else destroy the instance and retry.'}
@@ -269,6 +293,14 @@ export class StageTracker {
 
   #noteCause(cause: Cause): void {
     if (!this.#cause || (cause.suggestion && !this.#cause.suggestion)) this.#cause = cause;
+  }
+
+  #failUnverified(atMs: number): void {
+    this.#fail(atMs, {
+      reason: `ComfyUI answers, but vastdeck cannot read the instance's logs (${(this.#logProblem ?? '').replace(/[.\s]+$/, '')}), so nothing confirms that provisioning succeeded`,
+      evidence: `Last evidence: ${this.#lastEvidence}`,
+      suggestion: 'Fix SSH access as that sentence says and run `vastdeck watch ID` again, or use the instance at your own risk; destroy it if you do not need it (it bills until then).',
+    });
   }
 
   #failProvisioning(atMs: number, evidence: string, reason: string): void {

@@ -1,13 +1,13 @@
 // The write-ahead ledger of instances vastdeck created: $XDG_STATE_HOME/vastdeck/ledger.json (0600
 // in a 0700 dir), rewritten atomically and synchronously on every change, so an instance that bills
 // is on disk before the create call leaves. Used by create.ts, reconcile.ts and the destroy flow.
+import {stateDir} from '../state-paths.js';
 import {readFileSync, renameSync, statSync} from 'node:fs';
 import {randomBytes} from 'node:crypto';
-import {homedir} from 'node:os';
-import {basename, isAbsolute, join} from 'node:path';
+import {basename, join} from 'node:path';
 import {tildePath, writePrivateFile} from '../credentials.js';
 import {VastdeckError} from '../errors.js';
-import {LABEL_PREFIX, newLabel} from '../instances/create-body.js';
+import {newLabel, parseLabel} from '../instances/create-body.js';
 import type {Instance, LedgerInstance, LedgerState} from '../instances/types.js';
 
 export interface LedgerIntent {
@@ -29,25 +29,26 @@ const MAX_EVENTS_PER_ENTRY = 20;
 
 /** $XDG_STATE_HOME/vastdeck/ledger.json, default ~/.local/state/vastdeck/ledger.json. */
 export function ledgerPath(env: NodeJS.ProcessEnv = process.env): string {
-  const home = env.HOME && isAbsolute(env.HOME) ? env.HOME : homedir();
-  const stateHome = env.XDG_STATE_HOME && isAbsolute(env.XDG_STATE_HOME) ? env.XDG_STATE_HOME : join(home, '.local', 'state');
-  return join(stateHome, 'vastdeck', 'ledger.json');
+  return join(stateDir(env), 'ledger.json');
 }
 
 export class Ledger {
   readonly path: string;
+  /** This install's id, put in the label of every entry begun here. */
+  readonly installId: string | undefined;
   /** One sentence each: a corrupt file that was moved aside. The dashboard shows them. */
   readonly warnings: string[] = [];
   #entries: LedgerInstance[] = [];
   /** Identity of the file version in #entries; another process's write changes it. */
   #seen = '';
 
-  private constructor(path: string) {
+  private constructor(path: string, installId: string | undefined) {
     this.path = path;
+    this.installId = installId;
   }
 
-  static open(options: {path?: string} = {}): Ledger {
-    const ledger = new Ledger(options.path ?? ledgerPath());
+  static open(options: {path?: string; installId?: string} = {}): Ledger {
+    const ledger = new Ledger(options.path ?? ledgerPath(), options.installId);
     ledger.#refresh();
     return ledger;
   }
@@ -76,7 +77,7 @@ export class Ledger {
     const nowMs = Date.now();
     const entry: LedgerInstance = {
       localId,
-      label: newLabel(localId),
+      label: newLabel(localId, this.installId),
       ...intent,
       state: 'creating',
       createdAtMs: nowMs,
@@ -91,7 +92,8 @@ export class Ledger {
   /** An instance found on the account with a vastdeck label the ledger did not know. */
   adopt(apiOrigin: string, instance: Instance, note: string): LedgerInstance {
     this.#refresh();
-    const fromLabel = instance.label?.startsWith(LABEL_PREFIX) ? instance.label.slice(LABEL_PREFIX.length) : '';
+    const parsed = parseLabel(instance.label);
+    const fromLabel = parsed.vastdeck ? parsed.localId : '';
     const localId = /^[\w-]{1,40}$/.test(fromLabel) && !this.#entries.some(entry => entry.localId === fromLabel) ? fromLabel : this.#freshLocalId();
     const nowMs = Date.now();
     const entry: LedgerInstance = {
@@ -201,6 +203,26 @@ export class Ledger {
     if (parsed.entries.length > 0) this.#write();
     else this.#seen = 'missing';
   }
+}
+
+/** A ledger-shaped description of an instance that is not ours, for watching it without recording it. */
+export function describeInstance(apiOrigin: string, instance: Instance): LedgerInstance {
+  const nowMs = Date.now();
+  return {
+    localId: `instance-${instance.id}`,
+    label: instance.label ?? '',
+    apiOrigin,
+    offerId: 0,
+    machineId: instance.machineId,
+    gpuName: instance.gpuName,
+    numGpus: instance.numGpus,
+    dphTotal: instance.dphTotal,
+    state: 'active',
+    instanceId: instance.id,
+    createdAtMs: instance.startDateSec ? instance.startDateSec * 1000 : nowMs,
+    updatedAtMs: nowMs,
+    events: [],
+  };
 }
 
 function fileIdentity(path: string): string {

@@ -1,7 +1,7 @@
 // Reconciles the ledger with the account's instance list (one listInstances call), on every start
 // and after a lost create answer: nothing that bills may stay unknown, nothing gone may stay
 // "active". Pure over its inputs apart from the ledger mutations it makes.
-import {LABEL_PREFIX} from '../instances/create-body.js';
+import {parseLabel} from '../instances/create-body.js';
 import type {Instance, LedgerInstance} from '../instances/types.js';
 import type {Ledger} from './ledger.js';
 
@@ -14,14 +14,17 @@ export interface Reconciliation {
   vanished: LedgerInstance[];
   /** 'creating' entries with no instance yet: a create whose answer was lost, not (yet) on the account. */
   unresolved: LedgerInstance[];
+  /** vastdeck-labelled instances of another install (or of a label without an install id): listed, never touched. */
+  others: Instance[];
 }
 
 /** A lost create that has not shown up on the account after this long never happened. */
 const UNRESOLVED_GIVE_UP_MS = 24 * 60 * 60 * 1000;
 
-export function reconcile(ledger: Ledger, apiOrigin: string, instances: readonly Instance[], options: {nowMs?: number} = {}): Reconciliation {
+export function reconcile(ledger: Ledger, apiOrigin: string, instances: readonly Instance[], options: {nowMs?: number; installId?: string} = {}): Reconciliation {
   const nowMs = options.nowMs ?? Date.now();
-  const result: Reconciliation = {tracked: [], adopted: [], vanished: [], unresolved: []};
+  const installId = options.installId ?? ledger.installId;
+  const result: Reconciliation = {tracked: [], adopted: [], vanished: [], unresolved: [], others: []};
   const entries = ledger.forOrigin(apiOrigin);
   const matched = new Set<string>();
   for (const instance of instances) {
@@ -31,8 +34,12 @@ export function reconcile(ledger: Ledger, apiOrigin: string, instances: readonly
     if (entry) {
       matched.add(entry.localId);
       result.tracked.push(resume(ledger, entry, instance));
-    } else if (instance.label?.startsWith(LABEL_PREFIX)) {
-      result.adopted.push(ledger.adopt(apiOrigin, instance, 'found on the account'));
+    } else {
+      const label = parseLabel(instance.label);
+      if (!label.vastdeck) continue;
+      // Ours but unknown to the ledger (the ledger was lost or reset): adopt it, it bills us.
+      if (label.installId !== undefined && label.installId === installId) result.adopted.push(ledger.adopt(apiOrigin, instance, 'found on the account'));
+      else result.others.push(instance);
     }
   }
   for (const entry of entries) {

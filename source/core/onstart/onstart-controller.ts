@@ -1,26 +1,15 @@
-// The dashboard's OnStart method: the same flow as `vastdeck run --onstart` (runOnstartJob), started
-// from the Deck in the background over its client, settings, ledger and pinned host keys. start()
-// checks what it can locally (workflow, fields, URL, SSH key) and answers with a sentence, or
-// undefined once the run has begun; progress and the outcome go to the message line.
-import type {JobSpec} from '../comfy/types.js';
-import {bindJob, loadWorkflow} from '../comfy/workflow.js';
-import type {SettingsStore} from '../config.js';
+// The dashboard's OnStart method (the O key): the same use case as `vastdeck run --onstart`
+// (usecases/onstart.ts), started in the background. start() runs every local check first (workflow,
+// fields, image URL, SSH key, provisioning) and answers with a sentence, or undefined once the run
+// has begun; progress and the outcome go to the message line.
 import type {MessageLevel, OnStartController, OnStartJobSpec} from '../deck-types.js';
 import {toVastdeckError} from '../errors.js';
-import type {Ledger} from '../ledger/ledger.js';
 import type {RankedOffer} from '../offers/types.js';
-import {outputsRoot} from '../queue/paths.js';
-import {findSshIdentity, NO_SSH_KEY_MESSAGE} from '../ssh/keys.js';
-import type {KnownHosts} from '../ssh/known-hosts.js';
-import type {VastClient} from '../vast/client.js';
-import {runOnstartJob, type OnstartEvent} from './onstart-run.js';
+import type {DeckContext} from '../usecases/context.js';
+import {checkOnstartJob, runOnstartJob, type OnstartEvent, type OnstartSpec} from '../usecases/onstart.js';
+import {checkRentReadiness, checkWritableFolder} from '../usecases/validate.js';
 
 export interface OnStartControllerOptions {
-  client: VastClient;
-  settings: SettingsStore;
-  ledger: Ledger;
-  knownHosts: KnownHosts;
-  apiOrigin: string;
   notify(text: string, level?: MessageLevel): void;
   /** After the instance is created, so the Instances pane shows it right away. */
   onCreated(instanceId: number): void;
@@ -32,11 +21,13 @@ export interface OnStartControllerOptions {
 const REPORTED: ReadonlySet<OnstartEvent['kind']> = new Set(['offer-taken', 'key-attach-failed', 'marker', 'collected']);
 
 export class OnStartRunner implements OnStartController {
+  readonly #ctx: DeckContext;
   readonly #options: OnStartControllerOptions;
   readonly #abort = new AbortController();
   readonly #running = new Set<Promise<void>>();
 
-  constructor(options: OnStartControllerOptions) {
+  constructor(ctx: DeckContext, options: OnStartControllerOptions) {
+    this.#ctx = ctx;
     this.#options = options;
   }
 
@@ -44,9 +35,17 @@ export class OnStartRunner implements OnStartController {
     const live = candidates.filter(row => row.change !== 'vanished');
     if (live.length === 0) return 'No offer is left to rent: pick one that is still on the market.';
     const {imageUrl, ...settings} = spec;
-    const problem = await this.#check(settings, imageUrl);
-    if (problem) return problem;
-    const run = this.#run({...settings, image: {url: imageUrl}}, live).finally(() => this.#running.delete(run));
+    if (!imageUrl.trim()) return 'The OnStart method needs the URL of the input image (the instance fetches it at boot): type an http(s) address.';
+    if (!/^https?:\/\/\S+$/.test(imageUrl)) return `The image URL must start with http:// or https:// (the instance fetches it), not "${imageUrl}".`;
+    const job: OnstartSpec = {...settings, image: {url: imageUrl}};
+    try {
+      await checkOnstartJob(job);
+      await checkWritableFolder(this.#ctx.outputsRoot());
+      await checkRentReadiness(this.#ctx.settings(), {env: this.#ctx.env, onstartTaken: true});
+    } catch (error) {
+      return toVastdeckError(error).message;
+    }
+    const run = this.#run(job, live).finally(() => this.#running.delete(run));
     this.#running.add(run);
     return undefined;
   }
@@ -57,45 +56,29 @@ export class OnStartRunner implements OnStartController {
     await Promise.allSettled([...this.#running]);
   }
 
-  async #check(settings: Omit<JobSpec, 'imagePath'>, imageUrl: string): Promise<string | undefined> {
-    if (!/^https?:\/\/\S+$/.test(imageUrl)) return `The image URL must start with http:// or https:// (the instance fetches it), not "${imageUrl}".`;
-    try {
-      const loaded = await loadWorkflow(settings.workflow);
-      if (!loaded.fields.image) return `Workflow "${loaded.name}" binds no input image, so the OnStart method has nothing to fetch: pick an image workflow.`;
-      bindJob(loaded, {...settings, imagePath: ''}, 'vastdeck-onstart-input.png');
-      if (!(await findSshIdentity())) return NO_SSH_KEY_MESSAGE;
-    } catch (error) {
-      return toVastdeckError(error).message;
-    }
-    return undefined;
-  }
-
-  async #run(spec: Parameters<typeof runOnstartJob>[1]['spec'], candidates: readonly RankedOffer[]): Promise<void> {
-    const {notify, settings, pollMs} = this.#options;
+  async #run(spec: OnstartSpec, candidates: readonly RankedOffer[]): Promise<void> {
+    const {notify, pollMs} = this.#options;
     let label = 'OnStart job';
     try {
-      const result = await runOnstartJob(
-        {client: this.#options.client, settings: settings.all(), ledger: this.#options.ledger, knownHosts: this.#options.knownHosts, apiOrigin: this.#options.apiOrigin},
-        {
-          spec,
-          candidates: candidates.map(row => row.offer),
-          createKey: false,
-          outputsRoot: outputsRoot(settings.all()),
-          pollMs: pollMs?.marker,
-          listPollMs: pollMs?.list,
-          signal: this.#abort.signal,
-          onCreated: instanceId => {
-            notify(`${label}: rented instance ${instanceId}, waiting for its done marker.`);
-            this.#options.onCreated(instanceId);
-          },
-          onEvent: event => {
-            if (event.kind === 'job') {
-              label = `OnStart job ${event.jobId}`;
-              notify(`${label}: renting ${candidates[0]!.offer.gpuName} offer ${candidates[0]!.offer.id}…`);
-            } else if (REPORTED.has(event.kind)) notify(`${label}: ${event.message}`, event.kind === 'key-attach-failed' ? 'warn' : 'info');
-          },
+      const result = await runOnstartJob(this.#ctx, {
+        spec,
+        offers: {candidates: candidates.map(row => row.offer)},
+        createKey: false,
+        outputsRoot: this.#ctx.outputsRoot(),
+        pollMs: pollMs?.marker,
+        listPollMs: pollMs?.list,
+        signal: this.#abort.signal,
+        onCreated: instanceId => {
+          notify(`${label}: rented instance ${instanceId}, waiting for its done marker.`);
+          this.#options.onCreated(instanceId);
         },
-      );
+        onEvent: event => {
+          if (event.kind === 'job') {
+            label = `OnStart job ${event.jobId}`;
+            notify(`${label}: renting ${candidates[0]!.offer.gpuName} offer ${candidates[0]!.offer.id}…`);
+          } else if (REPORTED.has(event.kind)) notify(`${label}: ${event.message}`, event.kind === 'key-attach-failed' ? 'warn' : 'info');
+        },
+      });
       const files = result.outputs.length === 1 ? '1 file' : `${result.outputs.length} files`;
       notify(`${label} done: ${files} in ${result.outputDir} (instance ${result.instanceId} keeps billing until destroyed).`);
     } catch (error) {

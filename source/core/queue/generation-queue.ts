@@ -3,14 +3,10 @@
 // server). Jobs persist; a job whose instance dies is retried elsewhere. Used by the dashboard's
 // Queue pane and by `vastdeck run`.
 import {randomUUID} from 'node:crypto';
-import {access} from 'node:fs/promises';
-import {resolve} from 'node:path';
 import {ComfyClient} from '../comfy/client.js';
-import {checkInputImage} from '../comfy/image-file.js';
 import type {JobSpec} from '../comfy/types.js';
-import {loadWorkflow, validateJobSpec} from '../comfy/workflow.js';
 import type {MessageLevel, QueueSnapshot} from '../deck-types.js';
-import {InputError, toVastdeckError} from '../errors.js';
+import {toVastdeckError} from '../errors.js';
 import {Model} from '../model.js';
 import type {Job, JobStore} from './job-store.js';
 import {runJob, type RunOutcome} from './run-job.js';
@@ -36,6 +32,13 @@ export interface QueueOptions {
   maxAttempts?: number;
   dispatchMs?: number;
   clientOptions?: {watchdogMs?: number; pollMs?: number; unreachableMs?: number};
+  /**
+   * The instances given are all there will ever be (one `vastdeck run`): a job with no instance left
+   * to try fails at once with its reason instead of waiting for one that will never come.
+   */
+  closed?: boolean;
+  /** Why an instance is no longer ready (gone, stopped), for the lost job's sentence. */
+  whyLost?: (instanceKey: string) => string | undefined;
 }
 
 interface Running {
@@ -55,6 +58,11 @@ export class GenerationQueue extends Model<QueueSnapshot> {
     for (const warning of options.store.warnings) options.notify?.(warning, 'warn');
   }
 
+  /** Where each job's outputs/<job>/ folder goes. */
+  get outputsRoot(): string {
+    return this.#options.outputsRoot;
+  }
+
   start(): void {
     if (this.#timer) return;
     this.#timer = setInterval(() => this.dispatch(), this.#options.dispatchMs ?? 1000);
@@ -70,21 +78,15 @@ export class GenerationQueue extends Model<QueueSnapshot> {
     this.#clients.clear();
   }
 
-  /** Checks the job (workflow, settings, image) and queues `count` copies with successive seeds. */
-  async add(spec: JobSpec, options: {count?: number} = {}): Promise<Job[]> {
-    const count = options.count ?? 1;
-    if (!Number.isInteger(count) || count < 1 || count > 1000) throw new InputError(`The job count must be a whole number from 1 to 1000, got ${count}.`);
-    const imagePath = resolve(spec.imagePath);
-    await access(imagePath).catch(() => {
-      throw new InputError(`The input image ${spec.imagePath} does not exist: check the path.`);
-    });
-    await checkInputImage(imagePath);
-    const loaded = await loadWorkflow(spec.workflow);
-    validateJobSpec(loaded, {...spec, imagePath});
+  /**
+   * Queues `count` copies of a job with successive seeds. The job must already be checked
+   * (usecases/run-jobs.ts addJobs: workflow, settings, image, outputs folder) — nothing here rents.
+   */
+  enqueue(spec: JobSpec, count = 1): Job[] {
     const jobs: Job[] = [];
     for (let index = 0; index < count; index++) {
       const seed = spec.seed === undefined ? undefined : spec.seed + index;
-      const job: Job = {id: newJobId(), spec: {...spec, imagePath, seed}, state: 'queued', createdAtMs: Date.now(), avoidInstances: [], attempts: 0, outputs: []};
+      const job: Job = {id: newJobId(), spec: {...spec, seed}, state: 'queued', createdAtMs: Date.now(), avoidInstances: [], attempts: 0, outputs: []};
       this.#options.store.put(job);
       jobs.push(job);
     }
@@ -120,7 +122,7 @@ export class GenerationQueue extends Model<QueueSnapshot> {
   dispatch(): void {
     const ready = this.#options.instances();
     const readyKeys = new Set(ready.map(instance => instance.key));
-    for (const [jobId, running] of this.#running) if (!readyKeys.has(running.instanceKey)) running.controller.abort('instance-lost');
+    for (const running of this.#running.values()) if (!readyKeys.has(running.instanceKey)) running.controller.abort('instance-lost');
     for (const [key, entry] of this.#clients) {
       if (!readyKeys.has(key)) {
         void entry.client.close();
@@ -132,9 +134,14 @@ export class GenerationQueue extends Model<QueueSnapshot> {
     const perInstance = this.#options.perInstance ?? 2;
     for (const job of this.#options.store.all()) {
       if (job.state !== 'queued' || this.#running.has(job.id)) continue;
-      const target = ready
-        .filter(instance => (load.get(instance.key) ?? 0) < perInstance && !job.avoidInstances.includes(instance.key))
-        .sort((a, b) => (load.get(a.key) ?? 0) - (load.get(b.key) ?? 0))[0];
+      // Outputs finished on an instance that is gone: the job has to run again from the start.
+      if (job.pendingOutputs && !readyKeys.has(job.instanceKey ?? '')) this.#patch(job.id, {pendingOutputs: undefined, promptId: undefined});
+      const eligible = ready.filter(instance => !job.avoidInstances.includes(instance.key) && (!job.pendingOutputs || instance.key === job.instanceKey));
+      if (eligible.length === 0 && this.#options.closed && this.#running.size === 0) {
+        this.#giveUp(job.id, job.error ? `No instance is left to run it on (${job.error.replace(/[.\s]+$/, '')})` : 'No instance is left to run it on');
+        continue;
+      }
+      const target = eligible.filter(instance => (load.get(instance.key) ?? 0) < perInstance).sort((a, b) => (load.get(a.key) ?? 0) - (load.get(b.key) ?? 0))[0];
       if (!target) continue;
       load.set(target.key, (load.get(target.key) ?? 0) + 1);
       this.#launch(job, target);
@@ -164,15 +171,27 @@ export class GenerationQueue extends Model<QueueSnapshot> {
     if (outcome === 'retry' && signal.reason !== 'shutdown') {
       const avoid = [...job.avoidInstances, instance.key];
       const maxAttempts = this.#options.maxAttempts ?? 3;
+      const where = `instance ${instance.instanceId ?? instance.key}`;
+      const lost = signal.reason === 'instance-lost' ? (this.#options.whyLost?.(instance.key) ?? `${where} stopped being READY`) : undefined;
+      const reason = (lost ?? job.error ?? `${where} stopped answering`).replace(/[.\s]+$/, '');
+      const others = this.#options.instances().filter(candidate => !avoid.includes(candidate.key));
       if (job.attempts >= maxAttempts) {
-        this.#patch(jobId, {state: 'failed', avoidInstances: avoid, finishedAtMs: Date.now(), error: `Failed on ${job.attempts} instances; last problem: ${job.error ?? 'the instance stopped answering'}`});
+        this.#patch(jobId, {state: 'failed', avoidInstances: avoid, finishedAtMs: Date.now(), error: `Failed on ${job.attempts} instances; last problem: ${reason}.`});
         this.#options.notify?.(`Job ${jobId} failed on ${job.attempts} instances: press r to try again.`, 'error');
+      } else if (this.#options.closed && others.length === 0) {
+        this.#patch(jobId, {avoidInstances: avoid});
+        this.#giveUp(jobId, `It failed on ${where} and no other instance is left (${reason})`);
       } else {
-        this.#patch(jobId, {state: 'queued', avoidInstances: avoid, progress: undefined, promptId: undefined});
+        this.#patch(jobId, {state: 'queued', avoidInstances: avoid, progress: undefined, promptId: undefined, error: `Lost ${where}: ${reason}.`});
         this.#options.notify?.(`Job ${jobId} lost its instance ${instance.instanceId ?? instance.key}; it goes to another one.`, 'warn');
       }
     }
     this.dispatch();
+  }
+
+  #giveUp(jobId: string, why: string): void {
+    this.#patch(jobId, {state: 'failed', finishedAtMs: Date.now(), progress: undefined, error: `${why}.`});
+    this.#options.notify?.(`Job ${jobId} failed: ${why}.`, 'error');
   }
 
   #clientFor(instance: ReadyInstance): ComfyClient {

@@ -3,7 +3,7 @@
 import {readFileSync, renameSync} from 'node:fs';
 import {dirname} from 'node:path';
 import {ensurePrivateDir, writePrivateFile} from '../credentials.js';
-import type {JobSpec, JobState, PromptProgress} from '../comfy/types.js';
+import type {JobSpec, JobState, OutputFile, PromptProgress} from '../comfy/types.js';
 
 export interface Job {
   id: string;
@@ -28,6 +28,12 @@ export interface Job {
   outputDir?: string;
   /** One sentence when failed or cancelled. */
   error?: string;
+  /** The settings the workflow was bound with (manifest defaults filled in). */
+  settings?: Record<string, unknown>;
+  /** GPU seconds of the run, for the cost share. */
+  gpuSeconds?: number;
+  /** Outputs ComfyUI finished that are not saved here yet: a retry only downloads them. */
+  pendingOutputs?: OutputFile[];
 }
 
 const IN_FLIGHT: ReadonlySet<JobState> = new Set(['uploading', 'running', 'downloading']);

@@ -1,13 +1,12 @@
 // Where the generation queue keeps its jobs and writes outputs.
+import {stateDir} from '../state-paths.js';
 import {homedir} from 'node:os';
-import {isAbsolute, join, resolve} from 'node:path';
+import {join, resolve} from 'node:path';
 import type {VastdeckSettings} from '../settings.js';
 
 /** $XDG_STATE_HOME/vastdeck/queue.json (default ~/.local/state/vastdeck/queue.json). */
 export function queuePath(env: NodeJS.ProcessEnv = process.env): string {
-  const home = env.HOME && isAbsolute(env.HOME) ? env.HOME : homedir();
-  const stateHome = env.XDG_STATE_HOME && isAbsolute(env.XDG_STATE_HOME) ? env.XDG_STATE_HOME : join(home, '.local', 'state');
-  return join(stateHome, 'vastdeck', 'queue.json');
+  return join(stateDir(env), 'queue.json');
 }
 
 /** The absolute outputs folder: settings.outputsDir, `~/` expanded, relative to the current folder. */

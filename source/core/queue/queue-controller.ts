@@ -1,6 +1,6 @@
 // The dashboard's face of the generation queue: the queue model plus what the Queue pane's add
 // dialog needs (workflow list and defaults, image path completion, opening an output folder).
-import {spawn} from 'node:child_process';
+// Adding goes through the run-jobs use case (addJobs), the same checks `vastdeck run` makes.
 import {readdir} from 'node:fs/promises';
 import {basename, dirname, join, resolve} from 'node:path';
 import {homedir} from 'node:os';
@@ -8,17 +8,22 @@ import type {JobSpec} from '../comfy/types.js';
 import {listWorkflows, loadWorkflow} from '../comfy/workflow.js';
 import type {QueueController, QueueSnapshot} from '../deck-types.js';
 import {toVastdeckError} from '../errors.js';
+import {addJobs} from '../usecases/run-jobs.js';
 import {GenerationQueue} from './generation-queue.js';
 
 export class QueueFacade implements QueueController {
-  constructor(readonly queue: GenerationQueue) {}
+  constructor(
+    readonly queue: GenerationQueue,
+    /** Opens a folder with the desktop's opener; false when there is no desktop. */
+    readonly open: (target: string) => boolean = () => false,
+  ) {}
 
   subscribe = (listener: () => void): (() => void) => this.queue.subscribe(listener);
   getSnapshot = (): QueueSnapshot => this.queue.getSnapshot();
 
   async add(spec: JobSpec, options: {count?: number} = {}): Promise<string | undefined> {
     try {
-      await this.queue.add(spec, options);
+      await addJobs(this.queue, spec, options.count ?? 1);
       return undefined;
     } catch (error) {
       return toVastdeckError(error).message;
@@ -66,11 +71,7 @@ export class QueueFacade implements QueueController {
   async openOutputs(id: string): Promise<string> {
     const job = this.queue.getSnapshot().jobs.find(candidate => candidate.id === id);
     const folder = job?.outputDir ?? '';
-    if (folder && (process.env.DISPLAY || process.env.WAYLAND_DISPLAY)) {
-      const child = spawn('xdg-open', [folder], {stdio: 'ignore', detached: true});
-      child.on('error', () => {});
-      child.unref();
-    }
+    if (folder) this.open(folder);
     return folder;
   }
 }

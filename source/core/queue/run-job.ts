@@ -6,10 +6,11 @@ import {createReadStream} from 'node:fs';
 import {mkdir, stat} from 'node:fs/promises';
 import {basename, join} from 'node:path';
 import {writePrivateFile} from '../credentials.js';
-import {toVastdeckError} from '../errors.js';
+import {LocalFileError, toVastdeckError} from '../errors.js';
 import {ComfyValidationError} from '../comfy/comfy-errors.js';
 import {loadImageValue, type ComfyClient} from '../comfy/client.js';
-import type {PromptProgress} from '../comfy/types.js';
+import type {OutputFile, PromptProgress} from '../comfy/types.js';
+import {UnsafeOutputNameError} from '../comfy/output-download.js';
 import {bindJob, loadWorkflow} from '../comfy/workflow.js';
 import type {Job} from './job-store.js';
 
@@ -35,14 +36,18 @@ export async function runJob(job: Job, target: JobTarget, hooks: RunHooks, outpu
   const startedAtMs = Date.now();
   let gpuStartMs: number | undefined;
   try {
+    // The GPU already did this job; only its files could not be saved here: fetch them again.
+    if (job.pendingOutputs && job.promptId && job.instanceKey === target.key) {
+      return await saveOutputs(job, target, hooks, outputsRoot, {promptId: job.promptId, seed: job.seed, settings: job.settings ?? {}, startedAtMs, gpuSeconds: job.gpuSeconds ?? 0, files: job.pendingOutputs});
+    }
     const loaded = await loadWorkflow(job.spec.workflow);
-    hooks.update({state: 'uploading', startedAtMs, instanceKey: target.key, instanceId: target.instanceId, error: undefined, progress: undefined});
+    hooks.update({state: 'uploading', startedAtMs, instanceKey: target.key, instanceId: target.instanceId, error: undefined, progress: undefined, pendingOutputs: undefined});
     const upload = await target.client.uploadImage(job.spec.imagePath);
     const bound = bindJob(loaded, job.spec, loadImageValue(upload));
     throwIfAborted(hooks.signal);
     const {promptId} = await target.client.submit(bound.workflow);
     const nodes = Object.entries(bound.workflow).map(([id, node]) => ({id, title: node._meta?.title ?? node.class_type, state: 'pending' as const}));
-    hooks.update({state: 'running', promptId, seed: bound.seed, nodes});
+    hooks.update({state: 'running', promptId, seed: bound.seed, settings: bound.settings, nodes});
     const onAbort = (): void => void target.client.interrupt(promptId).catch(() => {});
     hooks.signal.addEventListener('abort', onAbort, {once: true});
     const result = await target.client.follow(promptId, {
@@ -63,26 +68,53 @@ export async function runJob(job: Job, target: JobTarget, hooks: RunHooks, outpu
       hooks.update({state: 'failed', error: `ComfyUI failed at ${where}.`, finishedAtMs: Date.now()});
       return 'failed';
     }
-    hooks.update({state: 'downloading'});
-    const outputDir = join(outputsRoot, job.id);
-    await mkdir(outputDir, {recursive: true});
-    const outputs: string[] = [];
-    for (const file of result.outputs) outputs.push(await target.client.download(file, outputDir));
-    const finishedAtMs = Date.now();
-    const gpuSeconds = (finishedAtMs - (gpuStartMs ?? startedAtMs)) / 1000;
-    await writeJobRecord(outputDir, job, target, {seed: bound.seed, settings: bound.settings, promptId, startedAtMs, finishedAtMs, gpuSeconds, outputs});
-    hooks.update({state: 'done', outputs, outputDir, finishedAtMs, progress: undefined});
-    return 'done';
+    const gpuSeconds = (Date.now() - (gpuStartMs ?? startedAtMs)) / 1000;
+    return await saveOutputs(job, target, hooks, outputsRoot, {promptId, seed: bound.seed, settings: bound.settings, startedAtMs, gpuSeconds, files: result.outputs});
   } catch (error) {
     if (hooks.signal.aborted) return abortedOutcome(hooks);
     const failure = toVastdeckError(error);
-    // Bad input is the job's fault: no other instance would do better.
-    if (error instanceof ComfyValidationError || failure.code === 'bad-input' || failure.code === 'config') {
+    // Bad input is the job's fault, a refused output name the workflow's, a full disk this machine's:
+    // no other instance would do better, and re-running the GPU work would not help.
+    if (error instanceof ComfyValidationError || failure.code === 'bad-input' || failure.code === 'config' || failure.code === 'local' || error instanceof UnsafeOutputNameError) {
       hooks.update({state: 'failed', error: failure.message, finishedAtMs: Date.now()});
       return 'failed';
     }
     hooks.update({error: failure.message});
     return 'retry';
+  }
+}
+
+interface FinishedRun {
+  promptId: string;
+  seed: number | undefined;
+  settings: Record<string, unknown>;
+  startedAtMs: number;
+  gpuSeconds: number;
+  files: OutputFile[];
+}
+
+/** Downloads every output and writes job.json; a local write problem keeps the list so a retry only downloads. */
+async function saveOutputs(job: Job, target: JobTarget, hooks: RunHooks, outputsRoot: string, run: FinishedRun): Promise<RunOutcome> {
+  hooks.update({state: 'downloading', instanceKey: target.key, instanceId: target.instanceId, promptId: run.promptId, pendingOutputs: run.files, gpuSeconds: run.gpuSeconds});
+  const outputDir = join(outputsRoot, job.id);
+  const outputs: string[] = [];
+  try {
+    await mkdir(outputDir, {recursive: true}).catch((error: NodeJS.ErrnoException) => {
+      throw new LocalFileError(`vastdeck cannot create the output folder ${outputDir} (${error.code ?? 'unknown error'}): free some space or fix the permissions, then press r (or run again) to fetch the outputs — they stay on the instance.`, error);
+    });
+    for (const file of run.files) outputs.push(await target.client.download(file, outputDir));
+    const finishedAtMs = Date.now();
+    await writeJobRecord(outputDir, job, target, {seed: run.seed, settings: run.settings, promptId: run.promptId, startedAtMs: run.startedAtMs, finishedAtMs, gpuSeconds: run.gpuSeconds, outputs}).catch((error: NodeJS.ErrnoException) => {
+      throw new LocalFileError(`vastdeck cannot write ${join(outputDir, 'job.json')} (${error.code ?? 'unknown error'}): free some space or fix the permissions; the outputs themselves are saved.`, error);
+    });
+    hooks.update({state: 'done', outputs, outputDir, finishedAtMs, progress: undefined, pendingOutputs: undefined, error: undefined});
+    return 'done';
+  } catch (error) {
+    if (error instanceof LocalFileError) {
+      hooks.update({state: 'failed', error: error.message, finishedAtMs: Date.now(), outputs, outputDir});
+      return 'failed';
+    }
+    throw error;
   }
 }
 

@@ -1,9 +1,9 @@
 // Host-key pinning on first use (TOFU) for instance SSH, in vastdeck's own file
 // $XDG_STATE_HOME/vastdeck/known_hosts.json (0600 in a 0700 dir, atomic writes), never ~/.ssh/known_hosts.
 // Used by connect.ts on every handshake and by the command that forgets a pin.
+import {stateDir} from '../state-paths.js';
 import {readFileSync} from 'node:fs';
-import {homedir} from 'node:os';
-import {isAbsolute, join} from 'node:path';
+import {join} from 'node:path';
 import {tildePath, writePrivateFile} from '../credentials.js';
 import {ConfigError} from '../errors.js';
 
@@ -43,9 +43,7 @@ export function pinKeyInstance(pinKey: string): string {
 
 /** $XDG_STATE_HOME/vastdeck/known_hosts.json (default ~/.local/state/vastdeck/known_hosts.json). */
 export function knownHostsPath(env: NodeJS.ProcessEnv = process.env): string {
-  const home = env.HOME && isAbsolute(env.HOME) ? env.HOME : homedir();
-  const state = env.XDG_STATE_HOME && isAbsolute(env.XDG_STATE_HOME) ? env.XDG_STATE_HOME : join(home, '.local', 'state');
-  return join(state, 'vastdeck', 'known_hosts.json');
+  return join(stateDir(env), 'known_hosts.json');
 }
 
 /**

@@ -116,6 +116,11 @@ export class LogStream extends Model<LogStreamSnapshot> {
     await closed;
   }
 
+  /** Whether a connection attempt is scheduled or in flight (false once failed or stopped: nothing more will happen). */
+  get active(): boolean {
+    return this.#running && (this.#timer !== undefined || this.#connection !== undefined || this.getSnapshot().state === 'connecting' || this.getSnapshot().state === 'reconnecting');
+  }
+
   /** Writes the buffered lines to `path` (0600), with tail-style `==> file <==` headers; returns the absolute path. */
   async saveTo(path: string): Promise<string> {
     const target = resolve(path);

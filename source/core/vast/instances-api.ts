@@ -30,24 +30,42 @@ export async function createInstance(client: VastClient, offerId: number, body: 
   }
 }
 
+/** Pages of the v1 list are at most this long; more pages are followed with `after_token`. */
+const V1_PAGE = 25;
+/** A guard against a server that keeps handing out tokens: 40 pages is 1,000 instances. */
+const MAX_PAGES = 40;
+
 /**
- * GET /api/v0/instances/?owner=me: the whole fleet in one call, with Docker-style ports. An entry
- * without an id cannot be matched or destroyed, so it is left out rather than failing the list.
+ * GET /api/v1/instances/: the whole fleet, with Docker-style ports, page by page (at most 25 rows
+ * each, ordered by id, following `next_token`). The v0 list (`/api/v0/instances/?owner=me`) is
+ * retired: Vast answers it 410 `deprecated_endpoint` on a growing number of accounts, and a client
+ * that reads that as "no instances" loses track of instances that bill. An entry without an id
+ * cannot be matched or destroyed, so it is left out rather than failing the list.
  */
-export function listInstances(client: VastClient): Promise<Instance[]> {
-  return client.request('GET', '/api/v0/instances/', {
-    searchParams: {owner: 'me'},
-    parse: body => {
-      if (!isRecord(body) || !Array.isArray(body.instances)) throw new VastBadAnswerError('GET /api/v0/instances/', 'no "instances" list');
-      return body.instances.flatMap((raw: unknown) => {
-        try {
-          return [parseInstance(raw)];
-        } catch {
-          return [];
-        }
-      });
-    },
-  });
+export async function listInstances(client: VastClient): Promise<Instance[]> {
+  const rows: Instance[] = [];
+  let after: string | undefined;
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const answer = await client.request('GET', '/api/v1/instances/', {
+      searchParams: {select_filters: '{}', order_by: JSON.stringify([{col: 'id', dir: 'asc'}]), limit: String(V1_PAGE), ...(after ? {after_token: after} : {})},
+      parse: body => {
+        if (!isRecord(body) || !Array.isArray(body.instances)) throw new VastBadAnswerError('GET /api/v1/instances/', 'no "instances" list');
+        const next = typeof body.next_token === 'string' && body.next_token !== '' ? body.next_token : undefined;
+        const instances = body.instances.flatMap((raw: unknown) => {
+          try {
+            return [parseInstance(raw)];
+          } catch {
+            return [];
+          }
+        });
+        return {instances, next};
+      },
+    });
+    rows.push(...answer.instances);
+    if (!answer.next || answer.next === after) return rows;
+    after = answer.next;
+  }
+  throw new VastBadAnswerError('GET /api/v1/instances/', `more than ${MAX_PAGES} pages of instances`);
 }
 
 /**

@@ -1,35 +1,19 @@
 // The OnStart method from vastdeck's side: binds the job locally, packs it (with the runner) into the
-// create request, rents with fall-through, waits for the done marker over SSH only, then collects and
-// verifies the outputs into outputs/<job>/ with job.json. Called by `vastdeck run --onstart`.
+// create request, rents through the rent use case, waits for the done marker over SSH only, then
+// collects and verifies the outputs into outputs/<job>/ with job.json. Called by `vastdeck run
+// --onstart` and the dashboard's O key (core/onstart/onstart-controller.ts).
 import {randomUUID} from 'node:crypto';
 import {join, posix} from 'node:path';
 import {writePrivateFile} from '../credentials.js';
 import type {JobSpec} from '../comfy/types.js';
 import {bindJob, loadWorkflow} from '../comfy/workflow.js';
 import {InputError, VastdeckError} from '../errors.js';
-import {createFromRanking, type CreateEvent} from '../instances/create.js';
-import type {Ledger} from '../ledger/ledger.js';
-import {costInputsFromSettings} from '../offers/cost.js';
-import {rankOffers} from '../offers/rank.js';
-import type {OfferSearch} from '../offers/search.js';
-import type {SortKey} from '../offers/types.js';
-import type {VastdeckSettings} from '../settings.js';
-import {requireSshIdentity} from '../ssh/keys.js';
-import type {KnownHosts} from '../ssh/known-hosts.js';
-import type {VastClient} from '../vast/client.js';
-import type {Offer} from '../vast/types.js';
-import {collectOutputs} from './collect.js';
-import {encodeOnstartJob, ONSTART_JOB_VERSION, ONSTART_OUTPUTS_DIR, shippedOnstartCommand, type OnstartImage, type OnstartJob, type OnStartMarker} from './job-env.js';
-import {watchForMarker, type MarkerWatchEvent} from './marker-watch.js';
-
-/** What the run needs from a session (commands/session.ts's Session fits). */
-export interface OnstartSession {
-  client: VastClient;
-  settings: VastdeckSettings;
-  ledger: Ledger;
-  knownHosts: KnownHosts;
-  apiOrigin: string;
-}
+import {collectOutputs} from '../onstart/collect.js';
+import {encodeOnstartJob, ONSTART_JOB_VERSION, ONSTART_OUTPUTS_DIR, shippedOnstartCommand, type OnstartImage, type OnstartJob, type OnStartMarker} from '../onstart/job-env.js';
+import {watchForMarker, type MarkerWatchEvent} from '../onstart/marker-watch.js';
+import type {DeckContext} from './context.js';
+import {rent, type OfferSource, type RentEvent} from './rent.js';
+import {checkWritableFolder} from './validate.js';
 
 /** A job whose input image is on the instance's side: a URL it fetches, or a shipped file. */
 export interface OnstartSpec extends Omit<JobSpec, 'imagePath'> {
@@ -38,17 +22,15 @@ export interface OnstartSpec extends Omit<JobSpec, 'imagePath'> {
 
 export type OnstartEvent =
   | {kind: 'job'; jobId: string; message: string}
-  | {kind: CreateEvent['kind']; message: string; offerId: number; instanceId?: number}
+  | RentEvent
   | MarkerWatchEvent
   | {kind: 'marker'; status: OnStartMarker['status']; message: string}
   | {kind: 'collected'; file: string; bytes: number; path: string; message: string};
 
 export interface OnstartRunOptions {
   spec: OnstartSpec;
-  /** Where to rent: a search ranked by sortKey, or offers already ranked (the dashboard's selection first). */
-  search?: OfferSearch;
-  sortKey?: SortKey;
-  candidates?: readonly Offer[];
+  /** Where to rent: a search ranked by its sort key, or offers already ranked (the dashboard's selection first). */
+  offers: OfferSource;
   /** Create ~/.ssh/vastdeck_ed25519 when no key is found. */
   createKey: boolean;
   /** Outputs go to <outputsRoot>/<job id>/. */
@@ -77,13 +59,21 @@ const DEFAULT_TIMEOUT_MS = 90 * 60_000;
 /** Stands in for LoadImage's value until the runner puts the uploaded name there. */
 const IMAGE_PLACEHOLDER = 'vastdeck-onstart-input.png';
 
-export async function runOnstartJob(session: OnstartSession, options: OnstartRunOptions): Promise<OnstartResult> {
+/** The local checks of an OnStart job (workflow, fields, image address), before anything is rented. */
+export async function checkOnstartJob(spec: OnstartSpec): Promise<void> {
+  const loaded = await loadWorkflow(spec.workflow);
+  if (!loaded.fields.image) throw new InputError(`Workflow "${loaded.name}" binds no input image, so the OnStart method has nothing to fetch: pick an image workflow.`);
+  checkImage(spec.image);
+  bindJob(loaded, {...spec, imagePath: ''}, IMAGE_PLACEHOLDER);
+}
+
+export async function runOnstartJob(ctx: DeckContext, options: OnstartRunOptions): Promise<OnstartResult> {
   const {spec, onEvent} = options;
   const startedAtMs = Date.now();
+  await checkOnstartJob(spec);
+  await checkWritableFolder(options.outputsRoot);
   const loaded = await loadWorkflow(spec.workflow);
-  const imageBinding = loaded.fields.image;
-  if (!imageBinding) throw new InputError(`Workflow "${loaded.name}" binds no input image, so the OnStart method has nothing to fetch: pick an image workflow.`);
-  checkImage(spec.image);
+  const imageBinding = loaded.fields.image!;
   const jobId = newJobId();
   const bound = bindJob(loaded, {...spec, imagePath: ''}, IMAGE_PLACEHOLDER);
   const job: OnstartJob = {
@@ -99,32 +89,23 @@ export async function runOnstartJob(session: OnstartSession, options: OnstartRun
   const runner = shippedOnstartCommand();
   onEvent({kind: 'job', jobId, message: `Job ${jobId}: packed into ${Object.keys(jobEnv).length} instance variables; the instance runs it at boot.`});
 
-  const identity = await requireSshIdentity({createKey: options.createKey === true});
-  const {search, candidates} = options;
-  const ranked = candidates ? candidates.map(offer => ({offer})) : search ? rankOffers(await session.client.searchOffers(search.query), costInputsFromSettings(session.settings.cost), options.sortKey ?? 'cost') : [];
-  if (ranked.length === 0) throw new InputError(search && !candidates ? `No offer matches ${search.filterText}: loosen the filter.` : 'No offer is left to rent: pick one that is still on the market.');
-  const created = await createFromRanking(
-    {
-      client: session.client,
-      ledger: session.ledger,
-      settings: session.settings,
-      apiOrigin: session.apiOrigin,
-      identity,
-      body: {onstart: runner.onstart, extraEnv: {...runner.env, ...jobEnv}},
-      onEvent: event => onEvent({kind: event.kind, message: event.message, offerId: event.offerId, instanceId: event.instanceId}),
-    },
-    ranked.map(row => row.offer),
-  );
-  const {instanceId, offer} = created;
+  const created = await rent(ctx, {
+    offers: options.offers,
+    createKey: options.createKey,
+    body: {onstart: runner.onstart, extraEnv: {...runner.env, ...jobEnv}},
+    signal: options.signal,
+    onEvent,
+  });
+  const {instanceId, offer, identity} = created;
   options.onCreated?.(instanceId);
 
   const {marker, ssh} = await watchForMarker({
-    client: session.client,
+    client: ctx.client,
     instanceId,
     jobId,
-    apiOrigin: session.apiOrigin,
+    apiOrigin: ctx.apiOrigin,
     identity,
-    knownHosts: session.knownHosts,
+    knownHosts: ctx.knownHosts,
     pollMs: options.pollMs ?? 3000,
     listPollMs: options.listPollMs ?? 5000,
     timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,

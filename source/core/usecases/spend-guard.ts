@@ -1,6 +1,7 @@
-// Auto-destroy policies: destroy instances when the generation queue has drained, when an instance
-// sat READY with no job for N minutes, or when the session's spend reaches a cap — always after a
-// visible countdown that one key cancels, and always through the normal cleanup (outputs first).
+// The spend guard: auto-destroy policies that destroy instances when the generation queue has
+// drained, when an instance sat READY with no job for N minutes, or when the session's spend reaches
+// a cap — always after a visible countdown that one key cancels, and always through the clean-up
+// use case (outputs first). It sees only this install's fleet rows.
 import type {FleetSnapshot, PoliciesController, PoliciesSnapshot, QueueSnapshot} from '../deck-types.js';
 import {Model} from '../model.js';
 import type {PolicySettings} from '../settings.js';
