@@ -16,6 +16,7 @@ import {layoutFor} from './layout.js';
 import {OffersPane} from './offers/OffersPane.js';
 import {QueuePane} from './queue/QueuePane.js';
 import {billingRows, QuitDialog} from './QuitDialog.js';
+import {ClockSpeedContext} from './shared/clock-speed.js';
 import {CountdownBanner} from './shared/CountdownBanner.js';
 import {Dialog} from './shared/Dialog.js';
 import {HELP_MAX_WIDTH, HelpOverlay, helpLines} from './shared/HelpOverlay.js';
@@ -41,9 +42,11 @@ interface AppProps {
 export function App({deck, onQuit}: AppProps) {
   const report = useCallback((error: unknown) => deck.notify(`That key failed: ${toVastdeckError(error).message}`, 'error'), [deck]);
   return (
-    <KeyboardProvider onError={report}>
-      <Dashboard deck={deck} onQuit={onQuit} />
-    </KeyboardProvider>
+    <ClockSpeedContext.Provider value={deck.clockSpeed ?? 1}>
+      <KeyboardProvider onError={report}>
+        <Dashboard deck={deck} onQuit={onQuit} />
+      </KeyboardProvider>
+    </ClockSpeedContext.Provider>
   );
 }
 

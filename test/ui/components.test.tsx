@@ -183,3 +183,20 @@ describe('layout', () => {
     expect(banner.height).toBe(23);
   });
 });
+
+describe('formats', () => {
+  it('writes money with three significant digits below $1, cents above, $0 for nothing and <$0.0001 for dust', async () => {
+    const {usd} = await import('../../source/ui/shared/money.js');
+    expect([0, 0.00003, 0.0001, 0.00451, 0.0893, 0.5, 0.102, 1, 25].map(usd)).toEqual(['$0', '<$0.0001', '$0.0001', '$0.00451', '$0.0893', '$0.50', '$0.102', '$1.00', '$25.00']);
+  });
+
+  it('writes a place without its blank city, rates in Mbps and cloud times on the wall clock', async () => {
+    const {placeText} = await import('../../source/ui/offers/offer-columns.js');
+    const {downloadFigures} = await import('../../source/ui/instances/instance-format.js');
+    expect([', US', 'Oregon, US', '', ' , '].map(placeText)).toEqual(['US', 'Oregon, US', '?', '?']);
+    const download = {pct: 43, rateBytesPerSec: 1_000_000, etaSec: 100, bytesDone: 1, filesDone: 0, file: 'model.safetensors', stalled: false, resumed: false};
+    expect(downloadFigures(download)[0]).toBe('43% 8Mbps 1m40s');
+    // The demo's cloud runs 10× fast: its tool says 100 s left, the wall clock 10 s; its rate is 10× too.
+    expect(downloadFigures(download, 10)[0]).toBe('43% 80Mbps 10s');
+  });
+});

@@ -34,7 +34,7 @@ function labelled(label: string, text: string, width: number, max: number): stri
   return kept;
 }
 
-export function detailHeaderLines(row: InstanceRow, nowMs: number, width: number, theme: Theme, portal: PortalLine[] | undefined): ReactElement[] {
+export function detailHeaderLines(row: InstanceRow, nowMs: number, width: number, theme: Theme, portal: PortalLine[] | undefined, clockSpeed = 1): ReactElement[] {
   const {stage} = row;
   const lines: ReactElement[] = [];
   const vast = `Vast ${row.actualStatus ?? 'no status yet'}${row.statusMsg ? `: ${row.statusMsg}` : ''}`;
@@ -62,7 +62,7 @@ export function detailHeaderLines(row: InstanceRow, nowMs: number, width: number
     lines.push(
       <Text key="download" wrap="truncate">
         <ProgressBar fraction={download.pct / 100} width={Math.min(DOWNLOAD_BAR_CELLS, Math.floor(width / 4))} showPercent={false} />
-        <Text>{` ${downloadSentence(download)}`}</Text>
+        <Text>{` ${downloadSentence(download, clockSpeed)}`}</Text>
         {marks ? <Text {...theme.warn}>{` · ${marks}`}</Text> : null}
       </Text>,
     );

@@ -9,6 +9,7 @@ import type {FleetController, InstanceRow, ModelView} from '../../core/deck-type
 import {LogLines} from './LogLines.js';
 import {Pane} from '../shared/Pane.js';
 import {useKeyLayer} from '../keys/Keyboard.js';
+import {useClockSpeed} from '../shared/clock-speed.js';
 import {editLine, lineAtEnd, TextInput, type LineState} from '../shared/TextInput.js';
 import type {FleetActions} from '../shared/useFleetActions.js';
 import {useModel} from '../shared/useModel.js';
@@ -55,6 +56,7 @@ interface InstanceDetailProps {
 export function InstanceDetail({fleet, row, actions, portalShown, focused, width, height, onBack, onStep, current, onTogglePortal}: InstanceDetailProps) {
   const theme = useTheme();
   const nowMs = useNow(1000);
+  const clockSpeed = useClockSpeed();
   // A new row object arrives with every fleet snapshot; asking again picks up a log that appeared.
   const source = useMemo(() => fleet.logs(row.key), [fleet, row]);
   const logState = useModel(source ?? NO_LOG);
@@ -74,7 +76,7 @@ export function InstanceDetail({fleet, row, actions, portalShown, focused, width
   const innerHeight = Math.max(3, height - 2);
   const logMin = Math.max(3, Math.ceil(innerHeight * 0.4));
   const portal = portalShown ? portalLines(fleet.portalSecret(row.key)) : undefined;
-  const header = detailHeaderLines(row, nowMs, innerWidth, theme, portal).slice(0, Math.max(1, innerHeight - 1 - logMin));
+  const header = detailHeaderLines(row, nowMs, innerWidth, theme, portal, clockSpeed).slice(0, Math.max(1, innerHeight - 1 - logMin));
   const logRows = Math.max(1, innerHeight - header.length - 1);
   const visible = lines ? logWindow(lines, {rows: logRows, width: innerWidth, wrap: view.wrap, tags: view.tags, follow: following, topSeq: scroll.topSeq}) : NO_WINDOW;
   // What the keys scroll from: the window drawn last, moved on by keys that came before the next draw.

@@ -13,6 +13,7 @@ import {Pane} from '../shared/Pane.js';
 import {Paragraph} from '../shared/Paragraph.js';
 import {Table} from '../shared/Table.js';
 import {useKeyLayer} from '../keys/Keyboard.js';
+import {useClockSpeed} from '../shared/clock-speed.js';
 import {useOpenDialog} from '../shared/useDialog.js';
 import type {FleetActions} from '../shared/useFleetActions.js';
 import {useListSelection} from '../shared/useListSelection.js';
@@ -58,7 +59,8 @@ export function InstancesPane({fleet, actions, focused, detailOpen, onDetail, wi
   const list = useListSelection({items: rows, latest: () => fleet.getSnapshot().rows, keyOf, onMove: () => setRevealedKey(undefined)});
   const {selectedIndex, selected} = list;
   const portalShown = selected !== undefined && revealedKey === selected.key;
-  const columns = useMemo(() => instanceColumns(nowMs), [nowMs]);
+  const clockSpeed = useClockSpeed();
+  const columns = useMemo(() => instanceColumns(nowMs, clockSpeed), [nowMs, clockSpeed]);
 
   const withRow = (act: (row: InstanceRow) => void) => {
     const row = list.current();
@@ -175,7 +177,17 @@ function noteLines(snapshot: FleetSnapshot): NoteLine[] {
     ...(snapshot.reconciled ? [] : [{text: 'checking the account for instances…', tone: 'muted' as const, spinner: true}]),
     ...snapshot.creating.map(text => ({text, tone: 'muted' as const, spinner: true})),
     ...(snapshot.error ? [{text: `Instance list refresh failed: ${snapshot.error}`, tone: 'bad' as const, spinner: false}] : []),
+    ...otherInstallsNote(snapshot),
   ];
+}
+
+/** Another vastdeck install's instances on this account: they bill it, but nothing here touches them. */
+function otherInstallsNote(snapshot: FleetSnapshot): NoteLine[] {
+  const others = snapshot.otherInstalls ?? [];
+  if (others.length === 0) return [];
+  const burn = others.reduce((sum, other) => sum + other.dphTotal, 0);
+  const ids = others.map(other => other.instanceId).join(', ');
+  return [{text: `${others.length} ${others.length === 1 ? 'instance' : 'instances'} of another vastdeck install on this account (${usd(burn)}/h, not touched here): ${ids}`, tone: 'muted', spinner: false}];
 }
 
 /** The selected instance in one line: what the table has no room for. */

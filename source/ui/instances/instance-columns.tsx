@@ -8,14 +8,12 @@ import {Text} from 'ink';
 import {Spinner} from '../shared/Spinner.js';
 import type {InstanceRow} from '../../core/deck-types.js';
 import type {DownloadSnapshot} from '../../core/instances/progress.js';
-import {ProgressBar} from '../shared/ProgressBar.js';
+import {barCells, ProgressBar} from '../shared/ProgressBar.js';
 import type {Column} from '../shared/Table.js';
 import {fit} from '../shared/text-fit.js';
 import {usd} from '../shared/money.js';
 import {useTheme, type Theme, type Tone} from '../shared/theme.js';
 import {cleanupStepText, downloadFigures, gpuText, instanceName, isBooting, isCleaningUp, isGone, isStoppedBilling, progressText, uptimeText} from './instance-format.js';
-
-const MIN_BAR_CELLS = 4;
 
 function StageCell({row, width}: {row: InstanceRow; width: number}) {
   const {stage} = row.stage;
@@ -34,13 +32,13 @@ function StageCell({row, width}: {row: InstanceRow; width: number}) {
   return <Text>{fit(`${mark} ${stage}`, width)}</Text>;
 }
 
-function DownloadCell({download, width}: {download: DownloadSnapshot; width: number}) {
+function DownloadCell({download, width, clockSpeed}: {download: DownloadSnapshot; width: number; clockSpeed: number}) {
   const theme = useTheme();
   // One mark fits a cell: a stall matters more than a resume (the detail view shows both).
   const marks = download.stalled ? 'stalled' : download.resumed ? 'resumed' : '';
-  const figures = downloadFigures(download).map(text => ` ${text}${marks ? ` ${marks}` : ''}`);
-  const suffix = figures.find(text => width - text.length >= MIN_BAR_CELLS) ?? figures.at(-1)!;
-  const bar = Math.max(0, width - suffix.length);
+  const bar = Math.min(width, barCells(width));
+  const figures = downloadFigures(download, clockSpeed).map(text => ` ${text}${marks ? ` ${marks}` : ''}`);
+  const suffix = figures.find(text => text.length <= width - bar) ?? figures.at(-1)!;
   return (
     <Text>
       <ProgressBar fraction={download.pct / 100} width={bar} showPercent={false} />
@@ -49,22 +47,22 @@ function DownloadCell({download, width}: {download: DownloadSnapshot; width: num
   );
 }
 
-function ProgressCell({row, width}: {row: InstanceRow; width: number}) {
+function ProgressCell({row, width, clockSpeed}: {row: InstanceRow; width: number; clockSpeed: number}) {
   const download = row.stage.download;
-  if (!row.cleanup && row.stage.stage === 'DOWNLOADING' && download && !isGone(row)) return <DownloadCell download={download} width={width} />;
+  if (!row.cleanup && row.stage.stage === 'DOWNLOADING' && download && !isGone(row)) return <DownloadCell download={download} width={width} clockSpeed={clockSpeed} />;
   return <Text>{fit(progressText(row), width)}</Text>;
 }
 
-export function instanceColumns(nowMs: number): Array<Column<InstanceRow>> {
+export function instanceColumns(nowMs: number, clockSpeed = 1): Array<Column<InstanceRow>> {
   return [
-    {key: 'id', header: 'Instance', width: 8, format: instanceName, priority: 1},
+    {key: 'id', header: 'Instance', width: 8, format: instanceName, priority: 0},
     {key: 'label', header: 'Label', width: 17, format: row => row.label, priority: 5},
     {key: 'gpu', header: 'GPU', width: 11, format: gpuText, priority: 3},
     {key: 'dph', header: '$/h', width: 7, align: 'right', format: row => usd(row.dphTotal), priority: 4},
     {key: 'stage', header: 'Stage', width: 14, cell: (row, width) => <StageCell row={row} width={width} />, priority: 0},
-    {key: 'progress', header: 'Progress', width: 22, cell: (row, width) => <ProgressCell row={row} width={width} />, priority: 0, grow: true},
+    {key: 'progress', header: 'Progress', width: 22, cell: (row, width) => <ProgressCell row={row} width={width} clockSpeed={clockSpeed} />, priority: 0, grow: true},
     {key: 'up', header: 'Up', width: 6, align: 'right', format: row => uptimeText(row, nowMs), priority: 2},
-    {key: 'spent', header: 'Spent', width: 7, align: 'right', format: row => usd(row.accruedUsd), priority: 1},
+    {key: 'spent', header: 'Spent', width: 8, align: 'right', format: row => usd(row.accruedUsd), priority: 1},
     {key: 'log', header: 'Log', width: 9, format: row => row.log.state, priority: 4},
   ];
 }

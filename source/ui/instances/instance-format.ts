@@ -1,8 +1,9 @@
 // How the Instances pane and the log view write an instance's facts: its name, its stage, download
-// sizes and rates, and whether it is still booting. Pure, so the table cells and the detail header
-// read the same.
+// sizes (binary, as the download tools print them), rates (Mbps, like the offers' bandwidth) and
+// times left (on the wall clock), and whether it is still booting. Pure, so the table cells and
+// the detail header read the same.
 import type {InstanceRow} from '../../core/deck-types.js';
-import {formatDuration} from '../../core/format.js';
+import {formatDuration, formatMbps} from '../../core/format.js';
 import type {DownloadSnapshot} from '../../core/instances/progress.js';
 
 const UNITS = ['B', 'KB', 'MB', 'GB', 'TB'] as const;
@@ -69,28 +70,38 @@ export function uptimeText(row: InstanceRow, nowMs: number): string {
   return row.runningSinceMs === undefined ? '—' : formatDuration(Math.max(0, nowMs - row.runningSinceMs) / 1000);
 }
 
+/** A download rate on the wall clock in Mbps, the unit the offers' bandwidth is in. */
+export function rateText(bytesPerSec: number, clockSpeed = 1): string {
+  return formatMbps((bytesPerSec * clockSpeed * 8) / 1e6);
+}
+
+/** A time left that the cloud's own clock reported, on the wall clock. */
+function etaText(etaSec: number, clockSpeed: number): string {
+  return formatDuration(etaSec / clockSpeed);
+}
+
 /** 'stalled' / 'resumed' marks after a download's figures. */
 export function downloadMarks(download: DownloadSnapshot): string {
   return [download.stalled ? 'stalled' : '', download.resumed ? 'resumed' : ''].filter(Boolean).join(' ');
 }
 
 /** The download's figures, shortest last: the table tries them until the bar still has room. */
-export function downloadFigures(download: DownloadSnapshot): string[] {
+export function downloadFigures(download: DownloadSnapshot, clockSpeed = 1): string[] {
   const pct = `${download.pct}%`;
-  const rate = download.rateBytesPerSec === undefined ? undefined : `${formatBytes(download.rateBytesPerSec).replace(' ', '')}/s`;
-  const eta = download.etaSec === undefined ? undefined : formatDuration(download.etaSec);
+  const rate = download.rateBytesPerSec === undefined ? undefined : rateText(download.rateBytesPerSec, clockSpeed).replace(' ', '');
+  const eta = download.etaSec === undefined ? undefined : etaText(download.etaSec, clockSpeed);
   return [[pct, rate, eta], [pct, eta], [pct]].map(parts => parts.filter(Boolean).join(' '));
 }
 
 /** One line for the detail header: the figures first (they matter most on a narrow screen), then the file. */
-export function downloadSentence(download: DownloadSnapshot): string {
+export function downloadSentence(download: DownloadSnapshot, clockSpeed = 1): string {
   const count = download.filesTotal === undefined ? '' : ` (file ${Math.min(download.filesTotal, download.filesDone + 1)} of ${download.filesTotal})`;
   const bytes = download.bytesTotal === undefined ? formatBytes(download.bytesDone) : `${formatBytes(download.bytesDone)} of ${formatBytes(download.bytesTotal)}`;
   const parts = [
     `${download.pct}%`,
     bytes,
-    download.rateBytesPerSec === undefined ? '' : `${formatBytes(download.rateBytesPerSec)}/s`,
-    download.etaSec === undefined ? '' : `ETA ${formatDuration(download.etaSec)}`,
+    download.rateBytesPerSec === undefined ? '' : rateText(download.rateBytesPerSec, clockSpeed),
+    download.etaSec === undefined ? '' : `ETA ${etaText(download.etaSec, clockSpeed)}`,
   ].filter(Boolean);
   return `${parts.join(' · ')} · ${download.file}${count}`;
 }

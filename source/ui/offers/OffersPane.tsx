@@ -5,14 +5,15 @@
 // confirm dialog that shows what it will cost), or on O with an OnStart job. Keys: offers-keys.ts.
 import {Box, Text} from 'ink';
 import {Spinner} from '../shared/Spinner.js';
-import {useEffect} from 'react';
+import {useEffect, useMemo} from 'react';
 import type {DeckView} from '../../core/deck-types.js';
 import {formatDuration} from '../../core/format.js';
 import {SORT_KEYS} from '../../core/offers/rank.js';
 import type {OffersSnapshot, RankedOffer} from '../../core/offers/types.js';
 import {Pane} from '../shared/Pane.js';
 import {Paragraph} from '../shared/Paragraph.js';
-import {Table} from '../shared/Table.js';
+import {Table, type Column} from '../shared/Table.js';
+import {useClockSpeed} from '../shared/clock-speed.js';
 import {useKeyLayer} from '../keys/Keyboard.js';
 import {editLine, lineAtEnd, TextInput, type LineState} from '../shared/TextInput.js';
 import {useOpenDialog} from '../shared/useDialog.js';
@@ -24,7 +25,7 @@ import {useNow} from '../shared/useNow.js';
 import {wrapWords} from '../shared/text-fit.js';
 import {useTheme, type Theme, type Tone} from '../shared/theme.js';
 import {AddJobDialog} from '../queue/AddJobDialog.js';
-import {OFFER_COLUMNS, offerDetailLines} from './offer-columns.js';
+import {offerColumns, offerDetailLines} from './offer-columns.js';
 import {FILTER_KEYS, OFFERS_KEYS} from './offers-keys.js';
 import {rentCandidates, rentDialog} from './rent-dialog.js';
 
@@ -66,6 +67,8 @@ function rowTone(theme: Theme, row: RankedOffer): Tone {
 
 export function OffersPane({deck, actions, focused, width, height}: OffersPaneProps) {
   const theme = useTheme();
+  const clockSpeed = useClockSpeed();
+  const columns = useMemo(() => offerColumns(clockSpeed), [clockSpeed]);
   const {offers} = deck;
   const snapshot = useModel(offers);
   const openDialog = useOpenDialog();
@@ -93,7 +96,7 @@ export function OffersPane({deck, actions, focused, width, height}: OffersPanePr
       actions.notify(`Offer ${row.offer.id} is gone from the market: pick another one.`, 'warn');
       return;
     }
-    openDialog(rentDialog(rentCandidates(row, offers.getSnapshot().rows), deck.fleet.getSnapshot().sshKey, deck.mode === 'live', actions));
+    openDialog(rentDialog(rentCandidates(row, offers.getSnapshot().rows), deck.fleet.getSnapshot().sshKey, deck.mode === 'live', actions, clockSpeed));
   };
 
   // O: the add-job form in its OnStart variant; the job rides in the rented instance.
@@ -156,14 +159,14 @@ export function OffersPane({deck, actions, focused, width, height}: OffersPanePr
           ))}
         </Box>
       ) : null}
-      <OffersBody snapshot={snapshot} selectedIndex={selectedIndex} width={innerWidth} tableRows={tableRows} theme={theme} />
+      <OffersBody snapshot={snapshot} columns={columns} selectedIndex={selectedIndex} width={innerWidth} tableRows={tableRows} theme={theme} />
       {staleLine ? (
         <Text wrap="truncate" {...theme.warn}>
           {`Refresh failed, showing the last good list: ${snapshot.error ?? ''}`}
         </Text>
       ) : null}
       {selected
-        ? offerDetailLines(selected, detailLines).map(line => (
+        ? offerDetailLines(selected, detailLines, clockSpeed).map(line => (
             <Text key={line} wrap="truncate" {...(selected.change === 'vanished' ? theme.vanished : theme.muted)}>
               {line}
             </Text>
@@ -174,6 +177,7 @@ export function OffersPane({deck, actions, focused, width, height}: OffersPanePr
 }
 
 interface OffersBodyProps {
+  columns: ReadonlyArray<Column<RankedOffer>>;
   snapshot: OffersSnapshot;
   selectedIndex: number;
   width: number;
@@ -181,7 +185,7 @@ interface OffersBodyProps {
   theme: Theme;
 }
 
-function OffersBody({snapshot, selectedIndex, width, tableRows, theme}: OffersBodyProps) {
+function OffersBody({snapshot, columns, selectedIndex, width, tableRows, theme}: OffersBodyProps) {
   if (snapshot.rows.length === 0) {
     if (snapshot.status === 'loading') {
       return (
@@ -201,7 +205,7 @@ function OffersBody({snapshot, selectedIndex, width, tableRows, theme}: OffersBo
   return (
     <Box height={tableRows + 1} flexShrink={0}>
       <Table
-        columns={OFFER_COLUMNS}
+        columns={columns}
         rows={snapshot.rows}
         rowKey={row => row.offer.id}
         selectedIndex={selectedIndex}

@@ -7,6 +7,7 @@ import type {RankedOffer} from '../../core/offers/types.js';
 import type {DialogLine, DialogSpec} from '../shared/Dialog.js';
 import type {FleetActions} from '../shared/useFleetActions.js';
 import {usd} from '../shared/money.js';
+import {placeText} from './offer-columns.js';
 
 const KEY_PATH = '~/.ssh/vastdeck_ed25519';
 
@@ -15,17 +16,17 @@ export function rentCandidates(selected: RankedOffer, rows: readonly RankedOffer
   return [selected, ...rows.filter(row => row !== selected && row.change !== 'vanished')];
 }
 
-export function rentDialog(candidates: readonly RankedOffer[], sshKey: FleetSnapshot['sshKey'], live: boolean, actions: FleetActions): DialogSpec {
+export function rentDialog(candidates: readonly RankedOffer[], sshKey: FleetSnapshot['sshKey'], live: boolean, actions: FleetActions, clockSpeed = 1): DialogSpec {
   const selected = candidates[0]!;
   if (!sshKey.ok) return sshKeyDialog(sshKey.message, actions, 'Rent: no SSH key yet', 'vastdeck watches every instance boot over SSH, so it needs a key before it rents. Create one, then press c again.');
   const {offer, cost} = selected;
   const others = candidates.length - 1;
   const lines: DialogLine[] = [
     {text: `${offer.gpuName} ×${offer.numGpus} · ${usd(offer.dphTotal)}/h · ${usd(offer.inetDownCostPerGb)}/GB down · ${formatMbps(offer.inetDownMbps)} · reliability ${formatPercent(offer.reliability)}`},
-    {text: `${offer.geolocation || 'Location unknown'} · offer ${offer.id} on machine ${offer.machineId}${offer.verified ? '' : ' (unverified host)'}`, tone: 'muted'},
+    {text: `${offer.geolocation ? placeText(offer.geolocation) : 'Location unknown'} · offer ${offer.id} on machine ${offer.machineId}${offer.verified ? '' : ' (unverified host)'}`, tone: 'muted'},
     {text: ''},
     {text: `10-minute job cost ${usd(cost.windowCostUsd)} = ${usd(cost.windowComputeUsd)} compute + ${usd(cost.windowDownloadUsd)} download`},
-    {text: `Ready in about ${formatDuration(cost.etaReadySec)} · cost to the first result about ${usd(cost.firstResultUsd)}`},
+    {text: `Ready in about ${formatDuration(cost.etaReadySec / clockSpeed)} · cost to the first result about ${usd(cost.firstResultUsd)}`},
     {text: ''},
     {text: others > 0 ? 'If it is taken, vastdeck falls through to the next ranked offer.' : 'If it is taken, no other offer in the list is left to fall through to.', tone: 'muted'},
     {text: 'It bills by the second from the moment it is created until destroyed.', tone: 'warn'},

@@ -9,7 +9,7 @@ import {formatDuration} from '../../core/format.js';
 import {ProgressBar} from '../shared/ProgressBar.js';
 import {truncate, wrapWords} from '../shared/text-fit.js';
 import type {Theme, Tone} from '../shared/theme.js';
-import {elapsedSec, isInFlight, progressFraction, progressLabel} from './job-format.js';
+import {elapsedSec, isInFlight, progressFraction, progressLabel, uniqueOutputs} from './job-format.js';
 
 const LABEL_WIDTH = 10;
 const BAR_CELLS = 20;
@@ -107,7 +107,8 @@ export function jobDetailLines(job: Job, nowMs: number, width: number, theme: Th
     );
   }
 
-  heading('outputs', job.outputs.length === 0 ? 'Outputs: none yet' : `Outputs (${job.outputs.length})${job.outputDir ? ` in ${job.outputDir}` : ''}`);
-  job.outputs.forEach((path, index) => text(`output${index}`, `  ${path}`));
+  const outputs = uniqueOutputs(job);
+  heading('outputs', outputs.length === 0 ? 'Outputs: none yet' : `Outputs (${outputs.length})${job.outputDir ? ` in ${job.outputDir}` : ''}`);
+  outputs.forEach((path, index) => text(`output${index}`, `  ${path}`));
   return lines;
 }

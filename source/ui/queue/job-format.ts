@@ -11,6 +11,11 @@ export function shortJobId(job: Job): string {
   return job.id.slice(-6);
 }
 
+/** The job's output files, each once (a file reported twice is still one file). */
+export function uniqueOutputs(job: Job): string[] {
+  return [...new Set(job.outputs)];
+}
+
 /** Working on an instance right now: a spinner shows it. */
 export function isInFlight(job: Job): boolean {
   return job.state === 'uploading' || job.state === 'running' || job.state === 'downloading';
@@ -55,8 +60,10 @@ export function jobStatusText(job: Job, readyInstances: number): string {
       return 'sent to ComfyUI, waiting for it to start';
     case 'downloading':
       return 'bringing the outputs home';
-    case 'done':
-      return `${job.outputs.length} ${job.outputs.length === 1 ? 'file' : 'files'}${job.outputDir ? ` in ${job.outputDir}` : ''}`;
+    case 'done': {
+      const files = uniqueOutputs(job).length;
+      return `${files} ${files === 1 ? 'file' : 'files'}${job.outputDir ? ` in ${job.outputDir}` : ''}`;
+    }
     case 'failed':
     case 'cancelled':
       return job.error ?? job.state;

@@ -5,13 +5,12 @@
 import {Text} from 'ink';
 import {Spinner} from '../shared/Spinner.js';
 import type {Job} from '../../core/deck-types.js';
-import {ProgressBar} from '../shared/ProgressBar.js';
+import {barCells, ProgressBar} from '../shared/ProgressBar.js';
 import type {Column} from '../shared/Table.js';
 import {fit} from '../shared/text-fit.js';
 import {useTheme, type Theme, type Tone} from '../shared/theme.js';
 import {elapsedText, isInFlight, jobStatusText, progressFraction, progressLabel, shortJobId} from './job-format.js';
 
-const MIN_BAR_CELLS = 4;
 const STATE_MARKS: Record<Job['state'], string> = {queued: '…', uploading: '', running: '', downloading: '', done: '✓', failed: '✗', cancelled: '·'};
 
 function StateCell({job, width}: {job: Job; width: number}) {
@@ -30,12 +29,11 @@ function ProgressCell({job, width, readyInstances}: {job: Job; width: number; re
   const theme = useTheme();
   const {progress} = job;
   if (job.state === 'running' && progress) {
-    const label = ` ${progressLabel(progress)}`;
-    const bar = Math.max(MIN_BAR_CELLS, Math.min(20, width - label.length));
+    const bar = Math.min(width, barCells(width));
     return (
       <Text>
-        <ProgressBar fraction={progressFraction(progress)} width={Math.min(bar, width)} showPercent={false} />
-        <Text>{fit(label, Math.max(0, width - bar))}</Text>
+        <ProgressBar fraction={progressFraction(progress)} width={bar} showPercent={false} />
+        <Text>{fit(` ${progressLabel(progress)}`, Math.max(0, width - bar))}</Text>
       </Text>
     );
   }
@@ -45,7 +43,7 @@ function ProgressCell({job, width, readyInstances}: {job: Job; width: number; re
 
 export function queueColumns(nowMs: number, readyInstances: number): Array<Column<Job>> {
   return [
-    {key: 'id', header: 'Job', width: 6, format: shortJobId, priority: 2},
+    {key: 'id', header: 'Job', width: 6, format: shortJobId, priority: 0},
     {key: 'workflow', header: 'Workflow', width: 12, format: job => job.spec.workflow, priority: 4},
     {key: 'state', header: 'State', width: 12, cell: (job, width) => <StateCell job={job} width={width} />, priority: 0},
     {key: 'progress', header: 'Progress', width: 24, cell: (job, width) => <ProgressCell job={job} width={width} readyInstances={readyInstances} />, priority: 0, grow: true},

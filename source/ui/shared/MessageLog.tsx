@@ -56,7 +56,7 @@ interface MessageLogProps {
 
 export function MessageLog({messages, width, height, onClose}: MessageLogProps) {
   const theme = useTheme();
-  const {log} = useModel(messages);
+  const {history: log} = useModel(messages);
   // Every cell inside the border is written (no padding left undrawn), so nothing shows through.
   const inner = Math.max(10, width - 2);
   const textWidth = inner - 2;

@@ -1,7 +1,13 @@
 // A one-line progress bar (█ filled, ░ empty) with an optional percentage, for download and
-// generation progress in the Instances and Queue panes.
+// generation progress in the Instances and Queue panes. In a table cell the bar takes a width
+// that depends only on the cell's (barCells), so it never changes with the text beside it.
 import {Text} from 'ink';
 import {useTheme} from './theme.js';
+
+/** The bar's share of a table cell `width` wide: the same for every row and every text. */
+export function barCells(width: number): number {
+  return Math.max(4, Math.min(12, Math.floor(width * 0.4)));
+}
 
 interface ProgressBarProps {
   /** 0..1; values outside are clamped. */
