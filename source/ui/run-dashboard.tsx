@@ -8,6 +8,7 @@ import {InputError, toVastdeckError} from '../core/errors.js';
 import type {DeckView, InstanceRow} from '../core/deck-types.js';
 import {App} from './App.js';
 import {billingAfterQuit} from './QuitDialog.js';
+import {reportFrameCost} from './shared/frame-clock.js';
 
 const ENTER_ALTERNATE_SCREEN = '\u001B[?1049h\u001B[?2004h';
 const LEAVE_ALTERNATE_SCREEN = '\u001B[?2004l\u001B[?1049l';
@@ -68,9 +69,10 @@ export async function runDashboard(deck: DeckView, options: DashboardOptions = {
     // one row lower than the last (checked in a pty). It writes fewer bytes but costs no less CPU
     // (ink-notes.md A4), so the standard renderer it is.
     incrementalRendering: false,
-    // Model updates and animations reach React at most four times a second (ui/shared/frame-clock.ts);
-    // this cap only shapes how fast a key's frame follows the last one.
+    // Model updates and animations reach React at most four times a second (ui/shared/frame-clock.ts),
+    // spaced by what frames cost; this cap only shapes how fast a key's frame follows the last one.
     maxFps: 60,
+    onRender: ({renderTime}) => reportFrameCost(renderTime),
   });
 
   // A terminal that went away makes stdin (setRawMode) and stdout (write) report EIO: quit the

@@ -38,7 +38,9 @@ export function Pane({title, info, focused, width, height, children}: PaneProps)
         borderColor={border.color}
         borderDimColor={border.dimColor}
         paddingX={1}
-        overflow="hidden"
+        // Only rows are cut: every line inside is already fitted to the width, and a horizontal
+        // clip makes Ink measure and slice every line of the pane on every frame.
+        overflowY="hidden"
       >
         {children}
       </Box>
