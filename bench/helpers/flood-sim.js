@@ -43,9 +43,13 @@ setInterval(() => {
 process.on('message', async message => {
   if (message.flood) perInstancePerSec = message.flood.linesPerSec;
   if (message.count) process.send({appended});
-  if (message.stop) {
-    await sim.close();
-    process.exit(0);
-  }
+  if (message.stop) await closeAndExit();
 });
+// The bench went away: so does the cloud.
+process.on('disconnect', closeAndExit);
+
+async function closeAndExit() {
+  await Promise.race([sim.close(), new Promise(resolve => setTimeout(resolve, 5000))]);
+  process.exit(0);
+}
 process.send({ready: {baseUrl: sim.baseUrl, apiKey: sim.apiKey}});

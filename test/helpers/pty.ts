@@ -16,13 +16,14 @@ export interface PtySession {
   write(data: string): void;
   resize(cols: number, rows: number): void;
   kill(signal?: string): void;
-  waitFor(match: string | RegExp, timeoutMs?: number): Promise<string>;
+  /** Resolves with the screen once it contains `match` (or `match(screen)` holds). */
+  waitFor(match: string | RegExp | ((screen: string) => boolean), timeoutMs?: number): Promise<string>;
   exited: Promise<{exitCode: number; signal?: number}>;
   /** True while the alternate screen buffer is active. */
   inAlternateScreen(): boolean;
 }
 
-export function startVastdeck(args: string[], options: {cols?: number; rows?: number; env?: Record<string, string>} = {}): PtySession {
+export function startVastdeck(args: string[], options: {cols?: number; rows?: number; env?: Record<string, string>; cwd?: string} = {}): PtySession {
   const cols = options.cols ?? 120;
   const rows = options.rows ?? 32;
   const terminal = new Terminal({cols, rows, allowProposedApi: true});
@@ -31,7 +32,7 @@ export function startVastdeck(args: string[], options: {cols?: number; rows?: nu
     name: 'xterm-256color',
     cols,
     rows,
-    cwd: process.cwd(),
+    cwd: options.cwd ?? process.cwd(),
     env: {...(process.env as Record<string, string>), CI: '0', ...options.env},
   });
   child.onData(data => {
@@ -67,7 +68,7 @@ export function startVastdeck(args: string[], options: {cols?: number; rows?: nu
       for (;;) {
         await new Promise(resolve => setTimeout(resolve, 50));
         const text = screen();
-        if (typeof match === 'string' ? text.includes(match) : match.test(text)) return text;
+        if (typeof match === 'string' ? text.includes(match) : match instanceof RegExp ? match.test(text) : match(text)) return text;
         if (Date.now() > deadline) throw new Error(`Timed out waiting for ${String(match)}; screen was:\n${text}`);
       }
     },

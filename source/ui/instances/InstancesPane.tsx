@@ -9,7 +9,7 @@ import {Spinner} from '../shared/Spinner.js';
 import {useEffect, useMemo} from 'react';
 import type {FleetController, FleetSnapshot, InstanceRow} from '../../core/deck-types.js';
 import {formatDuration} from '../../core/format.js';
-import {Pane} from '../shared/Pane.js';
+import {Pane, type DetailPaneSlot} from '../shared/Pane.js';
 import {Paragraph} from '../shared/Paragraph.js';
 import {Table} from '../shared/Table.js';
 import {useKeyLayer} from '../keys/Keyboard.js';
@@ -33,15 +33,9 @@ import {sshKeyDialog} from '../offers/rent-dialog.js';
 
 export {INSTANCES_KEYS};
 
-interface InstancesPaneProps {
+interface InstancesPaneProps extends DetailPaneSlot {
   fleet: FleetController;
   actions: FleetActions;
-  focused: boolean;
-  /** Show the selected instance's stages and log instead of the list (App gives it the whole body). */
-  detailOpen: boolean;
-  onDetail(open: boolean): void;
-  width: number;
-  height: number;
 }
 
 const keyOf = (row: InstanceRow): string => row.key;

@@ -6,7 +6,7 @@
 import {Box, Text} from 'ink';
 import {useEffect, useMemo} from 'react';
 import type {Job, PoliciesController, QueueController, QueueSnapshot} from '../../core/deck-types.js';
-import {Pane} from '../shared/Pane.js';
+import {Pane, type DetailPaneSlot} from '../shared/Pane.js';
 import {Paragraph} from '../shared/Paragraph.js';
 import {Table} from '../shared/Table.js';
 import {useKeyLayer} from '../keys/Keyboard.js';
@@ -25,16 +25,10 @@ import {QUEUE_KEYS} from './queue-keys.js';
 
 export {QUEUE_KEYS};
 
-interface QueuePaneProps {
+interface QueuePaneProps extends DetailPaneSlot {
   queue: QueueController;
   policies: PoliciesController;
   actions: FleetActions;
-  focused: boolean;
-  /** Show the selected job's detail instead of the list (App gives it the whole body). */
-  detailOpen: boolean;
-  onDetail(open: boolean): void;
-  width: number;
-  height: number;
 }
 
 const keyOf = (job: Job): string => job.id;

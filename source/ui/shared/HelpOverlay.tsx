@@ -6,6 +6,7 @@
 import {Box, Text} from 'ink';
 import {useKeyLayer} from '../keys/Keyboard.js';
 import {keysLabel, type KeyAction, type KeyTable} from '../keys/key-table.js';
+import {scrolledTop, scrollKeys, type ScrollContext} from './scroll-keys.js';
 import {fit} from './text-fit.js';
 import {EDITOR_KEYS} from './TextInput.js';
 import {useStateRef} from './useStateRef.js';
@@ -42,20 +43,13 @@ export function helpVisibleRows(height: number): number {
   return Math.max(1, height - 4);
 }
 
-interface HelpKeyContext {
-  scroll(delta: number | 'page' | '-page'): void;
+interface HelpKeyContext extends ScrollContext {
   close(): void;
 }
 
 export const HELP_KEYS: KeyTable<HelpKeyContext> = {
   title: 'This help',
-  actions: [
-    {keys: ['j', 'down'], label: 'scroll', hintKeys: 'j/k', help: 'Scroll down', run: context => context.scroll(1)},
-    {keys: ['k', 'up'], help: 'Scroll up', run: context => context.scroll(-1)},
-    {keys: ['pagedown', 'space'], label: 'page', hintKeys: 'Space', help: 'Page down', run: context => context.scroll('page')},
-    {keys: ['pageup'], help: 'Page up', run: context => context.scroll('-page')},
-    {keys: ['escape', '?', 'q', 'f1'], label: 'close', help: 'Close the help', run: context => context.close(), switchesView: true},
-  ],
+  actions: [...scrollKeys(), {keys: ['escape', '?', 'q', 'f1'], label: 'close', help: 'Close the help', run: context => context.close(), switchesView: true}],
 };
 
 interface HelpOverlayProps {
@@ -75,10 +69,7 @@ export function HelpOverlay({lines, width, height, onClose}: HelpOverlayProps) {
   useKeyLayer(
     HELP_KEYS,
     {
-      scroll: delta => {
-        const step = delta === 'page' ? rows : delta === '-page' ? -rows : delta;
-        setScroll(Math.min(maxScroll, Math.max(0, Math.min(scrollRef.current, maxScroll) + step)));
-      },
+      scroll: step => setScroll(scrolledTop(Math.min(scrollRef.current, maxScroll), step, rows, maxScroll)),
       close: onClose,
     },
     {kind: 'modal'},

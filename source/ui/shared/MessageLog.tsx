@@ -5,6 +5,7 @@ import {Box, Text} from 'ink';
 import type {Message, MessageSnapshot, ModelView} from '../../core/deck-types.js';
 import {useKeyLayer} from '../keys/Keyboard.js';
 import type {KeyTable} from '../keys/key-table.js';
+import {scrolledTop, scrollKeys, type ScrollContext} from './scroll-keys.js';
 import {fit, wrapWords} from './text-fit.js';
 import {useModel} from './useModel.js';
 import {useStateRef} from './useStateRef.js';
@@ -12,22 +13,13 @@ import {useTheme, type Theme, type Tone} from './theme.js';
 
 const TIME_WIDTH = 9;
 
-interface MessageKeyContext {
-  scroll(delta: number | 'page' | '-page' | 'top' | 'bottom'): void;
+interface MessageKeyContext extends ScrollContext {
   close(): void;
 }
 
 export const MESSAGE_KEYS: KeyTable<MessageKeyContext> = {
-  title: 'Message log (m)',
-  actions: [
-    {keys: ['j', 'down'], label: 'scroll', hintKeys: 'j/k', help: 'Scroll down', run: context => context.scroll(1)},
-    {keys: ['k', 'up'], help: 'Scroll up', run: context => context.scroll(-1)},
-    {keys: ['pagedown', 'space'], help: 'Page down', run: context => context.scroll('page')},
-    {keys: ['pageup'], help: 'Page up', run: context => context.scroll('-page')},
-    {keys: ['g', 'home'], help: 'The oldest message', run: context => context.scroll('top')},
-    {keys: ['G', 'end'], help: 'The newest message', run: context => context.scroll('bottom')},
-    {keys: ['escape', 'm', 'q'], label: 'close', help: 'Close the message log', run: context => context.close(), switchesView: true},
-  ],
+  title: 'Message log (m; g the oldest, G the newest)',
+  actions: [...scrollKeys({ends: true}), {keys: ['escape', 'm', 'q'], label: 'close', help: 'Close the message log', run: context => context.close(), switchesView: true}],
 };
 
 function clock(atMs: number): string {
@@ -70,11 +62,9 @@ export function MessageLog({messages, width, height, onClose}: MessageLogProps) 
   useKeyLayer(
     MESSAGE_KEYS,
     {
-      scroll: delta => {
-        const from = topRef.current === undefined ? maxTop : Math.min(topRef.current, maxTop);
-        const to = delta === 'top' ? 0 : delta === 'bottom' ? maxTop : from + (delta === 'page' ? rows : delta === '-page' ? -rows : delta);
-        const clamped = Math.min(maxTop, Math.max(0, to));
-        setTop(clamped >= maxTop ? undefined : clamped);
+      scroll: step => {
+        const to = scrolledTop(topRef.current === undefined ? maxTop : Math.min(topRef.current, maxTop), step, rows, maxTop);
+        setTop(to >= maxTop ? undefined : to);
       },
       close: onClose,
     },

@@ -10,6 +10,16 @@ const CORNERS = {
   bold: {left: '┏', line: '━'},
 } as const;
 
+/** What App gives a bottom pane whose selected row opens a detail view over the whole body. */
+export interface DetailPaneSlot {
+  focused: boolean;
+  /** Show the selected row's detail instead of the list (App gives it the whole body). */
+  detailOpen: boolean;
+  onDetail(open: boolean): void;
+  width: number;
+  height: number;
+}
+
 interface PaneProps {
   title: string;
   /** Shown after the title in the top border; truncated when the pane is narrow. */
