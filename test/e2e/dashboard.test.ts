@@ -58,7 +58,7 @@ describe('dashboard in a real terminal', () => {
       const lines = screen.split('\n');
       return {
         // The Offers pane's top-right corner, and the row the key hints are on.
-        corner: lines.find(line => line.includes('1 Offers'))?.trimEnd().length,
+        corner: lines.find(line => /^[┌┏]/.test(line) && line.includes('1 Offers'))?.trimEnd().length,
         hints: lines.findIndex(line => line.startsWith('j/k move')),
         status: lines.findIndex(line => line.startsWith(' DEMO ')),
       };

@@ -40,9 +40,24 @@ interface InstancesPaneProps extends DetailPaneSlot {
 
 const keyOf = (row: InstanceRow): string => row.key;
 
+/** An idle poll of an empty fleet shows nothing new: no frame for it. */
+function sameEmptyFleet(shown: FleetSnapshot, next: FleetSnapshot): boolean {
+  return (
+    shown.rows.length === 0 &&
+    next.rows.length === 0 &&
+    shown.reconciled === next.reconciled &&
+    shown.creating.length === 0 &&
+    next.creating.length === 0 &&
+    shown.error === next.error &&
+    shown.sshKey.ok === next.sshKey.ok &&
+    (shown.otherInstalls ?? []).length === 0 &&
+    (next.otherInstalls ?? []).length === 0
+  );
+}
+
 export function InstancesPane({fleet, actions, focused, detailOpen, onDetail, width, height}: InstancesPaneProps) {
   const theme = useTheme();
-  const snapshot = useModel(fleet);
+  const snapshot = useModel(fleet, sameEmptyFleet);
   const openDialog = useOpenDialog();
   // Uptime and spend tick every second while instances exist; the empty pane costs no frames.
   const nowMs = useNow(snapshot.rows.length > 0 ? 1000 : 30_000);

@@ -243,8 +243,8 @@ function TitleInfo({snapshot}: {snapshot: OffersSnapshot}) {
 
 function RefreshAge({updatedAtMs}: {updatedAtMs?: number}) {
   const theme = useTheme();
-  // "updated 10s ago" in 5-second steps: each tick redraws the whole screen (ink-notes.md A4).
-  const now = useNow(5000);
+  // "updated 10s ago" in 10-second steps: each tick redraws the whole screen (ink-notes.md A4).
+  const now = useNow(10_000);
   if (updatedAtMs === undefined) return <Text {...theme.muted}>not loaded yet</Text>;
   return <Text {...theme.muted}>{`updated ${formatDuration(Math.max(0, (now - updatedAtMs) / 1000))} ago`}</Text>;
 }
