@@ -17,7 +17,12 @@ describe('key parser', () => {
   });
 
   it('names control keys, Backspace, Delete, Home/End in both forms, F1 and modified arrows', () => {
-    expect(names(['\u0003\u0015\u007F\u001B[3~\u001B[H\u001B[4~\u001BOP\u001B[1;5A \u001Bx'])).toEqual(['ctrl-c', 'ctrl-u', 'backspace', 'delete', 'home', 'end', 'f1', 'ctrl-up', 'space', 'meta-x']);
+    expect(names(['\u0003\u0015\u007F\u001B[3~\u001B[H\u001B[4~\u001BOP\u001B[1;5A '])).toEqual(['ctrl-c', 'ctrl-u', 'backspace', 'delete', 'home', 'end', 'f1', 'ctrl-up', 'space']);
+  });
+
+  it('reads ESC then a character as Escape and the character (tmux send-keys Escape 3 a)', () => {
+    expect(names(['\u001B3a'])).toEqual(['escape', '3', 'a']);
+    expect(names(['\u001B\u001B[A'])).toEqual(['escape', 'up']);
   });
 
   it('waits for a sequence split between reads', () => {
@@ -28,6 +33,9 @@ describe('key parser', () => {
     const parser = createKeyParser();
     expect(parser.push('\u001B')).toEqual([]);
     expect(parser.flush().map(key => key.name)).toEqual(['escape']);
+    // Esc then O (OnStart) looks like the start of an SS3 sequence until nothing follows.
+    expect(parser.push('\u001BO')).toEqual([]);
+    expect(parser.flush().map(key => key.name)).toEqual(['escape', 'O']);
   });
 
   it('turns a bracketed paste into one key with its text, newlines and escape bytes included, across reads', () => {

@@ -10,8 +10,8 @@ export interface KeyPress {
   /**
    * What was pressed: the character for printable keys ('j', 'J', '?'), else a name: 'space',
    * 'enter', 'escape', 'tab', 'backtab', 'backspace', 'delete', 'up', 'down', 'left', 'right',
-   * 'home', 'end', 'pageup', 'pagedown', 'insert', 'f1'…'f12', 'ctrl-a'…'ctrl-z', 'meta-x',
-   * 'paste', or 'unknown'. Modifiers on named keys come first: 'ctrl-up', 'shift-right'.
+   * 'home', 'end', 'pageup', 'pagedown', 'insert', 'f1'…'f12', 'ctrl-a'…'ctrl-z', 'paste', or
+   * 'unknown'. Modifiers on named keys come first: 'ctrl-up', 'shift-right', 'meta-left'.
    */
   name: string;
   /** The text it types: the character, the pasted text; '' for keys that type nothing. */
@@ -67,12 +67,6 @@ export function sequenceKey(sequence: string): KeyPress {
     const base = CSI_LETTERS[ss3[1]!];
     return base ? {name: base, text: ''} : {name: 'unknown', text: ''};
   }
-  // ESC followed by one character: Alt/Meta with it (ESC ESC is two escapes, see splitSequences).
-  const rest = [...sequence.slice(1)];
-  if (rest.length === 1) {
-    const inner = characterKey(rest[0]!);
-    return inner.name === 'unknown' ? inner : {name: `meta-${inner.name}`, text: ''};
-  }
   return {name: 'unknown', text: ''};
 }
 
@@ -91,15 +85,15 @@ function sequenceEnd(input: string, start: number): number | undefined {
     return undefined;
   }
   if (next === 'O') return start + 3 <= input.length ? start + 3 : undefined;
-  if (next === ESC) return start + 1;
-  const code = input.codePointAt(start + 1)!;
-  return start + 1 + (code > 0xffff ? 2 : 1);
+  // ESC then a character is two keys, Escape and that character: `tmux send-keys Escape 3` and a
+  // quick Esc-then-key arrive that way, and the dashboard binds no Alt/Meta keys that it could mean.
+  return start + 1;
 }
 
 export interface KeyParser {
   /** The keys in `chunk` (plus any sequence or paste left open by the previous chunk), in order. */
   push(chunk: string): KeyPress[];
-  /** A lone ESC held back as a possible sequence start, released as the Escape key. */
+  /** An ESC held back as a possible sequence start (Ink has waited for the rest), released as the Escape key. */
   flush(): KeyPress[];
 }
 
@@ -155,7 +149,8 @@ export function createKeyParser(): KeyParser {
       if (paste !== undefined || pending === '') return [];
       const held = pending;
       pending = '';
-      return held === ESC ? [{name: 'escape', text: ''}] : push(held);
+      // What waited for the rest of a sequence that never came: Escape, then what followed it.
+      return held.startsWith(ESC) ? [{name: 'escape', text: ''}, ...push(held.slice(1))] : push(held);
     },
   };
 }

@@ -33,7 +33,7 @@ export const offerColumns = (clockSpeed = 1): ReadonlyArray<Column<RankedOffer>>
   {key: 'gpu', header: 'GPU', width: 13, format: gpuText, priority: 0, grow: true},
   {key: 'vram', header: 'VRAM', width: 4, align: 'right', format: row => `${vramGb(row)}G`, priority: 5},
   {key: 'dph', header: '$/h', width: 7, align: 'right', format: row => usd(row.offer.dphTotal), priority: 1},
-  {key: 'downcost', header: '$/GB↓', width: 7, align: 'right', format: row => usd(row.offer.inetDownCostPerGb), priority: 4},
+  {key: 'downcost', header: '$/GB↓', width: 8, align: 'right', format: row => usd(row.offer.inetDownCostPerGb), priority: 4},
   {key: 'inet', header: 'Mbps↓', width: 5, align: 'right', format: row => String(Math.round(row.offer.inetDownMbps)), priority: 3},
   {key: 'reliability', header: 'Rel', width: 6, align: 'right', format: row => formatPercent(row.offer.reliability), priority: 5},
   {key: 'location', header: 'Location', width: 10, format: row => placeText(row.offer.geolocation), priority: 6, grow: true},
