@@ -11,7 +11,7 @@ import {KnownHosts} from '../dist/core/ssh/known-hosts.js';
 import {createVastdeckKey} from '../dist/core/ssh/keys.js';
 import {VastClient} from '../dist/core/vast/client.js';
 import {rankOffers} from '../dist/core/offers/rank.js';
-import {costInputsFromSettings} from '../dist/core/offers/cost.js';
+import {jobCostInputs} from '../dist/core/offers/job-inputs.js';
 import {buildOfferSearch} from '../dist/core/offers/search.js';
 import {DEFAULT_SETTINGS} from '../dist/core/settings.js';
 import {round, sleep, summarise} from './lib.js';
@@ -38,7 +38,7 @@ async function openFleet(sim) {
   });
   await fleet.start();
   const search = buildOfferSearch('inet_down>=300', DEFAULT_SETTINGS);
-  const ranked = rankOffers(await client.searchOffers(search.query), costInputsFromSettings(DEFAULT_SETTINGS.cost), 'cost');
+  const ranked = rankOffers(await client.searchOffers(search.query), await jobCostInputs(DEFAULT_SETTINGS), 'cost');
   return {fleet, ranked};
 }
 

@@ -10,7 +10,7 @@ import {Market} from '../dist/sim/market.js';
 import {startSimCloud} from '../dist/sim/cloud.js';
 import {parseOffersAnswer} from '../dist/core/vast/parse.js';
 import {rankOffers} from '../dist/core/offers/rank.js';
-import {costInputsFromSettings} from '../dist/core/offers/cost.js';
+import {jobCostInputs} from '../dist/core/offers/job-inputs.js';
 import {DEFAULT_SETTINGS} from '../dist/core/settings.js';
 import {cpuMsOf, repeat, round, sleep, summarise} from './lib.js';
 
@@ -21,7 +21,7 @@ export async function benchOffers() {
 
   const market = new Market({seed: 1, offers: 10_000});
   const offers = parseOffersAnswer({offers: market.all()});
-  const inputs = costInputsFromSettings(DEFAULT_SETTINGS.cost);
+  const inputs = await jobCostInputs(DEFAULT_SETTINGS);
   rankOffers(offers, inputs, 'cost');
   const rankMs = await repeat(30, () => {
     const start = performance.now();

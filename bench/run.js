@@ -4,9 +4,10 @@ import {benchDashboard, summaryLines} from './dashboard.js';
 import {benchInstances} from './instances.js';
 import {benchOffers} from './offers.js';
 import {benchQueue} from './queue.js';
+import {benchSavings} from './savings.js';
 import {writeResults} from './lib.js';
 
-const suites = {offers: benchOffers, instances: benchInstances, queue: benchQueue, dashboard: benchDashboard};
+const suites = {offers: benchOffers, savings: benchSavings, instances: benchInstances, queue: benchQueue, dashboard: benchDashboard};
 const summaries = {dashboard: summaryLines};
 const only = process.argv.slice(2);
 for (const [name, run] of Object.entries(suites)) {

@@ -1,18 +1,14 @@
 // `vastdeck config list | get KEY | set KEY VALUE | reset [KEY] | path`: a thin shell over the
 // settings store (core/config.ts). Values print plainly for scripts (or as JSON with --json);
 // every problem is one sentence on stderr and exit code 2.
+import type {Io} from './command-io.js';
 import {openSettings, type SettingsStore} from '../core/config.js';
 import {InputError, toVastdeckError} from '../core/errors.js';
 import {parseArgs} from './args.js';
 
-interface ConfigIo {
-  stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream;
-}
-
 const USAGE = 'use `vastdeck config list`, `get KEY`, `set KEY VALUE`, `reset [KEY]` or `path`';
 
-export async function runConfigCommand(argv: string[], io: ConfigIo, store?: SettingsStore): Promise<number> {
+export async function runConfigCommand(argv: string[], io: Io, store?: SettingsStore): Promise<number> {
   try {
     const {flags, positionals} = parseArgs('config', argv, {json: {kind: 'boolean'}});
     const [action = 'list', key, ...values] = positionals;

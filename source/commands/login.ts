@@ -1,15 +1,14 @@
 // `vastdeck login`: reads the Vast.ai API key from a hidden prompt (a terminal) or the first line
 // of piped stdin, never from the command line, checks it with GET /users/current/, saves it 0600
 // and says which key source will win at run time. The key is never echoed or printed.
+import type {Io} from './command-io.js';
 import {describeKeySource, resolveApiKey, resolveBaseUrl, saveApiKey, tildePath} from '../core/credentials.js';
-import {InputError, VastAuthError, toVastdeckError} from '../core/errors.js';
+import {InputError, VastAuthError, toVastdeckError, exitCodeFor} from '../core/errors.js';
 import {VastClient} from '../core/vast/client.js';
 import {parseArgs} from './args.js';
 
-export interface LoginIo {
+export interface LoginIo extends Io {
   stdin: NodeJS.ReadStream;
-  stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream;
   env: NodeJS.ProcessEnv;
 }
 
@@ -59,7 +58,7 @@ export async function runLoginCommand(argv: string[], io: LoginIo, deps: LoginDe
     return 0;
   } catch (error) {
     const problem = toVastdeckError(error);
-    return complain(problem.message, problem.code === 'bad-input' || problem.code === 'config' ? 2 : 1);
+    return complain(problem.message, exitCodeFor(problem));
   }
 }
 

@@ -155,10 +155,12 @@ class ConfSettingsStore implements SettingsStore {
   }
 }
 
-type SettingKind = 'number' | 'integer' | 'boolean' | 'image' | 'url' | 'path' | 'optional-path' | 'gpu-list' | 'region-list';
+type SettingKind = 'number' | 'integer' | 'boolean' | 'name' | 'image' | 'url' | 'path' | 'optional-path' | 'gpu-list' | 'region-list';
 
 /** An http(s) URL without spaces, or empty for "none". */
 const URL_PATTERN = /^(https?:\/\/\S+)?$/;
+/** A workflow name, as workflow.ts accepts it. */
+const NAME_PATTERN = /^\w[\w.-]*$/;
 
 interface SettingSpec {
   kind: SettingKind;
@@ -180,11 +182,12 @@ const SETTINGS: Readonly<Record<string, SettingSpec>> = {
   'filters.regionsIn': {kind: 'region-list', description: 'country codes to keep, comma-separated (US,CA,DE); empty = anywhere'},
   'filters.regionsOut': {kind: 'region-list', description: 'country codes to leave out, comma-separated'},
   'filters.verifiedOnly': {kind: 'boolean', description: 'only offers from verified hosts'},
-  'cost.modelGb': {kind: 'number', min: 0, max: 10_000, description: 'GB of models each instance downloads'},
+  'job.workflow': {kind: 'name', description: 'workflow the offers are priced for (its manifest gives model GB, VRAM and seconds per generation)'},
+  'job.generations': {kind: 'integer', min: 1, max: 1_000_000, description: 'generations the offers are priced for'},
   'cost.imageGb': {kind: 'number', min: 0, max: 1000, description: 'GB of Docker image each instance pulls'},
-  'cost.windowMinutes': {kind: 'number', min: 1, max: 1440, description: 'minutes of rental the job cost covers'},
-  'cost.bootSeconds': {kind: 'number', min: 0, max: 86_400, description: 'seconds an instance takes to boot before downloads'},
-  'cost.firstResultSeconds': {kind: 'number', min: 0, max: 86_400, description: 'seconds from ComfyUI ready to the first result'},
+  'cost.bootSeconds': {kind: 'number', min: 0, max: 86_400, description: 'seconds from models on disk to ComfyUI answering'},
+  'cost.idleTailSeconds': {kind: 'number', min: 0, max: 86_400, description: 'seconds an instance stays up after the last result until it is destroyed'},
+  'cost.windowMinutes': {kind: 'number', min: 1, max: 1440, description: 'minutes of rental the 10-minute rule (sort key window) prices'},
   'instance.image': {kind: 'image', description: 'Docker image to run'},
   'instance.diskGb': {kind: 'number', min: 8, max: 2000, description: 'disk to rent with each instance, GB'},
   'instance.provisioningManifest': {kind: 'optional-path', description: 'provisioning manifest (provisioning/manifest.example.json): an http(s) URL, or a local file sent inline; empty = none'},
@@ -195,7 +198,7 @@ const SETTINGS: Readonly<Record<string, SettingSpec>> = {
   'policies.spendCapUsd': {kind: 'number', min: 0, description: 'destroy everything when this session has spent this many $; 0 = off'},
   'policies.countdownSeconds': {kind: 'integer', min: 5, max: 3600, description: 'seconds of countdown (cancel with X) before an automatic destroy'},
   refreshSeconds: {kind: 'integer', min: 3, max: 3600, description: 'seconds between offer list refreshes'},
-  searchLimit: {kind: 'integer', min: 10, max: 5000, description: 'offers to ask Vast.ai for in one search'},
+  searchLimit: {kind: 'integer', min: 10, max: 5000, description: 'offers to ask Vast.ai for in one search call (a search makes a few to cover the market)'},
   outputsDir: {kind: 'path', description: 'folder for generated outputs (relative paths start at the folder vastdeck runs in)'},
 };
 
@@ -223,6 +226,8 @@ function leafSchema(spec: SettingSpec): object {
       return {type: spec.kind, ...range};
     case 'boolean':
       return {type: 'boolean'};
+    case 'name':
+      return {type: 'string', pattern: NAME_PATTERN.source};
     case 'image':
       return {type: 'string', pattern: '^\\S+$'};
     case 'url':
@@ -248,6 +253,8 @@ function needs(spec: SettingSpec): string {
       return `a whole number ${range}`;
     case 'boolean':
       return 'true or false (yes/no and 1/0 work too)';
+    case 'name':
+      return 'a workflow name such as img2img-sdxl (letters, digits, _ . -)';
     case 'image':
       return 'a Docker image name without spaces, e.g. vastai/comfyui:@vastai-automatic-tag';
     case 'url':
@@ -281,6 +288,7 @@ function parseSettingValue(key: string, spec: SettingSpec, raw: string): unknown
       if (['false', 'no', '0', 'off'].includes(lower)) return false;
       return refuse();
     }
+    case 'name':
     case 'image':
     case 'url':
     case 'path':
@@ -316,6 +324,8 @@ function isValidValue(spec: SettingSpec, value: unknown): boolean {
       );
     case 'boolean':
       return typeof value === 'boolean';
+    case 'name':
+      return typeof value === 'string' && NAME_PATTERN.test(value);
     case 'image':
       return typeof value === 'string' && /^\S+$/.test(value);
     case 'url':

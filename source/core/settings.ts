@@ -26,12 +26,23 @@ export interface FilterSettings {
   verifiedOnly: boolean;
 }
 
+/** What a job costs beyond the workflow's own figures (its manifest's "requirements"). */
 export interface CostSettings {
-  modelGb: number;
+  /** GB of Docker image each new instance pulls (billed per GB, and storage while it loads). */
   imageGb: number;
-  windowMinutes: number;
+  /** Seconds from "models on disk" to ComfyUI answering. */
   bootSeconds: number;
-  firstResultSeconds: number;
+  /** Seconds an instance stays up after the last result until it is destroyed. */
+  idleTailSeconds: number;
+  /** The original workflow's rule: the cost of the first N minutes plus the downloads. */
+  windowMinutes: number;
+}
+
+/** The job the offers are priced for: a workflow and how many generations of it. */
+export interface JobSettings {
+  /** Workflow name (workflows/<name>.manifest.json or the user's own). */
+  workflow: string;
+  generations: number;
 }
 
 export interface InstanceSettings {
@@ -58,12 +69,13 @@ export interface PolicySettings {
 
 export interface VastdeckSettings {
   filters: FilterSettings;
+  job: JobSettings;
   cost: CostSettings;
   instance: InstanceSettings;
   policies: PolicySettings;
   /** Offer list refresh interval in the dashboard, seconds. */
   refreshSeconds: number;
-  /** How many offers one search asks for. */
+  /** How many offers one search call asks for (a search makes a few calls to cover the market). */
   searchLimit: number;
   /** Where generated outputs go (outputs/<job>/); relative to the folder vastdeck runs in. */
   outputsDir: string;
@@ -83,12 +95,15 @@ export const DEFAULT_SETTINGS: VastdeckSettings = {
     regionsOut: [],
     verifiedOnly: true,
   },
+  job: {
+    workflow: 'img2img-sdxl',
+    generations: 50,
+  },
   cost: {
-    modelGb: 7,
     imageGb: 12,
-    windowMinutes: 10,
     bootSeconds: 60,
-    firstResultSeconds: 30,
+    idleTailSeconds: 120,
+    windowMinutes: 10,
   },
   instance: {
     image: 'vastai/comfyui:@vastai-automatic-tag',

@@ -21,7 +21,7 @@ describe('dashboard in a real terminal', () => {
     await session.waitFor(/RTX|H100|A100|L40S|H200/);
     expect(session.inAlternateScreen()).toBe(true);
     const screen = session.screen();
-    expect(screen).toMatch(/10-min/);
+    expect(screen).toMatch(/Job \$/);
     expect(screen).toContain('Instances');
     expect(screen).toContain('Queue');
 

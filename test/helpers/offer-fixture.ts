@@ -26,10 +26,25 @@ export function makeOffer(overrides: Partial<Offer> & {id: number}): Offer {
     cpuArch: 'amd64',
     directPortCount: 8,
     dlperf: 60,
+    totalFlops: 82.6,
     score: 100,
     ...overrides,
   };
 }
 
-/** The default cost inputs (config `cost.*`): 7 GB models, 12 GB image, 10-min window, 60 s boot, 30 s/result. */
-export const INPUTS: CostInputs = {modelGb: 7, imageGb: 12, windowMinutes: 10, bootSeconds: 60, firstResultSeconds: 30};
+/**
+ * Round cost inputs for hand-computed tests: 50 generations of 4 s on an RTX 4090, 7 GB of models,
+ * a 12 GB image, 10 GB of VRAM, 60 s boot, 120 s idle tail, the 10-minute window.
+ */
+export const INPUTS: CostInputs = {
+  workflow: 'img2img-sdxl',
+  generations: 50,
+  modelGb: 7,
+  imageGb: 12,
+  minVramGb: 10,
+  referenceSecondsPerGeneration: 4,
+  referenceGpu: 'RTX 4090',
+  bootSeconds: 60,
+  idleTailSeconds: 120,
+  windowMinutes: 10,
+};

@@ -16,7 +16,7 @@ import {portalUrls} from '../../source/core/instances/endpoints.js';
 import type {LedgerInstance} from '../../source/core/instances/types.js';
 import {watchUntilSettled} from '../../source/core/instances/watch-until.js';
 import {Ledger} from '../../source/core/ledger/ledger.js';
-import {costInputsFromSettings} from '../../source/core/offers/cost.js';
+import {jobCostInputs} from '../../source/core/offers/job-inputs.js';
 import {rankOffers} from '../../source/core/offers/rank.js';
 import {buildOfferSearch} from '../../source/core/offers/search.js';
 import {addJobs} from '../../source/core/usecases/run-jobs.js';
@@ -57,7 +57,7 @@ afterAll(async () => {
 /** Rents the best RTX 4090 offer left and watches it until READY. */
 async function rentReady(): Promise<LedgerInstance & {instanceId: number}> {
   const search = buildOfferSearch('gpu=RTX_4090 inet_down>=500', DEFAULT_SETTINGS);
-  const ranked = rankOffers(await client.searchOffers(search.query), costInputsFromSettings(DEFAULT_SETTINGS.cost), 'cost');
+  const ranked = rankOffers(await client.searchOffers(search.query), await jobCostInputs(DEFAULT_SETTINGS), 'cost');
   const created = await createFromRanking({client, ledger, settings: DEFAULT_SETTINGS, apiOrigin, identity, provisioning: {}, env: {}}, ranked.map(row => row.offer));
   const outcome = await watchUntilSettled({client, entry: created.ledgerEntry, apiOrigin, identity, knownHosts, pollMs: 100, onStage: () => {}});
   await outcome.watch.stop();

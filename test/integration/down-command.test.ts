@@ -11,7 +11,7 @@ import {watchUntilSettled} from '../../source/core/instances/watch-until.js';
 import {loadInstallId} from '../../source/core/install-id.js';
 import {Ledger} from '../../source/core/ledger/ledger.js';
 import {stateDir} from '../../source/core/state-paths.js';
-import {costInputsFromSettings} from '../../source/core/offers/cost.js';
+import {jobCostInputs} from '../../source/core/offers/job-inputs.js';
 import {rankOffers} from '../../source/core/offers/rank.js';
 import {buildOfferSearch} from '../../source/core/offers/search.js';
 import {DEFAULT_SETTINGS} from '../../source/core/settings.js';
@@ -48,7 +48,7 @@ const run = runCli;
 async function rentReady(): Promise<{instanceId: number; localId: string}> {
   const apiOrigin = new URL(sim.baseUrl).origin;
   const search = buildOfferSearch('gpu=RTX_4090 inet_down>=500', DEFAULT_SETTINGS);
-  const ranked = rankOffers(await client.searchOffers(search.query), costInputsFromSettings(DEFAULT_SETTINGS.cost), 'cost');
+  const ranked = rankOffers(await client.searchOffers(search.query), await jobCostInputs(DEFAULT_SETTINGS), 'cost');
   const created = await createFromRanking({client, ledger: Ledger.open(), settings: DEFAULT_SETTINGS, apiOrigin, identity, provisioning: {}, env: {}}, ranked.map(row => row.offer));
   const outcome = await watchUntilSettled({client, entry: created.ledgerEntry, apiOrigin, identity, knownHosts: KnownHosts.open(), pollMs: 100, onStage: () => {}});
   await outcome.watch.stop();

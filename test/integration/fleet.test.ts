@@ -8,7 +8,7 @@ import {join} from 'node:path';
 import {afterEach, beforeEach, describe, expect, it} from 'vitest';
 import {DEFAULT_SETTINGS} from '../../source/core/settings.js';
 import type {Deck} from '../../source/core/deck.js';
-import {costInputsFromSettings} from '../../source/core/offers/cost.js';
+import {jobCostInputs} from '../../source/core/offers/job-inputs.js';
 import {rankOffers} from '../../source/core/offers/rank.js';
 import {buildOfferSearch} from '../../source/core/offers/search.js';
 import type {RankedOffer} from '../../source/core/offers/types.js';
@@ -54,7 +54,7 @@ function openDeck(): Deck {
 
 async function rankedOffers(expression = 'gpu=RTX_4090 inet_down>=500'): Promise<RankedOffer[]> {
   const search = buildOfferSearch(expression, DEFAULT_SETTINGS);
-  return rankOffers(await client.searchOffers(search.query), costInputsFromSettings(DEFAULT_SETTINGS.cost), 'cost');
+  return rankOffers(await client.searchOffers(search.query), await jobCostInputs(DEFAULT_SETTINGS), 'cost');
 }
 
 async function until(deck: Deck, predicate: (rows: readonly InstanceRow[]) => boolean, timeoutMs = 25_000): Promise<readonly InstanceRow[]> {

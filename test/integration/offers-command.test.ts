@@ -39,18 +39,27 @@ async function offers(argv: string[], settings: VastdeckSettings = DEFAULT_SETTI
 }
 
 describe('vastdeck offers against the simulated cloud', () => {
-  it('prints JSON ranked by the 10-minute job cost', async () => {
+  it('prints JSON ranked by the whole-job cost, with the 10-minute rule beside it', async () => {
     const {code, stdout, stderr} = await offers(['--json', '--limit', '30']);
     expect(stderr).toBe('');
     expect(code).toBe(0);
-    const rows = JSON.parse(stdout) as {rank: number; windowCostUsd: number; windowComputeUsd: number; windowDownloadUsd: number}[];
-    expect(rows.length).toBeGreaterThan(5);
-    expect(rows.length).toBeLessThanOrEqual(30);
+    const rows = JSON.parse(stdout) as {rank: number; jobCostUsd: number; pullStorageUsd: number; gpuUsd: number; downloadUsd: number; perGenerationUsd: number; windowCostUsd: number; windowComputeUsd: number; windowDownloadUsd: number; excludedBecause: null}[];
+    expect(rows).toHaveLength(30);
     expect(rows.map(row => row.rank)).toEqual(rows.map((_, index) => index + 1));
     for (const [index, row] of rows.entries()) {
+      expect(row.jobCostUsd).toBeCloseTo(row.pullStorageUsd + row.gpuUsd + row.downloadUsd, 10);
+      expect(row.perGenerationUsd).toBeCloseTo(row.jobCostUsd / DEFAULT_SETTINGS.job.generations, 10);
       expect(row.windowCostUsd).toBeCloseTo(row.windowComputeUsd + row.windowDownloadUsd, 10);
-      if (index > 0) expect(row.windowCostUsd).toBeGreaterThanOrEqual(rows[index - 1]!.windowCostUsd);
+      expect(row.excludedBecause).toBeNull();
+      if (index > 0) expect(row.jobCostUsd).toBeGreaterThanOrEqual(rows[index - 1]!.jobCostUsd);
     }
+  });
+
+  it('explains an offer from the list', async () => {
+    const [first] = JSON.parse((await offers(['--json', '--limit', '1'])).stdout) as {id: number; jobCostUsd: number}[];
+    const {code, stdout} = await offers(['--explain', String(first!.id), '--json']);
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject({id: first!.id, jobCostUsd: first!.jobCostUsd, excludedBecause: null});
   });
 
   it('honours the typed filter over the config defaults', async () => {
@@ -80,7 +89,7 @@ describe('vastdeck offers against the simulated cloud', () => {
     const lines = stdout.trimEnd().split('\n');
     expect(lines).toHaveLength(7);
     expect(lines.slice(0, 6).every(line => line.length <= 120)).toBe(true);
-    expect(lines[6]).toMatch(/^\d+\+? offers? matched( \(the search limit\))?, showing 5, sorted by 10-min job cost; filter: gpus=1 /);
+    expect(lines[6]).toMatch(/^\d+ offers seen in \d searche?s?, showing 5: the best on the whole market, sorted by job cost; filter: gpus=1 /);
   });
 
   it('sends only fields the API knows, whatever the filter uses', async () => {

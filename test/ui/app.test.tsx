@@ -57,7 +57,7 @@ describe('layout', () => {
     const lines = frame(app).split('\n');
     expect(lines).toHaveLength(size.rows - 1);
     for (const line of lines) expect([...line].length).toBeLessThanOrEqual(size.columns);
-    expect(frame(app)).toContain('10-min $');
+    expect(frame(app)).toContain('Job $');
   });
 
   it('follows a terminal resize, dropping low-priority columns when narrow', async () => {
@@ -66,7 +66,7 @@ describe('layout', () => {
     resize(app, {columns: 80, rows: 24});
     const text = await waitForFrame(app, current => current.split('\n').length === 23);
     expect(text).not.toContain('Location');
-    expect(text).toContain('10-min $');
+    expect(text).toContain('Job $');
   });
 
   it('moves focus with Tab, Shift-Tab and 1/2/3; the focused pane has the heavy border', async () => {
@@ -141,28 +141,29 @@ describe('offer list', () => {
   });
 
   it('cycles the sort key with s: the title names it and the order changes', async () => {
-    const cheapSlow = makeOffer({id: 1, dphTotal: 0.3, inetDownMbps: 150});
+    // 50 × img2img-sdxl: the cheap, slow link costs less in all ($0.078 against $0.092) but finishes later.
+    const cheapSlow = makeOffer({id: 1, dphTotal: 0.2, inetDownMbps: 150});
     const dearFast = makeOffer({id: 2, dphTotal: 0.5, inetDownMbps: 2500});
     const app = await open(makeDeck([cheapSlow, dearFast]));
-    expect(frame(app)).toContain('sort 10-min job cost');
+    expect(frame(app)).toContain('sort job cost of 50 × img2img-sdxl');
     expect(tableRows(frame(app))[0]).toContain(' 150 ');
 
-    await press(app, 'j');
-    expect(frame(app)).toContain('Offer 2 ·');
+    // The selection is on Offer 1, which the next sort ranks second.
+    expect(frame(app)).toContain('Offer 1 ·');
     const text = await press(app, 's');
-    expect(text).toContain('sort ETA to ready');
+    expect(text).toContain('sort time to last result');
     expect(tableRows(text)[0]).toContain(' 2500 ');
     // The new order from its top, with the first row selected (as htop and k9s do).
     expect(text).toContain('Offer 2 ·');
     await press(app, 'j');
     expect(frame(app)).toContain('Offer 1 ·');
     const again = await press(app, 's');
-    expect(again).toContain('sort cost to first result');
-    expect(tableRows(again)[0]).toContain(' 2500 ');
-    expect(again).toContain('Offer 2 ·');
+    expect(again).toContain('sort 10-min rule');
+    expect(tableRows(again)[0]).toContain(' 150 ');
+    expect(again).toContain('Offer 1 ·');
 
-    for (let step = 0; step < 5; step++) await press(app, 's');
-    expect(frame(app)).toContain('sort 10-min job cost');
+    for (let step = 0; step < 6; step++) await press(app, 's');
+    expect(frame(app)).toContain('sort job cost');
   });
 
   it('refreshes now with r', async () => {

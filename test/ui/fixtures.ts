@@ -36,12 +36,13 @@ export function makeOffer(overrides: Partial<Offer> & {id: number}): Offer {
     cpuArch: 'amd64',
     directPortCount: 20,
     dlperf: 80,
+    totalFlops: 82.6,
     score: 100,
     ...overrides,
   };
 }
 
-/** `count` offers whose 10-min cost rises with the id (id 1 is the cheapest). */
+/** `count` offers whose job cost rises with the id (id 1 is the cheapest). */
 export function makeOffers(count: number, start = 1): Offer[] {
   return Array.from({length: count}, (_unused, index) => makeOffer({id: start + index, dphTotal: 0.3 + (start + index) * 0.01}));
 }

@@ -69,6 +69,9 @@ describe('openSettings', () => {
     expect(store.set('filters.regionsOut', 'cn, ru')).toEqual(['CN', 'RU']);
     expect(store.set('filters.regionsIn', '')).toEqual([]);
     expect(store.set('instance.image', 'vastai/comfyui:v0.8.2')).toBe('vastai/comfyui:v0.8.2');
+    expect(store.set('job.workflow', ' img2vid ')).toBe('img2vid');
+    expect(store.set('job.generations', '200')).toBe(200);
+    expect(store.set('cost.idleTailSeconds', '30')).toBe(30);
     expect(store.get('filters.gpuNames')).toEqual(['RTX 4090', 'RTX 5090']);
     expect(store.get('filters')).toMatchObject({verifiedOnly: false, minCuda: 12.4});
   });
@@ -88,6 +91,10 @@ describe('openSettings', () => {
     expect(messageOf(() => store.set('filters.regionsIn', 'USA'))).toContain('two-letter country codes');
     expect(messageOf(() => store.set('filters.gpuNames', 'RTX_4009'))).toContain('did you mean RTX_4090');
     expect(messageOf(() => store.set('instance.image', 'two words'))).toContain('without spaces');
+    expect(messageOf(() => store.set('job.workflow', '../mine'))).toBe("job.workflow needs a workflow name such as img2img-sdxl (letters, digits, _ . -), got '../mine'.");
+    expect(messageOf(() => store.set('job.generations', '0'))).toContain('a whole number between 1 and 1000000');
+    // Model GB moved into each workflow's manifest ("requirements").
+    expect(messageOf(() => store.set('cost.modelGb', '7'))).toContain("Unknown setting 'cost.modelGb'");
     expect(store.all()).toEqual(DEFAULT_SETTINGS);
   });
 

@@ -53,6 +53,8 @@ describe('parseInstance', () => {
       jupyterToken: 'a'.repeat(64),
       geolocation: 'Oregon, US',
       startDateSec: 1_760_000_000.5,
+      uptimeMins: null,
+      inetUpCostPerGb: 0,
       computeCap: 890,
       diskGb: 60,
     });

@@ -3,10 +3,10 @@ import {VastUnreachableError} from '../../source/core/errors.js';
 import {OffersModel} from '../../source/core/offers/offers-model.js';
 import {DEFAULT_SETTINGS, type VastdeckSettings} from '../../source/core/settings.js';
 import type {Offer} from '../../source/core/vast/types.js';
-import {makeOffer} from '../helpers/offer-fixture.js';
+import {INPUTS, makeOffer} from '../helpers/offer-fixture.js';
 
-// Window cost with the default inputs = dphTotal × 10/60 + 7 GB × inetDownCostPerGb (0.005 by default,
-// i.e. +0.035): 0.3/h → 0.085, 0.42/h → 0.105, 0.6/h → 0.135, 0.9/h → 0.185.
+// Job cost with INPUTS (50 × 4 s on a 4090, 19 GB at 0.005 $/GB = 0.095, 60 s boot, 120 s idle):
+// cheap 0.144, mid 0.147, dear 0.168, newcomer 0.463 (slow link: 1520 s of downloads).
 const cheap = makeOffer({id: 1, dphTotal: 0.3, dphBase: 0.28, inetDownMbps: 300, reliability: 0.97});
 const mid = makeOffer({id: 2, dphTotal: 0.42, inetDownMbps: 900, reliability: 0.99});
 const dear = makeOffer({id: 3, dphTotal: 0.6, inetDownMbps: 1500, reliability: 0.95});
@@ -34,8 +34,11 @@ function heldSearch() {
 }
 
 function modelWith(search: (query: Record<string, unknown>) => Promise<Offer[]>): OffersModel {
-  return new OffersModel({search, settings: () => settings, refreshMs: 60_000});
+  return new OffersModel({search, settings: () => settings, refreshMs: 60_000, costInputs: async () => INPUTS});
 }
+
+/** Lets the refresh read its cost inputs and reach the search. */
+const settle = () => new Promise(resolve => setImmediate(resolve));
 
 const view = (model: OffersModel) => model.getSnapshot().rows.map(row => [row.offer.id, row.rank, row.change]);
 
@@ -58,7 +61,8 @@ describe('OffersModel', () => {
     expect(view(model)).toEqual([[1, 1, 'same'], [2, 2, 'same'], [3, 3, 'same']]);
     expect(model.getSnapshot()).toMatchObject({status: 'ok', refreshing: false, error: undefined});
     expect(model.getSnapshot().updatedAtMs).toBeTypeOf('number');
-    expect(queries[0]).toMatchObject({limit: 77, allocated_storage: 42, num_gpus: {eq: 1}, inet_down: {gte: 100}, verified: {eq: true}});
+    expect(queries[0]).toMatchObject({limit: 77, allocated_storage: 42, num_gpus: {eq: 1}, inet_down: {gte: 100}, verified: {eq: true}, gpu_ram: {gte: 10_000}, order: [['dph_total', 'asc']]});
+    expect(model.getSnapshot()).toMatchObject({exactRows: 3, searchCalls: 1, jobText: '50 × img2img-sdxl'});
   });
 
   it('marks new, changed and vanished offers, and drops vanished ones at the next refresh', async () => {
@@ -68,7 +72,7 @@ describe('OffersModel', () => {
     await model.refreshNow();
 
     await model.refreshNow();
-    // cheap 0.085, mid at 0.45/h → 0.075 + 0.035 = 0.11, newcomer 0.185; dear (was rank 3) vanished.
+    // cheap 0.144, mid at 0.45/h → 0.152, newcomer 0.463; dear (was rank 3) vanished.
     expect(view(model)).toEqual([[1, 1, 'same'], [2, 2, 'changed'], [4, 3, 'new'], [3, 3, 'vanished']]);
 
     await model.refreshNow();
@@ -91,6 +95,7 @@ describe('OffersModel', () => {
     const model = modelWith(search);
     const first = model.refreshNow();
     const second = model.refreshNow();
+    await settle();
     expect(pending).toHaveLength(1);
     expect(model.getSnapshot().refreshing).toBe(true);
 
@@ -99,6 +104,7 @@ describe('OffersModel', () => {
     expect(view(model)).toEqual([[1, 1, 'same']]);
 
     const third = model.refreshNow();
+    await settle();
     expect(pending).toHaveLength(2);
     pending[1]!.resolve([cheap]);
     await third;
@@ -158,9 +164,10 @@ describe('OffersModel', () => {
     const {search, pending} = heldSearch();
     const model = modelWith(search);
     const done = model.refreshNow();
+    await settle();
     model.setFilter('gpus=2');
     pending[0]!.resolve([cheap]);
-    await new Promise(resolve => setImmediate(resolve));
+    await settle();
     expect(pending).toHaveLength(2);
     expect(pending[1]!.query).toMatchObject({num_gpus: {eq: 2}});
     expect(model.getSnapshot().rows).toEqual([]);
@@ -169,23 +176,23 @@ describe('OffersModel', () => {
     expect(view(model)).toEqual([[2, 1, 'same']]);
   });
 
-  it('cycles the sort keys and re-sorts locally, keeping vanished rows last', async () => {
+  it('re-sorts at once on a new sort key, then searches the market again in that key\'s order', async () => {
     const {search, queries} = scriptedSearch([[cheap, mid, dear], [cheap, mid, newcomer]]);
     const model = modelWith(search);
     await model.refreshNow();
     await model.refreshNow();
+    expect(view(model)).toEqual([[1, 1, 'same'], [2, 2, 'same'], [4, 3, 'new'], [3, 3, 'vanished']]);
 
-    const seen = [model.cycleSort(), model.cycleSort(), model.cycleSort(), model.cycleSort()];
-    expect(seen).toEqual(['eta', 'first', 'dph', 'inet']);
-    // Fastest first: mid 900, cheap 300, newcomer 100; dear vanished at its last rank (3).
-    expect(view(model)).toEqual([[2, 1, 'same'], [1, 2, 'same'], [4, 3, 'new'], [3, 3, 'vanished']]);
+    expect([model.cycleSort(), model.cycleSort(), model.cycleSort(), model.cycleSort(), model.cycleSort()]).toEqual(['time', 'window', 'eta', 'dph', 'inet']);
+    // At once, from the rows on screen: fastest first (mid 900, cheap 300, newcomer 100); the vanished row is gone.
+    expect(view(model)).toEqual([[2, 1, 'same'], [1, 2, 'same'], [4, 3, 'new']]);
+    expect(model.getSnapshot().exactRows).toBe(0);
+
+    await model.refreshNow();
+    expect(queries.at(-1)).toMatchObject({order: [['inet_down', 'desc'], ['dph_total', 'asc']]});
+    // The new answer comes without marks: it is another slice of the market.
+    expect(view(model)).toEqual([[2, 1, 'same'], [1, 2, 'same'], [4, 3, 'same']]);
     expect([model.cycleSort(), model.cycleSort(), model.cycleSort()]).toEqual(['downcost', 'reliability', 'cost']);
-
-    model.setSort('reliability');
-    expect(model.getSnapshot().sortKey).toBe('reliability');
-    // newcomer 0.999, mid 0.99, cheap 0.97
-    expect(view(model).slice(0, 3)).toEqual([[4, 1, 'new'], [2, 2, 'same'], [1, 3, 'same']]);
-    expect(queries).toHaveLength(2);
   });
 
   it('refreshes on start and then on its interval until stopped', async () => {
@@ -193,6 +200,7 @@ describe('OffersModel', () => {
     const {search, queries} = scriptedSearch([[cheap]]);
     const model = modelWith(search);
     model.start();
+    await vi.advanceTimersByTimeAsync(0);
     expect(queries).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(60_000);
     expect(queries).toHaveLength(2);

@@ -29,6 +29,7 @@ function rawOffer(overrides: Record<string, unknown> = {}): Record<string, unkno
     cpu_arch: 'amd64',
     direct_port_count: 12,
     dlperf: 80.2,
+    total_flops: 82.6,
     score: 211.5,
     ...overrides,
   };
@@ -60,6 +61,7 @@ describe('parseOffer', () => {
       cpuArch: 'amd64',
       directPortCount: 12,
       dlperf: 80.2,
+      totalFlops: 82.6,
       score: 211.5,
     });
   });

@@ -1,8 +1,10 @@
 // A workflow manifest (workflows/<name>.manifest.json): which node input takes each job field, with
-// defaults and ranges, read into our types with one readable problem per mistake, and checked
+// defaults and ranges, and what one generation needs (model downloads, VRAM, time on a reference
+// GPU, for the cost model), read into our types with one readable problem per mistake, and checked
 // against its workflow (missing nodes, missing inputs, links). Used by workflow.ts.
+import {GPU_SPEED, REFERENCE_GPU} from '../offers/gpu-speed.js';
 import {isRecord} from '../vast/parse.js';
-import type {ApiWorkflow, FieldBinding, JobField, WorkflowKind} from './types.js';
+import type {ApiWorkflow, FieldBinding, JobField, WorkflowKind, WorkflowRequirements} from './types.js';
 
 export interface Manifest {
   name: string;
@@ -11,6 +13,8 @@ export interface Manifest {
   /** The workflow file, relative to the manifest's folder. */
   workflowFile: string;
   fields: Partial<Record<JobField, FieldBinding>>;
+  /** Absent in manifests written before the cost model; the offers ranking then asks for it. */
+  requirements?: WorkflowRequirements;
 }
 
 export type FieldKind = 'text' | 'integer' | 'number';
@@ -58,8 +62,39 @@ export function parseManifest(value: unknown): {manifest: Manifest} | {problems:
     }
     for (const field of REQUIRED_FIELDS) if (!(field in value.fields)) problems.push(`"fields" does not bind "${field}"`);
   }
+  const requirements = value.requirements === undefined ? undefined : parseRequirements(value.requirements, problems);
   if (problems.length > 0) return {problems};
-  return {manifest: {name: String(value.name), description: String(value.description), kind: value.kind as WorkflowKind, workflowFile, fields}};
+  const manifest: Manifest = {name: String(value.name), description: String(value.description), kind: value.kind as WorkflowKind, workflowFile, fields};
+  if (requirements) manifest.requirements = requirements;
+  return {manifest};
+}
+
+const REQUIREMENT_KEYS = ['modelGb', 'minVramGb', 'secondsPerGeneration', 'referenceGpu'];
+
+/** "requirements": {"modelGb": 6.94, "minVramGb": 10, "secondsPerGeneration": 3.5, "referenceGpu": "RTX 4090"} */
+function parseRequirements(raw: unknown, problems: string[]): WorkflowRequirements | undefined {
+  const example = '{"modelGb": 6.94, "minVramGb": 10, "secondsPerGeneration": 3.5, "referenceGpu": "RTX 4090"}';
+  if (!isRecord(raw)) {
+    problems.push(`"requirements" must be an object like ${example}`);
+    return undefined;
+  }
+  const before = problems.length;
+  for (const key of Object.keys(raw)) if (!REQUIREMENT_KEYS.includes(key)) problems.push(`"requirements" has an unknown key "${key}" (known: ${REQUIREMENT_KEYS.join(', ')})`);
+  const number = (key: string, positive: boolean, what: string): number => {
+    const found = raw[key];
+    const fits = typeof found === 'number' && Number.isFinite(found) && (positive ? found > 0 : found >= 0);
+    if (!fits) problems.push(`requirements.${key} must be ${positive ? 'a number above 0' : 'a number of 0 or more'} (${what})`);
+    return fits ? found : 0;
+  };
+  const modelGb = number('modelGb', false, 'GB of models the instance downloads for this workflow');
+  const minVramGb = number('minVramGb', false, 'GB of GPU memory one generation needs');
+  const secondsPerGeneration = number('secondsPerGeneration', true, 'seconds one generation takes on referenceGpu');
+  const referenceGpu = raw.referenceGpu ?? REFERENCE_GPU;
+  if (typeof referenceGpu !== 'string' || GPU_SPEED[referenceGpu] === undefined) {
+    problems.push(`requirements.referenceGpu ${JSON.stringify(referenceGpu)} is not in the GPU speed table: use a Vast GPU name such as "RTX 4090" or "A100 SXM4"`);
+  }
+  if (problems.length > before) return undefined;
+  return {modelGb, minVramGb, secondsPerGeneration, referenceGpu: referenceGpu as string};
 }
 
 function parseBinding(field: JobField, raw: unknown, problems: string[]): FieldBinding | undefined {

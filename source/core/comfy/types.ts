@@ -76,6 +76,18 @@ export interface FieldBinding {
   max?: number;
 }
 
+/** What one generation of a workflow needs, from its manifest's "requirements" (the cost model's input). */
+export interface WorkflowRequirements {
+  /** GB of models the instance downloads for this workflow. */
+  modelGb: number;
+  /** GB of GPU memory one generation needs; offers with less are excluded. */
+  minVramGb: number;
+  /** Seconds one generation takes on referenceGpu, once the models are loaded. */
+  secondsPerGeneration: number;
+  /** A GPU in the speed table (source/core/offers/gpu-speed.ts); default RTX 4090. */
+  referenceGpu: string;
+}
+
 /** A workflow file plus its manifest, checked against each other. */
 export interface LoadedWorkflow {
   name: string;
@@ -87,6 +99,8 @@ export interface LoadedWorkflow {
   /** 'shipped' = workflows/ in the package; 'user' = $XDG_CONFIG_HOME/vastdeck/workflows/. */
   source: 'shipped' | 'user';
   manifestPath: string;
+  /** From the manifest; absent when it declares none. */
+  requirements?: WorkflowRequirements;
 }
 
 /** One entry of the workflow list; a broken manifest is listed with its problem, not hidden. */

@@ -92,7 +92,7 @@ async function loadManifest(name: string, source: WorkflowSource, manifestPath: 
   const workflow = parseApiWorkflow(await readJson(workflowPath), tildePath(workflowPath));
   const problems = bindingProblems(manifest.fields, workflow, manifest.workflowFile);
   if (problems.length > 0) throw new InputError(`The manifest ${shownManifest} does not fit its workflow: ${problems.join('; ')}; fix the bindings.`);
-  return {name, description: manifest.description, kind: manifest.kind, workflow, fields: manifest.fields, source, manifestPath};
+  return {name, description: manifest.description, kind: manifest.kind, workflow, fields: manifest.fields, source, manifestPath, ...(manifest.requirements ? {requirements: manifest.requirements} : {})};
 }
 
 /** name → manifest, shipped first so that the user's folder replaces same-named entries. */

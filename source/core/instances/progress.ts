@@ -130,7 +130,16 @@ export class DownloadProgress {
   readonly #announced = new Set<string>();
   readonly #batches = new Map<string, number>();
   readonly #done = new Set<string>();
+  /** The most bytes seen per file (a resumed transfer does not count twice). */
+  readonly #bytes = new Map<string, number>();
   #lastActivityAtMs: number | undefined;
+
+  /** Bytes downloaded so far over every file (what the instance's bandwidth bill counts). */
+  get downloadedBytes(): number {
+    let total = 0;
+    for (const bytes of this.#bytes.values()) total += bytes;
+    return total;
+  }
 
   /** True while bytes are expected: a bar was drawn and its file is not complete. */
   get transferring(): boolean {
@@ -194,6 +203,7 @@ export class DownloadProgress {
     };
     transfer.stalled = isStalled(transfer, atMs);
     this.#transfer = transfer;
+    this.#bytes.set(progress.file, Math.max(this.#bytes.get(progress.file) ?? 0, isComplete(progress) && progress.bytesTotal !== undefined ? progress.bytesTotal : progress.bytesDone));
     this.#next = undefined;
     this.#silent = undefined;
     this.#lastActivityAtMs = atMs;

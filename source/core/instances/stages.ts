@@ -181,6 +181,11 @@ export class StageTracker {
     this.#fail(nowMs, {reason: `${stage} timed out after ${minutes(elapsedMs)}: ${clock.reason}`, evidence: `Last evidence: ${this.#lastEvidence}`, suggestion: clock.suggestion});
   }
 
+  /** Bytes the provisioning downloads have moved so far, from the transfer lines. */
+  get downloadedBytes(): number {
+    return this.#download.downloadedBytes;
+  }
+
   snapshot(): StageState {
     if (this.#snapshot) return this.#snapshot;
     const {stage, atMs, evidence} = this.#current;

@@ -36,8 +36,11 @@ export interface Instance {
   sshPort: number | null;
   /** Also the portal token when the instance was created with OPEN_BUTTON_TOKEN=1. */
   jupyterToken: string | null;
-  /** epoch seconds */
+  /** epoch seconds on the cloud's clock: when the instance was created (storage bills from here). */
   startDateSec: number | null;
+  /** Minutes the container has been running in its current run (null while not running, or when the API omits it). */
+  uptimeMins: number | null;
+  inetUpCostPerGb: number;
   computeCap: number;
 }
 
@@ -64,4 +67,26 @@ export interface LedgerInstance {
   updatedAtMs: number;
   /** Short human notes: "created", "create refused: ...", "destroyed", "not in the list any more". */
   events: Array<{atMs: number; what: string}>;
+  /** What the instance has cost, kept up to date from the API (core/money/billing.ts). */
+  billing?: BillingRecord;
+}
+
+/** One instance's billing as vastdeck accounts it, on the cloud's clock (epoch seconds). */
+export interface BillingRecord {
+  /** start_date: storage bills from here until the instance is destroyed. */
+  startSec: number;
+  storagePerHour: number;
+  /** $/h of the GPUs while running (dph_total − storage). */
+  gpuPerHour: number;
+  inetDownCostPerGb: number;
+  /** GPU seconds of runs that have ended. */
+  closedGpuSec: number;
+  /** The current run's start (cloud clock), while the instance runs. */
+  runStartSec?: number;
+  /** GB downloaded by the instance so far (image pull + provisioning downloads, as far as vastdeck can tell). */
+  downloadedGb: number;
+  /** Cloud second of the last observation. */
+  seenSec: number;
+  /** Destroyed or gone: storage stops here. */
+  endedSec?: number;
 }

@@ -95,22 +95,8 @@ export class Ledger {
     const parsed = parseLabel(instance.label);
     const fromLabel = parsed.vastdeck ? parsed.localId : '';
     const localId = /^[\w-]{1,40}$/.test(fromLabel) && !this.#entries.some(entry => entry.localId === fromLabel) ? fromLabel : this.#freshLocalId();
-    const nowMs = Date.now();
-    const entry: LedgerInstance = {
-      localId,
-      label: instance.label ?? newLabel(localId),
-      apiOrigin,
-      offerId: 0,
-      machineId: instance.machineId,
-      gpuName: instance.gpuName,
-      numGpus: instance.numGpus,
-      dphTotal: instance.dphTotal,
-      state: 'active',
-      instanceId: instance.id,
-      createdAtMs: nowMs,
-      updatedAtMs: nowMs,
-      events: [{atMs: nowMs, what: note}],
-    };
+    // Its clocks run from when the cloud created it (start_date), not from when vastdeck first saw it.
+    const entry: LedgerInstance = {...describeInstance(apiOrigin, instance), localId, label: instance.label ?? newLabel(localId), events: [{atMs: Date.now(), what: note}]};
     this.#entries.push(entry);
     this.#write();
     return structuredClone(entry);

@@ -1,15 +1,18 @@
-// The live offer list behind the Offers pane: searches Vast on an interval with the user's filter,
-// ranks by job cost (rank.ts), and marks what changed since the last refresh (new, changed,
-// vanished) so the pane can show the market moving. Created by the deck facade; read by the UI.
+// The live offer list behind the Offers pane: searches the whole market on an interval with the
+// user's filter and sort key (market-search.ts), ranks by the whole-job cost by default (rank.ts),
+// and marks what changed since the last refresh (new, changed, vanished) so the pane can show the
+// market moving. Created by the deck facade; read by the UI.
 import {toVastdeckError} from '../errors.js';
 import {Model} from '../model.js';
 import type {OffersController} from '../deck-types.js';
 import type {VastdeckSettings} from '../settings.js';
 import type {Offer} from '../vast/types.js';
 import {parseFilterExpression, settingsToExpression, toVastQuery} from '../vast/query.js';
-import {costInputsFromSettings} from './cost.js';
-import {rankOffers, SORT_KEYS, sortRankedOffers} from './rank.js';
-import type {OffersSnapshot, RankedOffer, RowChange, SortKey} from './types.js';
+import {jobText} from './cost.js';
+import {jobCostInputs} from './job-inputs.js';
+import {searchMarket} from './market-search.js';
+import {SORT_KEYS, sortRankedOffers} from './rank.js';
+import type {CostInputs, OffersSnapshot, RankedOffer, RowChange, SortKey} from './types.js';
 
 export interface OffersModelOptions {
   search: (query: Record<string, unknown>) => Promise<Offer[]>;
@@ -18,6 +21,8 @@ export interface OffersModelOptions {
   refreshMs: number;
   /** One user-facing sentence for a failed search; defaults to toVastdeckError(error).message. */
   describeError?: (error: unknown) => string;
+  /** The job the offers are priced for; defaults to config job.* with its workflow's manifest. */
+  costInputs?: (settings: VastdeckSettings) => Promise<CostInputs>;
 }
 
 export class OffersModel extends Model<OffersSnapshot> implements OffersController {
@@ -85,12 +90,18 @@ export class OffersModel extends Model<OffersSnapshot> implements OffersControll
     return next;
   }
 
+  /**
+   * Re-sorts the rows on screen at once, then searches again: the best offers by another key may
+   * lie outside what the last search fetched. The new answer comes without change marks.
+   */
   setSort(key: SortKey): void {
     this.update(snapshot => {
       const live = snapshot.rows.filter(row => row.change !== 'vanished');
-      const vanished = snapshot.rows.filter(row => row.change === 'vanished');
-      return {...snapshot, sortKey: key, rows: [...sortRankedOffers(live, key), ...vanished]};
+      return {...snapshot, sortKey: key, rows: sortRankedOffers(live, key), exactRows: 0};
     });
+    this.#filterGeneration++;
+    this.#markChanges = false;
+    void this.refreshNow();
   }
 
   async #refreshUntilCurrent(): Promise<void> {
@@ -107,12 +118,23 @@ export class OffersModel extends Model<OffersSnapshot> implements OffersControll
     try {
       const clauses = parseFilterExpression(this.getSnapshot().filterText);
       const query = toVastQuery(clauses, {limit: settings.searchLimit, allocatedStorageGb: settings.instance.diskGb});
-      const offers = await this.#options.search(query);
+      const inputs = await (this.#options.costInputs ?? jobCostInputs)(settings);
+      const sortKey = this.getSnapshot().sortKey;
+      const found = await searchMarket({search: this.#options.search, query, inputs, sortKey, limit: settings.searchLimit});
       if (generation !== this.#filterGeneration) return;
       this.update(snapshot => {
-        const ranked = rankOffers(offers, costInputsFromSettings(settings.cost), snapshot.sortKey);
-        const rows = this.#markChanges ? markChanges(snapshot.rows, ranked) : ranked;
-        return {...snapshot, status: 'ok', rows, error: undefined, updatedAtMs: Date.now(), refreshing: false};
+        const rows = this.#markChanges ? markChanges(snapshot.rows, found.rows) : found.rows;
+        return {
+          ...snapshot,
+          status: 'ok',
+          rows,
+          error: undefined,
+          updatedAtMs: Date.now(),
+          refreshing: false,
+          exactRows: found.exactRows,
+          searchCalls: found.calls,
+          jobText: jobText(inputs),
+        };
       });
       this.#markChanges = true;
       this.#everLoaded = true;

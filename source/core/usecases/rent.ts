@@ -5,8 +5,8 @@
 import {createFromRanking, type CreateEvent, type CreatedFromRanking} from '../instances/create.js';
 import type {StageState} from '../instances/stages.js';
 import type {LedgerInstance} from '../instances/types.js';
-import {costInputsFromSettings} from '../offers/cost.js';
-import {rankOffers} from '../offers/rank.js';
+import {jobCostInputs} from '../offers/job-inputs.js';
+import {searchMarket} from '../offers/market-search.js';
 import type {OfferSearch} from '../offers/search.js';
 import type {RankedOffer, SortKey} from '../offers/types.js';
 import {InputError, VastdeckError} from '../errors.js';
@@ -75,11 +75,12 @@ export async function rentAndWatch(ctx: DeckContext, request: RentRequest, watch
   return {rented, state};
 }
 
-/** One search and the ranking the Offers pane shows, best first. */
+/** The whole-market search and the ranking the Offers pane shows, best first. */
 export async function findOffers(ctx: DeckContext, search: OfferSearch, sortKey: SortKey, onEvent?: RentRequest['onEvent']): Promise<RankedOffer[]> {
   onEvent?.({kind: 'searching', message: `Searching offers: ${search.filterText}`});
-  const offers = await ctx.client.searchOffers(search.query);
-  const ranked = rankOffers(offers, costInputsFromSettings(ctx.settings().cost), sortKey);
+  const settings = ctx.settings();
+  const found = await searchMarket({search: query => ctx.client.searchOffers(query), query: search.query, inputs: await jobCostInputs(settings), sortKey, limit: settings.searchLimit});
+  const ranked = found.rows;
   onEvent?.({kind: 'ranked', message: `${ranked.length} offers match; renting the best one still available.`, offers: ranked.length});
   return ranked;
 }

@@ -1,6 +1,7 @@
 // The one Vast.ai REST client (got 14): Bearer auth read per request, a total timeout, our own
 // retry with exponential backoff and full jitter, per-endpoint pacing (pacing.ts), and typed
 // errors (errors.ts). Demo and live mode differ only in baseUrl and key. Used by every core model.
+import {CloudClock} from './cloud-clock.js';
 import got, {RequestError, TimeoutError, type Got} from 'got';
 import {
   VastAuthError,
@@ -73,6 +74,8 @@ const NETWORK_REASONS: Record<string, string> = {
 export class VastClient {
   /** Origin and path of the API, without a trailing slash or query string. */
   readonly baseUrl: string;
+  /** The cloud's clock, from the Date header of every answer (billing is by this clock). */
+  readonly cloudClock = new CloudClock();
   #apiKey: string | undefined;
   readonly #http: Got;
   readonly #pacer: EndpointPacer;
@@ -157,6 +160,7 @@ export class VastClient {
         ...(options.json === undefined ? {} : {json: options.json}),
         ...(options.searchParams ? {searchParams: options.searchParams} : {}),
       });
+      this.cloudClock.observe(typeof response.headers.date === 'string' ? response.headers.date : undefined);
       const mediaType = String(response.headers['content-type'] ?? '').split(';', 1)[0]!.trim().toLowerCase();
       outcome = {kind: 'response', status: response.statusCode, mediaType, text: response.body};
     } catch (error) {
@@ -192,7 +196,7 @@ export class VastClient {
     }
     if (status >= 400) {
       const said = this.#serverSays(text, mediaType);
-      if (status === 401 || (/invalid user key|api key not provided/i.test(said.text) && (status === 403 || status === 404))) {
+      if (status === 401 || ((said.code === 'auth_error' || /invalid user key|api key not provided/i.test(said.text)) && (status === 403 || status === 404))) {
         throw new VastAuthError(undefined, said.text || undefined);
       }
       throw new VastRefusedError(`Vast.ai refused ${label} (HTTP ${status}): ${said.text || 'no reason given'}.`, status, said.code);

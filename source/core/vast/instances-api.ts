@@ -160,6 +160,8 @@ export function parseInstance(raw: unknown): Instance {
     sshPort: numberField(raw, 'ssh_port') ?? null,
     jupyterToken: text(raw.jupyter_token) || null,
     startDateSec: numberField(raw, 'start_date') ?? null,
+    uptimeMins: numberField(raw, 'uptime_mins') ?? null,
+    inetUpCostPerGb: numberField(raw, 'inet_up_cost') ?? 0,
     computeCap: numberField(raw, 'compute_cap') ?? 0,
   };
 }

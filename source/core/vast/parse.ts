@@ -47,6 +47,7 @@ export function parseOffer(raw: unknown): Offer {
     cpuArch: typeof raw.cpu_arch === 'string' ? raw.cpu_arch : '',
     directPortCount: numberOr(raw, 'direct_port_count', 0),
     dlperf: numberOr(raw, 'dlperf', 0),
+    totalFlops: numberOr(raw, 'total_flops', 0),
     score: numberOr(raw, 'score', 0),
   };
 }

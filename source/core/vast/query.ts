@@ -321,3 +321,27 @@ function vastCondition(field: FilterField, clause: FilterClause): Record<string,
       return {[VAST_OPERATORS[clause.op]]: values[0]};
   }
 }
+
+export type RangeOperator = 'gt' | 'gte' | 'lt' | 'lte';
+
+/**
+ * A copy of the query in which `field op value` also holds. A bound the query already has with
+ * the same operator stays when it is stricter (the user's `dph<=0.3` is not loosened by a search
+ * bound of 0.5); other conditions on the field stay as they are, and the server applies them all.
+ */
+export function withBound(query: Record<string, unknown>, field: string, op: RangeOperator, value: number): Record<string, unknown> {
+  const previous = (query[field] ?? {}) as Record<string, unknown>;
+  const existing = previous[op];
+  const lower = op === 'gt' || op === 'gte';
+  const kept = typeof existing === 'number' ? (lower ? Math.max(existing, value) : Math.min(existing, value)) : value;
+  return {...query, [field]: {...previous, [op]: kept}};
+}
+
+/** The GPU names a query keeps (`gpu_name` eq or in); empty when it keeps any GPU. */
+export function queryGpuNames(query: Record<string, unknown>): string[] {
+  const condition = query.gpu_name as Record<string, unknown> | undefined;
+  if (!condition) return [];
+  if (typeof condition.eq === 'string') return [condition.eq];
+  if (Array.isArray(condition.in)) return condition.in.filter((name): name is string => typeof name === 'string');
+  return [];
+}

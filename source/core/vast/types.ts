@@ -37,5 +37,7 @@ export interface Offer {
   cpuArch: string;
   directPortCount: number;
   dlperf: number;
+  /** TFLOPS of all the offer's GPUs together. */
+  totalFlops: number;
   score: number;
 }

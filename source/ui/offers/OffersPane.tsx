@@ -226,7 +226,7 @@ function TitleInfo({snapshot}: {snapshot: OffersSnapshot}) {
     <Text wrap="truncate">
       <Text {...theme.muted}>{'sort '}</Text>
       <Text {...theme.accent}>{sortLabel}</Text>
-      <Text {...theme.muted}>{` · ${live} offers · `}</Text>
+      <Text {...theme.muted}>{`${snapshot.jobText ? ` of ${snapshot.jobText}` : ''} · ${live} offers · `}</Text>
       {snapshot.refreshing ? (
         <Text {...theme.accent}>
           <Spinner /> refreshing

@@ -37,9 +37,11 @@ export const offerColumns = (clockSpeed = 1): ReadonlyArray<Column<RankedOffer>>
   {key: 'inet', header: 'Mbps↓', width: 5, align: 'right', format: row => String(Math.round(row.offer.inetDownMbps)), priority: 3},
   {key: 'reliability', header: 'Rel', width: 6, align: 'right', format: row => formatPercent(row.offer.reliability), priority: 5},
   {key: 'location', header: 'Location', width: 10, format: row => placeText(row.offer.geolocation), priority: 6, grow: true},
-  {key: 'eta', header: 'ETA', width: 6, align: 'right', format: row => formatDuration(row.cost.etaReadySec / clockSpeed), priority: 2},
-  {key: 'cost', header: '10-min $', width: 8, align: 'right', format: row => usd(row.cost.windowCostUsd), priority: 0},
-  {key: 'first', header: '1st res $', width: 9, align: 'right', format: row => usd(row.cost.firstResultUsd), priority: 3},
+  {key: 'eta', header: 'ETA', width: 6, align: 'right', format: row => formatDuration(row.cost.etaReadySec / clockSpeed), priority: 4},
+  {key: 'window', header: '10-min $', width: 8, align: 'right', format: row => usd(row.cost.windowCostUsd), priority: 3},
+  {key: 'time', header: 'Done in', width: 7, align: 'right', format: row => formatDuration(row.cost.lastResultSec / clockSpeed), priority: 2},
+  {key: 'pergen', header: '$/gen', width: 8, align: 'right', format: row => usd(row.cost.perGenerationUsd), priority: 1},
+  {key: 'cost', header: 'Job $', width: 7, align: 'right', format: row => usd(row.cost.jobCostUsd), priority: 0},
 ];
 
 /**
@@ -60,9 +62,9 @@ export function offerDetailLines(row: RankedOffer, lines: number, clockSpeed = 1
     placeText(offer.geolocation),
   ].filter(Boolean).join(' · ');
   const breakdown = [
-    `10 min = ${usd(cost.windowComputeUsd)} compute + ${usd(cost.windowDownloadUsd)} download`,
+    `job ${usd(cost.jobCostUsd)} = ${usd(cost.pullStorageUsd)} disk while pulling + ${usd(cost.gpuUsd)} GPU ${formatDuration(cost.gpuSec / clockSpeed)} + ${usd(cost.downloadUsd)} download`,
+    `${(cost.secondsPerGeneration / clockSpeed).toFixed(1)} s/gen (${cost.speed.factor.toFixed(2)}× a 4090)`,
     `ready in ${formatDuration(cost.etaReadySec / clockSpeed)}`,
-    `first result ${usd(cost.firstResultUsd)}`,
   ].join(' · ');
   if (lines >= 2) return [gone + identity, breakdown];
   return [`${gone}Offer ${offer.id} · CUDA ${offer.cudaMaxGood} · ${Math.round(offer.diskSpaceGb)} GB disk · ${breakdown}`];

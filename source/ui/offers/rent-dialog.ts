@@ -25,11 +25,13 @@ export function rentDialog(candidates: readonly RankedOffer[], sshKey: FleetSnap
     {text: `${offer.gpuName} ×${offer.numGpus} · ${usd(offer.dphTotal)}/h · ${usd(offer.inetDownCostPerGb)}/GB down · ${formatMbps(offer.inetDownMbps)} · reliability ${formatPercent(offer.reliability)}`},
     {text: `${offer.geolocation ? placeText(offer.geolocation) : 'Location unknown'} · offer ${offer.id} on machine ${offer.machineId}${offer.verified ? '' : ' (unverified host)'}`, tone: 'muted'},
     {text: ''},
-    {text: `10-minute job cost ${usd(cost.windowCostUsd)} = ${usd(cost.windowComputeUsd)} compute + ${usd(cost.windowDownloadUsd)} download`},
-    {text: `Ready in about ${formatDuration(cost.etaReadySec / clockSpeed)} · cost to the first result about ${usd(cost.firstResultUsd)}`},
+    {text: `Job ${usd(cost.jobCostUsd)} · ${usd(cost.perGenerationUsd)}/generation · done in about ${formatDuration(cost.lastResultSec / clockSpeed)}`},
+    {text: `= ${usd(cost.pullStorageUsd)} disk during pull + ${usd(cost.gpuUsd)} GPU (${formatDuration(cost.gpuSec / clockSpeed)}) + ${usd(cost.downloadUsd)} download`},
+    {text: `Ready in about ${formatDuration(cost.etaReadySec / clockSpeed)} · 10-minute rule ${usd(cost.windowCostUsd)}`},
     {text: ''},
     {text: others > 0 ? 'If it is taken, vastdeck falls through to the next ranked offer.' : 'If it is taken, no other offer in the list is left to fall through to.', tone: 'muted'},
-    {text: 'It bills by the second from the moment it is created until destroyed.', tone: 'warn'},
+    {text: 'Billing until destroyed: disk from creation, also loading or stopped;', tone: 'warn'},
+    {text: 'GPU only while running; every GB downloaded, the image pull too.', tone: 'warn'},
   ];
   return {
     title: live ? 'Rent this offer? LIVE: this spends real money' : 'Rent this offer? (demo: the simulated cloud)',
