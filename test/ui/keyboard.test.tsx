@@ -167,4 +167,15 @@ describe('messages', () => {
     expect(log).toContain('Instance 26000001 was not destroyed');
     expect(await press(app, KEYS.escape)).not.toContain('Messages ·');
   });
+
+  it('shows a destroy that stopped short in full in the instance view, not cut at the edge', async () => {
+    const fleet = new TestFleet();
+    const reason = 'Instance 26000001 was not destroyed: its output files would be lost because SSH could not reach the instance — fix that and run the cleanup again (it resumes where it stopped), or destroy it anyway with `vastdeck down 26000001 --force`.';
+    fleet.addRows(makeInstanceRow('a', 'READY', {instanceId: 26_000_001, cleanup: {step: 'failed', message: reason, failed: true}}));
+    const app = await open(makeDeck(makeOffers(3), {fleet}), {columns: 80, rows: 30});
+    await press(app, '2');
+    const detail = await press(app, KEYS.enter);
+    const joined = detail.split('\n').map(line => line.replace(/^[┃│] ?| ?[┃│]$/g, '').trim()).join(' ');
+    expect(joined).toContain('`vastdeck down 26000001 --force`.');
+  });
 });

@@ -53,7 +53,13 @@ export function detailHeaderLines(row: InstanceRow, nowMs: number, width: number
     </Text>,
   );
   if (row.note) lines.push(<Text key="note" wrap="truncate" {...theme.muted}>{row.note}</Text>);
-  if (row.cleanup) lines.push(<Text key="cleanup" wrap="truncate" {...(row.cleanup.failed ? theme.bad : theme.warn)}>{`Destroy: ${cleanupStepText(row.cleanup.step)} · ${row.cleanup.message}`}</Text>);
+  // A destroy that stopped says why in full (it names what would be lost and how to go on).
+  if (row.cleanup) {
+    const {cleanup} = row;
+    labelled('Destroy:  ', `${cleanupStepText(cleanup.step)} · ${cleanup.message}`, width, cleanup.failed ? 5 : 1).forEach((text, index) =>
+      lines.push(<Text key={`cleanup${index}`} {...(cleanup.failed ? theme.bad : theme.warn)}>{text}</Text>),
+    );
+  }
   else if (isStoppedBilling(row)) lines.push(<Text key="stopped" wrap="truncate" {...theme.warn}>{`${STOPPED_BILLING}: d in the instance list destroys it`}</Text>);
 
   const download = stage.download;
