@@ -176,6 +176,7 @@ class Mission {
     try {
       const result = await cleanUpInstance(this.ctx, {instanceId: id, ...(this.rented ? {entry: this.rented.ledgerEntry} : {})}, {
         signal: this.interrupt.hard,
+        destroyDeadHost: true,
         onStep: (step, message) => {
           if (this.options.json) this.io.stdout.write(`${JSON.stringify({event: 'cleanup', instanceId: id, step, message})}\n`);
           else this.io.stderr.write(`  ${step.padEnd(16)}${message}\n`);

@@ -4,6 +4,9 @@
 import {chmod, writeFile} from 'node:fs/promises';
 import {InputError} from '../core/errors.js';
 import {startSimCloud, type SimCloud} from '../sim/cloud.js';
+import {FAULTS, FaultSpecError, parseFaultSpec, type FaultRule} from '../sim/fault-plan.js';
+import {INSTANCE_QUIRKS, type InstanceQuirk} from '../sim/instance-record.js';
+import {runSimFaultCommand} from './sim-fault.js';
 import {parseArgs, type ParsedArgs} from './args.js';
 
 export interface SimCommandIo {
@@ -19,10 +22,14 @@ const FLAGS = {
   'rate-limit-scale': {kind: 'number', min: 0, max: 100},
   'no-churn': {kind: 'boolean'},
   'key-file': {kind: 'string'},
+  faults: {kind: 'string'},
+  quirks: {kind: 'string'},
   help: {kind: 'boolean', short: 'h'},
 } as const;
 
 const USAGE = `Usage: vastdeck sim [--port N] [--seed S] [--offers N] [--speed X] [--rate-limit-scale X] [--no-churn] [--key-file PATH]
+                    [--faults SPEC] [--quirks LIST]
+       vastdeck sim fault SPEC | --list | --clear | --instance ID KIND   (against a running simulator)
 
 Runs the simulated Vast.ai cloud on 127.0.0.1 until Ctrl+C.
   --port N              port to listen on (default 0: any free port)
@@ -32,16 +39,27 @@ Runs the simulated Vast.ai cloud on 127.0.0.1 until Ctrl+C.
   --rate-limit-scale X  1 = Vast's published rate limits, 0 = none (default 1)
   --no-churn            keep the market still (no offers taken, added or repriced)
   --key-file PATH       write the simulator's API key to PATH (mode 0600) instead of printing it
+  --faults SPEC         arm faults by name: name=count or name=rate, comma-separated,
+                        e.g. 'api429=0.3,instance-death=1' (a count: the next N chances; a rate: 0.3 or 30%)
+  --quirks LIST         real-API quirks every instance shows: ${INSTANCE_QUIRKS.join(', ')}
+
+Faults:
+${Object.entries(FAULTS).map(([name, what]) => `  ${name.padEnd(21)} ${what}`).join('\n')}
 `;
 
 export async function runSimCommand(argv: string[], io: SimCommandIo): Promise<number> {
+  if (argv[0] === 'fault') return runSimFaultCommand(argv.slice(1), io);
   let flags: ParsedArgs['flags'];
+  let faults: FaultRule[] = [];
+  let quirks: InstanceQuirk[] = [];
   try {
     const parsed = parseArgs('sim', argv, FLAGS);
     if (parsed.positionals.length > 0) throw new InputError(`\`vastdeck sim\` takes no arguments, got '${parsed.positionals[0]}': see \`vastdeck sim --help\`.`);
     flags = parsed.flags;
+    if (typeof flags.faults === 'string') faults = parseFaultSpec(flags.faults);
+    if (typeof flags.quirks === 'string') quirks = quirksOf(flags.quirks);
   } catch (error) {
-    if (!(error instanceof InputError)) throw error;
+    if (!(error instanceof InputError) && !(error instanceof FaultSpecError)) throw error;
     io.stderr.write(`${error.message}\n`);
     return 2;
   }
@@ -60,6 +78,8 @@ export async function runSimCommand(argv: string[], io: SimCommandIo): Promise<n
       speed: flags.speed as number | undefined,
       rateLimitScale: flags['rate-limit-scale'] as number | undefined,
       churnIntervalMs: flags['no-churn'] ? 0 : undefined,
+      faults,
+      quirks,
     });
   } catch (error) {
     const inUse = (error as NodeJS.ErrnoException).code === 'EADDRINUSE';
@@ -79,6 +99,7 @@ export async function runSimCommand(argv: string[], io: SimCommandIo): Promise<n
     }
   }
   io.stdout.write(banner(cloud, keyFile, flags['no-churn'] === true));
+  if (faults.length > 0) io.stdout.write(`Faults armed: ${cloud.faultPlan.toSpec()} (change them with \`vastdeck sim fault\`).\n`);
   await untilStopped();
   await cloud.close();
   io.stdout.write('Simulator stopped.\n');
@@ -100,6 +121,7 @@ function banner(cloud: SimCloud, keyFile: string | undefined, still: boolean): s
     `  vastai --url ${url} --api-key ${key} show instances`,
     `  curl -s -H "Authorization: Bearer ${key}" ${url}/api/v0/users/current/`,
     `  curl -s -X POST -H 'Content-Type: application/json' -d '${body}' ${url}/api/v0/bundles/`,
+    `  VAST_URL=${url} VAST_API_KEY=${key} vastdeck sim fault 'api429=0.3,instance-death=1'`,
     '',
     'Press Ctrl+C to stop.',
     '',
@@ -110,6 +132,13 @@ function banner(cloud: SimCloud, keyFile: string | undefined, still: boolean): s
 function bootSeconds(speed: number): string {
   const seconds = 215 / speed;
   return seconds >= 10 ? `${Math.round(seconds)} s` : `${seconds.toFixed(1)} s`;
+}
+
+function quirksOf(list: string): InstanceQuirk[] {
+  const quirks = list.split(',').map(quirk => quirk.trim()).filter(Boolean);
+  const unknown = quirks.find(quirk => !(INSTANCE_QUIRKS as readonly string[]).includes(quirk));
+  if (unknown !== undefined) throw new InputError(`--quirks has an unknown quirk '${unknown}': use any of ${INSTANCE_QUIRKS.join(', ')}.`);
+  return quirks as InstanceQuirk[];
 }
 
 function untilStopped(): Promise<void> {

@@ -4,6 +4,7 @@
 import {createHash} from 'node:crypto';
 import {createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse} from 'node:http';
 import type {AddressInfo, Socket} from 'node:net';
+import type {FaultName, FaultPlan} from './fault-plan.js';
 import type {RateLimiter} from './rate-limit.js';
 
 export interface SimRequest {
@@ -17,8 +18,13 @@ export interface SimRequest {
   body: unknown;
   /** 'key:<fingerprint>' for an authenticated caller, 'ip:<address>' for an anonymous one. Never the key. */
   identity: string;
+  /** Who the key belongs to: the account, or one instance (its scoped instance_api_key). */
+  caller: Caller;
   headers: IncomingHttpHeaders;
 }
+
+/** The account's key; an instance's scoped key (create's instance_api_key = CONTAINER_API_KEY); or no key. */
+export type Caller = {kind: 'account'} | {kind: 'instance'; instanceId: number} | {kind: 'anonymous'};
 
 export interface SimResponse {
   status: number;
@@ -67,9 +73,20 @@ export class SimRouter {
 
 export type FaultKind = '429' | '500' | '502' | '503' | 'bad-json' | 'html' | 'wrong-shape' | 'hang' | 'reset';
 
-/** Queued misbehaviour: each matching request consumes the first fault whose path prefix fits it. */
+/** SPEC names (fault-plan.ts) of the API faults. */
+const API_FAULTS: ReadonlyArray<[FaultName, FaultKind]> = [
+  ['api429', '429'], ['api500', '500'], ['api502', '502'], ['api503', '503'], ['api-html', 'html'],
+  ['api-bad-json', 'bad-json'], ['api-wrong-shape', 'wrong-shape'], ['api-hang', 'hang'], ['api-reset', 'reset'],
+];
+
+/**
+ * Queued misbehaviour: each matching request consumes the first fault whose path prefix fits it.
+ * Without one, an /api/ request may still draw a fault armed by name in the plan (counts or rates).
+ */
 export class SimFaults {
   private readonly queued: {kind: FaultKind; left: number; pathPrefix?: string}[] = [];
+
+  constructor(readonly plan?: FaultPlan) {}
 
   queue(kind: FaultKind, count = 1, pathPrefix?: string): void {
     if (count > 0) this.queued.push({kind, left: count, pathPrefix});
@@ -87,7 +104,7 @@ export class SimFaults {
   take(path: string): FaultKind | undefined {
     const index = this.queued.findIndex(fault => fault.pathPrefix === undefined || path.startsWith(fault.pathPrefix));
     const fault = this.queued[index];
-    if (!fault) return undefined;
+    if (!fault) return path.startsWith('/api/') ? API_FAULTS.find(([name]) => this.plan?.take(name))?.[1] : undefined;
     if (--fault.left === 0) this.queued.splice(index, 1);
     return fault.kind;
   }
@@ -108,9 +125,11 @@ export interface ApiServerOptions {
   router: SimRouter;
   faults: SimFaults;
   limiter: RateLimiter;
-  /** True for a key this cloud accepts. */
-  acceptsKey: (key: string) => boolean;
+  /** Whose key this is, or undefined for a key this cloud does not know. */
+  identify: (key: string) => Caller | undefined;
   log: RequestLogEntry[];
+  /** Epoch ms for the request log (the simulator's clock). */
+  now?: () => number;
 }
 
 const MAX_LOG = 10_000;
@@ -150,12 +169,12 @@ async function serve(options: ApiServerOptions, request: IncomingMessage, respon
   const key = bearerOf(request.headers.authorization) ?? (url.searchParams.get('api_key') || undefined);
   const identity = key === undefined ? `ip:${ip}` : `key:${createHash('sha256').update(key).digest('hex').slice(0, 12)}`;
   const record = (status: number, fault?: FaultKind) => {
-    options.log.push({method, path: url.pathname, status, identity, fault, atMs: Date.now()});
+    options.log.push({method, path: url.pathname, status, identity, fault, atMs: (options.now ?? Date.now)()});
     if (options.log.length > MAX_LOG) options.log.splice(0, options.log.length - MAX_LOG);
   };
   const send = (answer: SimResponse, fault?: FaultKind) => {
     record(answer.status, fault);
-    respond(response, answer);
+    respond(response, answer, (options.now ?? Date.now)());
   };
 
   const fault = options.faults.take(url.pathname);
@@ -170,11 +189,15 @@ async function serve(options: ApiServerOptions, request: IncomingMessage, respon
   if (rawBody === undefined) return send({status: 413, json: errorBody('invalid_request', 'Request body too large')});
   const matched = options.router.match(method, url.pathname);
   if (!matched) return send({status: 404, json: errorBody('not_found', `No API route for ${method} ${url.pathname}`)});
-  if (key !== undefined && !options.acceptsKey(key)) return send({status: 401, json: errorBody('auth_error', 'Invalid user key')});
-  if (key === undefined && !matched.route.anonymous) {
+  const caller: Caller | undefined = key === undefined ? {kind: 'anonymous'} : options.identify(key);
+  if (!caller) return send({status: 401, json: errorBody('auth_error', 'Invalid user key')});
+  if (caller.kind === 'anonymous' && !matched.route.anonymous) {
     return send({status: 401, json: errorBody('auth_error', 'api key not provided as bearer token.')});
   }
-  const limited = options.limiter.check(method, matched.route.pattern, {identity, ip});
+  if (caller.kind === 'instance' && !instanceKeyMay(method, matched.route.pattern, matched.params, caller.instanceId)) {
+    return send({status: 403, json: errorBody('not_authorized', `This API key belongs to instance ${caller.instanceId}: it may only show, start, stop or destroy that instance.`)});
+  }
+  const limited = options.limiter.check(method, matched.route.pattern, {identity, ip}, url.pathname);
   if (limited) return send(limited);
   let body: unknown;
   if (rawBody.trim() !== '') {
@@ -187,11 +210,16 @@ async function serve(options: ApiServerOptions, request: IncomingMessage, respon
   const query = decodeQuery(url.searchParams);
   let answer: SimResponse;
   try {
-    answer = await matched.route.handler({method, path: url.pathname, params: matched.params, query, body, identity, headers: request.headers});
+    answer = await matched.route.handler({method, path: url.pathname, params: matched.params, query, body, identity, caller, headers: request.headers});
   } catch {
     answer = {status: 500, json: errorBody('server_error', 'Internal Server Error')};
   }
   send(answer);
+}
+
+/** A scoped instance key (Vast's per-instance key): GET, PUT (state) and DELETE of its own instance only. */
+function instanceKeyMay(method: string, pattern: string, params: Record<string, string>, instanceId: number): boolean {
+  return pattern === '/api/v0/instances/:id/' && ['GET', 'PUT', 'DELETE'].includes(method) && params.id === String(instanceId);
 }
 
 function faultAnswer(kind: Exclude<FaultKind, 'hang' | 'reset'>, limiter: RateLimiter): SimResponse {
@@ -213,8 +241,10 @@ function faultAnswer(kind: Exclude<FaultKind, 'hang' | 'reset'>, limiter: RateLi
   }
 }
 
-function respond(response: ServerResponse, answer: SimResponse): void {
+/** The Date header tells clients the cloud's time: the simulator's clock, not necessarily the wall's. */
+function respond(response: ServerResponse, answer: SimResponse, nowMs = Date.now()): void {
   if (response.headersSent || response.destroyed) return;
+  response.setHeader('Date', new Date(nowMs).toUTCString());
   const isJson = answer.json !== undefined;
   const payload = isJson ? JSON.stringify(answer.json) : (answer.text ?? '');
   response.writeHead(answer.status, {

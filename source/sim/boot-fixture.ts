@@ -39,6 +39,9 @@ export interface BootScenario {
 }
 
 /** Values baked into the fixture text that a replay replaces with the instance's own. */
+/** t = 0 of every fixture: the wall-clock stamps inside the payloads count from 2026-09-14 10:02:03 UTC. */
+export const FIXTURE_T0_MS = Date.UTC(2026, 8, 14, 10, 2, 3);
+
 export const fixtureValues = {
 	instanceId: '25841377',
 	webToken: '5b0c7d61e2a94f38a1d6c0e7b93f4a2d8e61c05f7a3b29d4c8e0f1a6b7d3c952',
@@ -46,8 +49,8 @@ export const fixtureValues = {
 } as const;
 
 export const COMFY_PORTAL_LOG = '/var/log/portal/comfyui.log';
-const ONSTART_LOG = '/var/log/onstart.log';
-const PROVISIONING_PORTAL_LOG = '/var/log/portal/provisioning.log';
+export const ONSTART_LOG = '/var/log/onstart.log';
+export const PROVISIONING_PORTAL_LOG = '/var/log/portal/provisioning.log';
 
 /** sim-data/boot of this repository, from source/sim (vitest) and from dist/sim (after tsc) alike. */
 export const defaultBootRoot = fileURLToPath(new URL('../../sim-data/boot', import.meta.url));
@@ -142,7 +145,7 @@ async function readScenario(name: BootScenarioName, dir: string): Promise<BootSc
 	return {name, writes, moments: deriveMoments(writes, comfyLogRotationMs, dir)};
 }
 
-function deriveMoments(writes: TimedWrite[], comfyLogRotationMs: number, dir: string): BootMoments {
+export function deriveMoments(writes: TimedWrite[], comfyLogRotationMs: number, dir: string): BootMoments {
 	const textOf = (write: TimedWrite): string => write.bytes.toString('utf8').replace(/\n$/, '');
 	const first = (path: string, test: (text: string) => boolean, afterMs = 0): TimedWrite | undefined =>
 		writes.find((write) => write.path === path && write.tMs >= afterMs && test(textOf(write)));

@@ -1,7 +1,8 @@
 // Replays a boot scenario into an instance's virtual filesystem on a compressed clock: log writes,
 // the comfyui.log rotation, the provisioning markers and the timeline events. Also splices in the
 // failure scenario on demand. Driven by instance-host.ts.
-import {COMFY_PORTAL_LOG, fixtureValues, type BootScenario} from './boot-fixture.js';
+import {COMFY_PORTAL_LOG, FIXTURE_T0_MS, fixtureValues, type BootScenario} from './boot-fixture.js';
+import {wallClock, type TimeSource, type TimerHandle} from './comfy/sim-clock.js';
 import type {VirtualFs} from './virtual-fs.js';
 
 export type BootEventName = 'boot-started' | 'provisioning-complete' | 'provisioning-failed' | 'comfy-listening';
@@ -24,6 +25,10 @@ export interface BootReplayOptions {
 	personalize: (bytes: Buffer) => Buffer;
 	instanceId: number;
 	onEvent: (name: BootEventName, simTimeMs: number) => void;
+	/** Where time comes from (the wall clock unless a test drives it). */
+	time?: TimeSource;
+	/** Move the fixture's wall-clock stamps to this boot (else the bytes equal the fixture's). */
+	ownTimestamps?: boolean;
 }
 
 /** Scenario → ordered actions: markers and renames before the writes of the same instant, events after. */
@@ -61,13 +66,15 @@ export class BootReplay {
 	private readonly failureActions: ReplayAction[];
 	private next = 0;
 	private startedAt: number | undefined;
-	private timer: NodeJS.Timeout | undefined;
+	private timer: TimerHandle | undefined;
+	private readonly time: TimeSource;
 	private listening = false;
 	private provisioningEnded = false;
 	private stopped = false;
 
 	constructor(private readonly options: BootReplayOptions) {
 		if (!(options.speed > 0)) throw new Error(`speed must be a positive number, got ${options.speed}`);
+		this.time = options.time ?? wallClock;
 		this.actions = timelineOf(options.scenario, options);
 		this.failureActions = timelineOf(options.failureScenario, options);
 	}
@@ -75,14 +82,14 @@ export class BootReplay {
 	/** t = 0 of the scenario is now. */
 	start(): void {
 		if (this.stopped) return;
-		this.startedAt = performance.now();
+		this.startedAt = this.time.now();
 		this.options.onEvent('boot-started', 0);
 		this.step();
 	}
 
 	/** Scenario time in ms (0 before start). */
 	simNowMs(): number {
-		return this.startedAt === undefined ? 0 : (performance.now() - this.startedAt) * this.options.speed;
+		return this.startedAt === undefined ? 0 : (this.time.now() - this.startedAt) * this.options.speed;
 	}
 
 	get comfyListening(): boolean {
@@ -116,14 +123,14 @@ export class BootReplay {
 		this.next = 0;
 		if (this.startedAt !== undefined && !this.stopped) {
 			// The first spliced writes land on the next tick, never inside the caller's stack.
-			clearTimeout(this.timer);
-			this.timer = setTimeout(this.step, 0);
+			this.time.clearTimeout(this.timer);
+			this.timer = this.time.setTimeout(this.step, 0);
 		}
 	}
 
 	stop(): void {
 		this.stopped = true;
-		clearTimeout(this.timer);
+		this.time.clearTimeout(this.timer);
 		this.timer = undefined;
 	}
 
@@ -135,14 +142,16 @@ export class BootReplay {
 			this.apply(action);
 		}
 		const upcoming = this.actions[this.next];
-		if (upcoming) this.timer = setTimeout(this.step, Math.max(0, (upcoming.tMs - nowMs) / this.options.speed));
+		// Whole milliseconds, at least 1, as Node's timers run anyway: a fraction of a millisecond is lost
+		// next to an epoch timestamp on a manual clock, which would then never reach the next line.
+		if (upcoming) this.timer = this.time.setTimeout(this.step, Math.max(1, Math.ceil((upcoming.tMs - nowMs) / this.options.speed)));
 	};
 
 	private apply(action: ReplayAction): void {
 		const {fs} = this.options;
 		switch (action.kind) {
 			case 'append':
-				fs.append(action.path, action.bytes);
+				fs.append(action.path, this.options.ownTimestamps ? restamp(action.bytes, this.startedAt ?? this.time.now(), this.options.speed) : action.bytes);
 				break;
 			case 'touch':
 				fs.touch(action.path);
@@ -160,4 +169,24 @@ export class BootReplay {
 				break;
 		}
 	}
+}
+
+/** `YYYY-MM-DD HH:MM:SS` (also with `T`, `,mmm` or `.mmm`) — the wall-clock stamps inside fixture payloads. */
+const STAMP = /(\d{4})-(\d\d)-(\d\d)([ T])(\d\d):(\d\d):(\d\d)([.,]\d{3})?/g;
+
+/**
+ * The fixture's stamps (t = 0 at FIXTURE_T0_MS) moved to when this boot writes them: the boot's start
+ * plus the scenario offset on this clock, so they agree with the API's Date header and start_date.
+ */
+export function restamp(bytes: Buffer, startedAtMs: number, speed: number): Buffer {
+	const text = bytes.toString('latin1');
+	if (!STAMP.test(text)) return bytes;
+	STAMP.lastIndex = 0;
+	const moved = text.replace(STAMP, (...match: string[]) => {
+		const [, year, month, day, separator, hour, minute, second, fraction] = match;
+		const fixtureMs = Date.UTC(Number(year), Number(month) - 1, Number(day), Number(hour), Number(minute), Number(second), fraction ? Number(fraction.slice(1)) : 0);
+		const at = new Date(startedAtMs + (fixtureMs - FIXTURE_T0_MS) / speed).toISOString();
+		return `${at.slice(0, 10)}${separator}${at.slice(11, 19)}${fraction ? `${fraction[0]}${at.slice(20, 23)}` : ''}`;
+	});
+	return Buffer.from(moved, 'latin1');
 }

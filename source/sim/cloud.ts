@@ -3,12 +3,17 @@
 // Called by connect.ts (demo mode), `vastdeck sim`, tests and benchmarks. Clients reach it only
 // through `baseUrl` + `apiKey`, exactly as they would reach https://console.vast.ai.
 import {randomBytes} from 'node:crypto';
-import {errorBody, SimFaults, SimRouter, startApiServer, type RequestLogEntry, type SimResponse} from './api-server.js';
+import {errorBody, SimFaults, SimRouter, startApiServer, type Caller, type RequestLogEntry, type SimResponse} from './api-server.js';
 import {addInstanceRoutes} from './instance-routes.js';
 import {SimInstances} from './instances.js';
 import {Market} from './market.js';
 import {QueryError, searchOffers, selectColumns} from './query-eval.js';
+import {addControlRoutes} from './control-routes.js';
+import {FaultPlan, type FaultRule} from './fault-plan.js';
 import {RateLimiter} from './rate-limit.js';
+import {wallClock, type TimeSource, type TimerHandle} from './comfy/sim-clock.js';
+import {gpuModelNames} from './market.js';
+import type {InstanceQuirk} from './instance-record.js';
 
 export interface SimCloudOptions {
   /** 0 (default) picks a free port. */
@@ -25,6 +30,12 @@ export interface SimCloudOptions {
   rateLimitScale?: number;
   /** Time compression for simulated instances: boots and billing (default 1). */
   speed?: number;
+  /** Where time comes from: the wall clock (default), or a test's ManualClock. */
+  time?: TimeSource;
+  /** Real-API quirks every new instance shows (default none). */
+  quirks?: readonly InstanceQuirk[];
+  /** Faults armed by name from the start (`vastdeck sim --faults`). */
+  faults?: readonly FaultRule[];
 }
 
 /** The demo user's account, as GET /users/current/ shows it; later sim modules bill against it. */
@@ -46,6 +57,8 @@ export interface SimCloud {
   apiKey: string;
   market: Market;
   faults: SimFaults;
+  /** The faults armed by name (the control endpoint and `--faults` change it). */
+  faultPlan: FaultPlan;
   router: SimRouter;
   limiter: RateLimiter;
   account: SimAccount;
@@ -54,15 +67,19 @@ export interface SimCloud {
   /** Every request so far (method, path, status, identity); never a key. */
   requests: readonly RequestLogEntry[];
   speed: number;
+  time: TimeSource;
   close(): Promise<void>;
 }
 
 export async function startSimCloud(options: SimCloudOptions = {}): Promise<SimCloud> {
   const apiKey = options.apiKey ?? randomBytes(32).toString('hex');
   const market = new Market({seed: options.seed ?? 1, offers: options.offers});
-  const faults = new SimFaults();
+  const faultPlan = new FaultPlan(options.seed ?? 1);
+  faultPlan.add(options.faults ?? []);
+  const faults = new SimFaults(faultPlan);
   const router = new SimRouter();
-  const limiter = new RateLimiter({scale: options.rateLimitScale ?? 1});
+  const time = options.time ?? wallClock;
+  const limiter = new RateLimiter({scale: options.rateLimitScale ?? 1, now: () => time.now()});
   const requests: RequestLogEntry[] = [];
   const account: SimAccount = {
     id: 318_254,
@@ -74,32 +91,45 @@ export async function startSimCloud(options: SimCloudOptions = {}): Promise<SimC
     ssh_key: '',
   };
   const speed = options.speed ?? 1;
-  const instances = new SimInstances({market, account, speed});
+  const instances = new SimInstances({market, account, speed, time, quirks: options.quirks, faults: faultPlan});
   addOfferRoutes(router, market);
   addInstanceRoutes(router, instances, account.id);
   router.add('GET', '/api/v0/users/current/', () => {
     instances.accrue();
     return {status: 200, json: userAnswer(account, apiKey)};
   });
+  addControlRoutes(router, faultPlan, instances);
 
-  const server = await startApiServer({port: options.port ?? 0, router, faults, limiter, acceptsKey: key => key === apiKey, log: requests});
-  const churnIntervalMs = options.churnIntervalMs ?? 5000;
-  const churn = churnIntervalMs > 0 ? setInterval(() => market.tick(), churnIntervalMs) : undefined;
-  churn?.unref();
+  const identify = (key: string): Caller | undefined => {
+    if (key === apiKey) return {kind: 'account'};
+    const instanceId = instances.instanceOfKey(key);
+    return instanceId === undefined ? undefined : {kind: 'instance', instanceId};
+  };
+  const server = await startApiServer({port: options.port ?? 0, router, faults, limiter, identify, log: requests, now: () => time.now()});
+  let churnIntervalMs = options.churnIntervalMs ?? 5000;
+  let churn: TimerHandle | undefined;
+  const tick = (): void => {
+    market.tick();
+    if (churnIntervalMs > 0) churn = time.setTimeout(tick, churnIntervalMs);
+  };
+  if (churnIntervalMs > 0) churn = time.setTimeout(tick, churnIntervalMs);
   let closing: Promise<void> | undefined;
   return {
     baseUrl: `http://127.0.0.1:${server.port}`,
     apiKey,
     market,
     faults,
+    faultPlan,
     router,
     limiter,
     account,
     instances,
     requests,
     speed,
+    time,
     close: () => {
-      clearInterval(churn);
+      time.clearTimeout(churn);
+      churnIntervalMs = 0;
       closing ??= Promise.all([server.close(), instances.close()]).then(() => undefined);
       return closing;
     },
@@ -118,6 +148,8 @@ function addOfferRoutes(router: SimRouter, market: Market): void {
     }
   };
   router.add('POST', '/api/v0/bundles/', request => search(request.body), {anonymous: true});
+  // vast.py fetches this anonymously when it starts (to check --gpu-name values) and caches it for a day.
+  router.add('GET', '/api/v0/gpu_names/unique/', () => ({status: 200, json: {success: true, gpu_names: gpuModelNames()}}), {anonymous: true});
   router.add('GET', '/api/v0/bundles/', request => search(request.query.q), {anonymous: true});
   router.add('PUT', '/api/v0/search/asks/', request => {
     const body = request.body as {q?: unknown; select_cols?: unknown} | undefined;

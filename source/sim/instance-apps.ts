@@ -8,7 +8,8 @@ import type {AppRequestHandler} from './portal-gate.js';
 export const COMFY_PORTAL_CONFIG =
 	'localhost:1111:11111:/:Instance Portal|localhost:8188:18188:/:ComfyUI|localhost:8288:18288:/docs:API Wrapper|' +
 	'localhost:8080:18080:/:Jupyter|localhost:8080:8080:/terminals/1:Jupyter Terminal|localhost:8384:18384:/:Syncthing';
-export const COMFYUI_ARGS = '--disable-auto-launch --disable-xformers --port 18188 --enable-cors-header';
+/** The image's default COMFYUI_ARGS (comfyui/Dockerfile), used when the create request sets none. */
+export const COMFYUI_ARGS = '--disable-auto-launch --port 18188 --enable-cors-header';
 
 const MIB = 1024 * 1024;
 
@@ -23,10 +24,18 @@ function notFound(res: ServerResponse): void {
 	res.end('404: Not Found');
 }
 
-/** @param deviceName torch's name for the GPU, e.g. 'NVIDIA GeForce RTX 4090'. */
-export function minimalComfyHandler(deviceName: string): AppRequestHandler {
-	const vramTotal = 24_564 * MIB; // the fixture's "Total VRAM 24564 MB"
-	const stats = {
+export interface ComfyDevice {
+	/** torch's name for the GPU, e.g. 'NVIDIA GeForce RTX 4090'. */
+	name: string;
+	/** Vast's gpu_ram (MiB per GPU). */
+	vramMb?: number;
+}
+
+/** GET /system_stats as ComfyUI 0.3.64 answers it: the rented GPU and the COMFYUI_ARGS it started with. */
+export function systemStats(device: ComfyDevice, comfyuiArgs: string): Record<string, unknown> {
+	const vramTotal = (device.vramMb ?? 24_564) * MIB; // the fixture's "Total VRAM 24564 MB"
+	const deviceName = device.name;
+	return {
 		system: {
 			os: 'posix',
 			ram_total: 128_613 * MIB,
@@ -38,7 +47,7 @@ export function minimalComfyHandler(deviceName: string): AppRequestHandler {
 			python_version: '3.12.11 | packaged by conda-forge | (main, Jun  4 2025, 14:45:31) [GCC 13.3.0]',
 			pytorch_version: '2.10.0+cu128',
 			embedded_python: false,
-			argv: ['main.py', ...COMFYUI_ARGS.split(' ')],
+			argv: ['main.py', ...comfyuiArgs.split(/\s+/).filter(Boolean)],
 		},
 		devices: [
 			{
@@ -52,9 +61,13 @@ export function minimalComfyHandler(deviceName: string): AppRequestHandler {
 			},
 		],
 	};
+}
+
+/** A minimal ComfyUI (system_stats only) for hosts started without the full simulator. */
+export function minimalComfyHandler(device: ComfyDevice, comfyuiArgs: () => string = () => COMFYUI_ARGS): AppRequestHandler {
 	return (req, res) => {
 		const path = (req.url ?? '/').split('?')[0];
-		if (req.method === 'GET' && (path === '/system_stats' || path === '/api/system_stats')) sendJson(res, 200, stats);
+		if (req.method === 'GET' && (path === '/system_stats' || path === '/api/system_stats')) sendJson(res, 200, systemStats(device, comfyuiArgs()));
 		else notFound(res);
 	};
 }

@@ -2,6 +2,7 @@
 // disk, env in dict or docker-flag string form, runtype in either spelling, length limits, price.
 // Called by instances.ts (SimInstances.create); a problem becomes Vast's 400 invalid_args answer.
 import type {BootScenarioName} from './boot-fixture.js';
+import {INSTANCE_QUIRKS, type InstanceQuirk} from './instance-record.js';
 
 /** What a route sends back: a status and a JSON body. */
 export interface SimAnswer {
@@ -30,6 +31,8 @@ export interface CreateSpec {
   cancelUnavail: boolean;
   /** From env VASTDECK_SIM_SCENARIO. */
   scenario?: BootScenarioName;
+  /** From env VASTDECK_SIM_QUIRKS (comma list): real-API quirks this instance shows. */
+  quirks: InstanceQuirk[];
 }
 
 const SCENARIOS: readonly BootScenarioName[] = ['happy', 'failure', 'slow-resume'];
@@ -88,6 +91,9 @@ function specOf(body: Record<string, unknown>): CreateSpec {
   const imageRuntype = runtypeOf(body.runtype, templateHashId !== null);
   const scenario = env.find(([name]) => name === 'VASTDECK_SIM_SCENARIO')?.[1];
   if (scenario !== undefined && !SCENARIOS.includes(scenario as BootScenarioName)) throw new InvalidArgs(`VASTDECK_SIM_SCENARIO must be one of ${SCENARIOS.join(', ')}`);
+  const quirks = (env.find(([name]) => name === 'VASTDECK_SIM_QUIRKS')?.[1] ?? '').split(',').map(quirk => quirk.trim()).filter(Boolean);
+  const unknownQuirk = quirks.find(quirk => !INSTANCE_QUIRKS.includes(quirk as InstanceQuirk));
+  if (unknownQuirk !== undefined) throw new InvalidArgs(`VASTDECK_SIM_QUIRKS has an unknown quirk ${JSON.stringify(unknownQuirk)}; use any of ${INSTANCE_QUIRKS.join(', ')}`);
   const internalPorts = env.flatMap(([name]) => {
     const port = /^-p \d+:(\d+)(?:\/tcp)?$/.exec(name)?.[1];
     return port === undefined ? [] : [Number(port)];
@@ -96,6 +102,7 @@ function specOf(body: Record<string, unknown>): CreateSpec {
   return {
     image, disk, env, internalPorts, onstart, args, imageRuntype, label, templateHashId,
     targetState, price, cancelUnavail: body.cancel_unavail === true, scenario: scenario as BootScenarioName | undefined,
+    quirks: quirks as InstanceQuirk[],
   };
 }
 

@@ -2,8 +2,9 @@
 // serves it over the real protocols (sshd with exec and SFTP, Caddy-like gates in front of ComfyUI
 // and the Instance Portal), with fault hooks. Started by the simulated cloud, `vastdeck sim` and tests.
 import {EventEmitter} from 'node:events';
-import {fixtureValues, loadBootScenario, type BootScenarioName} from './boot-fixture.js';
+import {fixtureValues, loadBootScenario, type BootScenario, type BootScenarioName} from './boot-fixture.js';
 import {BootReplay} from './boot-replay.js';
+import {wallClock, type TimeSource} from './comfy/sim-clock.js';
 import {COMFY_PORTAL_CONFIG, COMFYUI_ARGS, instancePortalHandler, minimalComfyHandler} from './instance-apps.js';
 import {startPortalGate, type AppRequestHandler, type AppUpgradeHandler} from './portal-gate.js';
 import {startSshServer} from './ssh-server.js';
@@ -31,6 +32,16 @@ export interface InstanceHostOptions {
 	comfyUpgrade?: AppUpgradeHandler;
 	/** Vast's gpu_name, e.g. 'RTX 4090'; changes the GPU in the logs and in system_stats. */
 	gpuName?: string;
+	/** Vast's gpu_ram in MiB (system_stats' VRAM). */
+	gpuRamMb?: number;
+	/** The boot to replay instead of the named scenario (e.g. one built from a provisioning manifest). */
+	bootScenario?: BootScenario;
+	/** Extra container environment (CONTAINER_API_KEY, the create request's variables). */
+	env?: Record<string, string>;
+	/** Where time comes from (the wall clock unless a test drives it). */
+	time?: TimeSource;
+	/** Log lines carry this boot's own timestamps (as a rented instance's do) instead of the fixture's. */
+	ownTimestamps?: boolean;
 }
 
 /**
@@ -47,6 +58,8 @@ export interface InstanceHost {
 	hostKeyFingerprintSha256: string;
 	fs: VirtualFs;
 	events: EventEmitter;
+	/** The container's environment (what SSH sessions and ComfyUI see). */
+	env: Record<string, string>;
 	comfyListening(): boolean;
 	/** Fault: kill every live SSH connection; new connections are still accepted. */
 	dropSshConnections(): void;
@@ -54,6 +67,8 @@ export interface InstanceHost {
 	injectProvisioningFailure(): void;
 	/** Fault: refuse every SSH authentication while on. */
 	setSshRefusing(on: boolean): void;
+	/** A halted container: its SSH port resets connections instead of refusing keys. */
+	setSshUnreachable(on: boolean): void;
 	/** Replaces the authorized keys (a key attached to the running instance). */
 	setAuthorizedKeys(lines: string[]): void;
 	close(): Promise<void>;
@@ -103,7 +118,9 @@ export async function startInstanceHost(options: InstanceHostOptions): Promise<I
 	const webUsername = options.webUsername ?? 'vastai';
 	if (!webPassword) throw new Error('the instance needs a webPassword or an openButtonToken for its portal');
 	const id = String(options.instanceId);
-	const [scenario, failureScenario] = await Promise.all([loadBootScenario(options.scenario), loadBootScenario('failure')]);
+	const [loaded, failureScenario] = await Promise.all([loadBootScenario(options.scenario), loadBootScenario('failure')]);
+	const scenario = options.bootScenario ?? loaded;
+	const time = options.time ?? wallClock;
 
 	const fs = new VirtualFs();
 	for (const dir of SEED_DIRECTORIES) fs.mkdir(dir);
@@ -122,8 +139,14 @@ export async function startInstanceHost(options: InstanceHostOptions): Promise<I
 			['credentials are: vastai / ', `credentials are: ${webUsername} / `],
 		]),
 		onEvent: (name, simTimeMs) => events.emit(name, {simTimeMs}),
+		time,
+		ownTimestamps: options.ownTimestamps,
 	});
 	const env: Record<string, string> = {
+		PORTAL_CONFIG: COMFY_PORTAL_CONFIG,
+		COMFYUI_ARGS,
+		// The create request's variables; what the platform sets below wins, as on Vast.
+		...options.env,
 		HOME: '/root',
 		CONTAINER_ID: id,
 		VAST_CONTAINERLABEL: `C.${id}`,
@@ -136,8 +159,6 @@ export async function startInstanceHost(options: InstanceHostOptions): Promise<I
 		JUPYTER_TOKEN: openButtonToken,
 		WEB_USERNAME: webUsername,
 		WEB_PASSWORD: webPassword,
-		PORTAL_CONFIG: COMFY_PORTAL_CONFIG,
-		COMFYUI_ARGS,
 	};
 	const gateAuth = {instanceId: options.instanceId, webUsername, webPassword, openButtonToken};
 
@@ -158,7 +179,7 @@ export async function startInstanceHost(options: InstanceHostOptions): Promise<I
 		const comfyGate = await startPortalGate({
 			...gateAuth,
 			isAppUp: () => replay.comfyListening,
-			handleRequest: options.comfyHandler ?? minimalComfyHandler(deviceName),
+			handleRequest: options.comfyHandler ?? minimalComfyHandler({name: deviceName, vramMb: options.gpuRamMb}, () => env.COMFYUI_ARGS ?? COMFYUI_ARGS),
 			handleUpgrade: options.comfyUpgrade,
 		});
 		closers.push(comfyGate.close);
@@ -170,7 +191,7 @@ export async function startInstanceHost(options: InstanceHostOptions): Promise<I
 			VAST_TCP_PORT_1111: String(portalGate.port),
 		});
 
-		const bootTimer = setTimeout(() => replay.start(), Math.max(0, options.bootDelayMs ?? 0));
+		const bootTimer = time.setTimeout(() => replay.start(), Math.max(0, options.bootDelayMs ?? 0));
 		return {
 			sshPort: ssh.port,
 			portalPort: comfyGate.port,
@@ -178,13 +199,15 @@ export async function startInstanceHost(options: InstanceHostOptions): Promise<I
 			hostKeyFingerprintSha256: ssh.hostKeyFingerprintSha256,
 			fs,
 			events,
+			env,
 			comfyListening: () => replay.comfyListening,
 			dropSshConnections: () => ssh.dropConnections(),
 			injectProvisioningFailure: () => replay.injectFailure(),
 			setSshRefusing: (on) => ssh.setRefusing(on),
+			setSshUnreachable: (on) => ssh.setUnreachable(on),
 			setAuthorizedKeys: (lines) => ssh.setAuthorizedKeys(lines),
 			close: async () => {
-				clearTimeout(bootTimer);
+				time.clearTimeout(bootTimer);
 				replay.stop();
 				await closeAll();
 			},

@@ -5,6 +5,10 @@ import type {CreateSpec} from './instance-create.js';
 import type {InstanceHost} from './instance-host.js';
 import type {OfferPrices, SimOffer} from './market.js';
 
+/** Quirks of the real API a client must survive, switched on per instance. */
+export type InstanceQuirk = 'ip-newline' | 'uptime-null' | 'hostport-int';
+export const INSTANCE_QUIRKS: readonly InstanceQuirk[] = ['ip-newline', 'uptime-null', 'hostport-int'];
+
 /** The state renderInstance reads. */
 export interface InstanceView {
   id: number;
@@ -20,15 +24,22 @@ export interface InstanceView {
   createdSec: number;
   runningSinceMs?: number;
   host?: InstanceHost;
+  quirks: ReadonlySet<InstanceQuirk>;
 }
 
-export function renderInstance(instance: InstanceView, speed: number): Record<string, unknown> {
-  const {offer, spec, host} = instance;
+/**
+ * `ports` is present only while running (vast.py's ssh-url reads `instance.get("ports", {})`, which
+ * a null would crash). Quirks: 'ip-newline' adds the trailing newline the real API once sent in
+ * public_ipaddr, 'uptime-null' keeps uptime_mins null even while running, 'hostport-int' sends
+ * HostPort as a number instead of the real string.
+ */
+export function renderInstance(instance: InstanceView, speed: number, nowMs: number): Record<string, unknown> {
+  const {offer, spec, host, quirks} = instance;
   const running = instance.actual === 'running' && host !== undefined;
-  const ports = running ? dockerPorts(host, spec) : null;
+  const ports = running ? dockerPorts(host, spec, quirks.has('hostport-int')) : undefined;
   const hostPorts = Object.values(ports ?? {}).map(mapping => Number(mapping[0]?.HostPort));
   const sshPort = host && (spec.imageRuntype.includes('jupyter') ? host.sshPort - 1 : host.sshPort);
-  const uptimeMin = instance.runningSinceMs === undefined ? null : ((Date.now() - instance.runningSinceMs) * speed) / 60_000;
+  const uptimeMin = instance.runningSinceMs === undefined || quirks.has('uptime-null') ? null : ((nowMs - instance.runningSinceMs) * speed) / 60_000;
   return {
     ...offer,
     ...instance.prices,
@@ -52,14 +63,14 @@ export function renderInstance(instance: InstanceView, speed: number): Record<st
     ssh_port: sshPort ?? null,
     ssh_idx: '1',
     machine_dir_ssh_port: host?.sshPort ?? null,
-    public_ipaddr: running ? '127.0.0.1\n' : null,
+    public_ipaddr: running ? `127.0.0.1${quirks.has('ip-newline') ? '\n' : ''}` : null,
     local_ipaddrs: '172.17.0.2 \n',
-    ports,
+    ...(ports ? {ports} : {}),
     direct_port_start: hostPorts.length > 0 ? Math.min(...hostPorts) : -1,
     direct_port_end: hostPorts.length > 0 ? Math.max(...hostPorts) : -1,
     start_date: instance.createdSec,
     uptime_mins: uptimeMin,
-    duration: Date.now() / 1000 - instance.createdSec,
+    duration: nowMs / 1000 - instance.createdSec,
     disk_space: spec.disk,
     // GB [INFERRED]: the unpacked image, plus the models once ComfyUI is up; -1 until running (Vast QA tool).
     disk_usage: running ? diskUsedGb(host) : -1,
@@ -84,12 +95,12 @@ function diskUsedGb(host: InstanceHost): number {
   return host.comfyListening() ? 31.6 : 24.8;
 }
 
-type DockerPorts = Record<string, [{HostIp: string; HostPort: string}]>;
+type DockerPorts = Record<string, [{HostIp: string; HostPort: string | number}]>;
 
 /** 22 for direct SSH, then every requested internal port: 8188 → the ComfyUI gate, others → the portal gate. */
-function dockerPorts(host: InstanceHost, spec: CreateSpec): DockerPorts {
+function dockerPorts(host: InstanceHost, spec: CreateSpec, numericHostPort: boolean): DockerPorts {
   const ports: DockerPorts = {};
-  const map = (internal: number, external: number) => (ports[`${internal}/tcp`] = [{HostIp: '0.0.0.0', HostPort: String(external)}]);
+  const map = (internal: number, external: number) => (ports[`${internal}/tcp`] = [{HostIp: '0.0.0.0', HostPort: numericHostPort ? external : String(external)}]);
   if (/(ssh|jupyter)_direc/.test(spec.imageRuntype)) map(22, host.sshPort);
   for (const internal of spec.internalPorts) {
     if (internal !== 22) map(internal, internal === 8188 ? host.portalPort : host.instancePortalPort);

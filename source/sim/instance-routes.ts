@@ -40,10 +40,20 @@ export function addInstanceRoutes(router: SimRouter, instances: SimInstances, us
     return ok({success: true});
   });
   router.add('PUT', '/api/v0/instances/:id/', request => manage(instances, request));
+  // The official CLI's bulk forms: `stop/start instances A B` and `destroy instances A B` (64 ids per call).
+  router.add('PUT', '/api/v0/instances/', request => bulkState(instances, request.body));
+  router.add('DELETE', '/api/v0/instances/', request => {
+    const ids = idsOf(request.body, ['instance_ids', 'ids']);
+    if (!ids) return invalid('Pass {"instance_ids": [id, ...]}.');
+    const missing = ids.filter(id => !instances.destroy(id));
+    for (const id of ids) volumes.detach(id);
+    if (missing.length === ids.length) return {status: 404, json: errorBody('not_found', `Instance${missing.length > 1 ? 's' : ''} ${missing.join(', ')} not found.`)};
+    return ok({success: true, ...(missing.length > 0 ? {msg: `Instances ${missing.join(', ')} were not found.`} : {})});
+  });
   router.add('PUT', '/api/v0/instances/reboot/:id/', request => (instances.reboot(idOf(request)) ? ok({success: true}) : noSuchInstance(request)));
   addLogRoutes(router, instances);
   addSshKeyRoutes(router, instances, userId);
-  addVolumeRoutes(router, volumes);
+  addVolumeRoutes(router, volumes, () => volumeOffers(instances));
 }
 
 /** PUT /instances/{id}/ with {"state": "running"|"stopped"} and/or {"label": "..."}. */
@@ -63,6 +73,41 @@ function manage(instances: SimInstances, request: SimRequest): SimResponse {
   if (body.label !== undefined) instances.setLabel(id, body.label ?? '');
   if (body.state !== undefined) instances.setState(id, body.state);
   return ok({success: true});
+}
+
+/** A volume offer per machine of the market: its free disk at its storage price. */
+function volumeOffers(instances: SimInstances): Record<string, unknown>[] {
+  const seen = new Set<number>();
+  return instances.marketOffers().flatMap(offer => {
+    const machine = Number(offer.machine_id);
+    if (seen.has(machine)) return [];
+    seen.add(machine);
+    const {id, machine_id, host_id, disk_space, disk_bw, disk_name, storage_cost, inet_up, inet_down, reliability, geolocation, verification, driver_version, cuda_max_good, duration, cpu_ghz} = offer;
+    return [{id, machine_id, host_id, disk_space, disk_bw, disk_name, storage_cost, inet_up, inet_down, reliability, geolocation, verification, driver_version, cuda_max_good, duration, cpu_ghz}];
+  });
+}
+
+/** PUT /instances/ with {"ids": [...], "state": "running"|"stopped"}: every id, or 404 naming the unknown ones. */
+function bulkState(instances: SimInstances, body: unknown): SimResponse {
+  const ids = idsOf(body, ['ids', 'IDs']);
+  const state = typeof body === 'object' && body !== null ? (body as {state?: unknown}).state : undefined;
+  if (!ids || (state !== 'running' && state !== 'stopped')) return invalid('Pass {"ids": [id, ...], "state": "running"|"stopped"}.');
+  const missing = ids.filter(id => instances.get(id) === undefined);
+  if (missing.length > 0) return {status: 404, json: errorBody('no_such_instance', `Instance${missing.length > 1 ? 's' : ''} ${missing.join(', ')} not found.`)};
+  if (state === 'running' && instances.lowOnCredit()) {
+    return {status: 402, json: errorBody('insufficient_credit', 'Your balance is $0.00 or less: add credit before starting an instance.')};
+  }
+  for (const id of ids) instances.setState(id, state);
+  return ok({success: true});
+}
+
+/** A list of positive integer ids under the first of `fields` the body has, or undefined. */
+function idsOf(body: unknown, fields: string[]): number[] | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  const raw = fields.map(field => (body as Record<string, unknown>)[field]).find(value => value !== undefined);
+  if (!Array.isArray(raw) || raw.length === 0) return undefined;
+  const ids = raw.map(Number);
+  return ids.every(id => Number.isInteger(id) && id > 0) ? ids : undefined;
 }
 
 /** PUT request_logs → a result_url (on this server, no auth) that 404s for a couple of polls, like S3. */
@@ -104,6 +149,11 @@ function addSshKeyRoutes(router: SimRouter, instances: SimInstances, userId: num
     if (publicKey === undefined) return noSshKey(request.body);
     const key = instances.addAccountSshKey(publicKey);
     return ok({success: true, key: {id: key.id, user_id: userId, public_key: key.public_key, created_at: key.created_at, deleted_at: null}});
+  });
+  router.add('PUT', '/api/v0/ssh/:id/', request => {
+    const publicKey = publicKeyOf(request.body);
+    if (publicKey === undefined) return noSshKey(request.body);
+    return instances.updateAccountSshKey(Number(request.params.id), publicKey) ? ok({success: true}) : {status: 404, json: errorBody('not_found', 'SSH key not found')};
   });
   router.add('DELETE', '/api/v0/ssh/:id/', request =>
     instances.removeAccountSshKey(Number(request.params.id)) ? ok({success: true}) : {status: 404, json: errorBody('not_found', 'SSH key not found')},

@@ -7,13 +7,31 @@ import type {BootScenarioName} from './boot-fixture.js';
 import type {SimAccount} from './cloud.js';
 import {createSimComfy, deferredComfyHandlers, type SimComfy} from './comfy/comfy-server.js';
 import {imageSizeGb, parseCreateBody, resolveImage, type SimAnswer} from './instance-create.js';
-import {startInstanceHost, type InstanceHost} from './instance-host.js';
-import {renderInstance, type InstanceView} from './instance-record.js';
+import {startInstanceHost, torchDeviceName, type InstanceHost} from './instance-host.js';
+import {INSTANCE_QUIRKS, renderInstance, type InstanceQuirk, type InstanceView} from './instance-record.js';
 import {offerPrices, type Market} from './market.js';
 import {startSimOnstart, type SimOnstart} from './onstart.js';
 import {Random} from './random.js';
+import type {FaultName, FaultPlan} from './fault-plan.js';
+import {wallClock, type TimeSource, type TimerHandle} from './comfy/sim-clock.js';
+import {buildProvisionedBoot, planProvisionedBoot, type ProvisioningPlan} from './provisioned-boot.js';
+import {loadBootScenario} from './boot-fixture.js';
 
-export type InstanceFault = 'pull-error' | 'oci-error' | 'exited' | 'offline' | 'unknown' | 'provisioning-failure' | 'drop-ssh' | 'refuse-ssh';
+export type InstanceFault = 'pull-error' | 'oci-error' | 'exited' | 'offline' | 'unknown' | 'provisioning-failure' | 'drop-ssh' | 'refuse-ssh' | 'death';
+
+export {INSTANCE_QUIRKS, type InstanceQuirk};
+
+/** What an instance has cost so far, in $, by what Vast bills. */
+export interface InstanceCharges {
+  /** dph_total while running. */
+  gpu: number;
+  /** storage_total_cost from create until destroyed (also while stopped or loading). */
+  storage: number;
+  /** inet_down_cost per GB of image pull and model downloads. */
+  bandwidth: number;
+  /** GB downloaded (image and models). */
+  downloadedGb: number;
+}
 
 export interface SimSshKey {
   id: number;
@@ -26,6 +44,12 @@ export interface SimInstancesOptions {
   account: SimAccount;
   /** Time compression: sim seconds per real second, for boots and for billing. */
   speed: number;
+  /** Where time comes from (the wall clock unless a test drives it). */
+  time?: TimeSource;
+  /** Quirks every new instance starts with (a create env VASTDECK_SIM_QUIRKS adds its own). */
+  quirks?: readonly InstanceQuirk[];
+  /** Faults armed by name (`vastdeck sim --faults`); each is asked at the moment it would strike. */
+  faults?: FaultPlan;
 }
 
 interface Instance extends InstanceView {
@@ -44,18 +68,35 @@ interface Instance extends InstanceView {
   keys: SimSshKey[];
   /** Bumped by every transition, so a late timer or host start of an older phase does nothing. */
   phase: number;
-  timers: Set<NodeJS.Timeout>;
+  timers: Set<TimerHandle>;
   billedAtMs: number;
   destroyed: boolean;
+  quirks: Set<InstanceQuirk>;
+  charges: InstanceCharges;
+  /** What the create's shipped provisioning (script, manifest) makes the boot do, if any. */
+  provisioning?: ProvisioningPlan;
 }
 
 const CREATE_DELAY_SIM_MS = 4000;
 const RESTART_DELAY_SIM_MS = 5000;
 const REBOOT_SIM_MS = 10_000;
+/** Variables a platform sets itself, or that are port requests: never copied from the create into the container. */
+const PLATFORM_VARS = /^(-p |-h$|-v |-n |OPEN_BUTTON_TOKEN$|JUPYTER_TOKEN$|WEB_PASSWORD$|WEB_USERNAME$|CONTAINER_ID$|CONTAINER_API_KEY$|VAST_)/;
+
+/** The container's variables from the create request, plus the scoped CONTAINER_API_KEY Vast injects. */
+function containerEnv(env: ReadonlyArray<readonly [string, string]>, apiKey: string, comfyuiArgs: string | undefined): Record<string, string> {
+  const vars = Object.fromEntries(env.filter(([name]) => !PLATFORM_VARS.test(name)));
+  return {...vars, ...(comfyuiArgs ? {COMFYUI_ARGS: comfyuiArgs} : {}), CONTAINER_API_KEY: apiKey};
+}
+
 /** What the first-boot scenarios download (SDXL checkpoint + LoRA + pip), in GB; failure/ stops early. */
 const MODEL_GB: Record<'provisioning-complete' | 'provisioning-failed', number> = {'provisioning-complete': 6.8, 'provisioning-failed': 0.4};
 const HOST_EVENTS = ['provisioning-complete', 'provisioning-failed', 'comfy-listening'] as const;
 const BILLING_TICK_MS = 250;
+/** When armed faults strike after their moment (simulated ms). */
+const BREAKDOWN_AFTER_SIM_MS = 30_000;
+const DROP_SSH_AFTER_SIM_MS = 5000;
+const DEATH_AFTER_SIM_MS = 1500;
 
 /**
  * Events: 'comfy-listening', 'provisioning-complete', 'provisioning-failed', each with
@@ -66,19 +107,29 @@ export class SimInstances {
   nextScenario: BootScenarioName | undefined;
   readonly events = new EventEmitter();
   private readonly live = new Map<number, Instance>();
+  /** Destroyed instances, kept for their final charges. */
+  private readonly gone = new Map<number, Instance>();
   private readonly accountKeys: SimSshKey[] = [];
   private readonly closing = new Set<Promise<void>>();
   private readonly ids: Random;
   private nextId: number;
   private nextKeyId = 5001;
   /** The billing clock; it starts with the first instance. */
-  private ticker: NodeJS.Timeout | undefined;
+  private ticker: TimerHandle | undefined;
   private closed = false;
+  private readonly time: TimeSource;
+  /** Quirks for instances created from now on. */
+  defaultQuirks: Set<InstanceQuirk>;
 
   constructor(private readonly options: SimInstancesOptions) {
     if (!(options.speed > 0)) throw new RangeError(`speed must be a positive number, got ${options.speed}`);
+    this.time = options.time ?? wallClock;
+    this.defaultQuirks = new Set(options.quirks ?? []);
     this.ids = new Random(options.market.seed, 3);
-    this.nextId = 26_000_000 + this.ids.int(0, 90_000);
+    // Vast's ids only grow: they follow the clock (one per 10 s since 2026), so a simulator started
+    // again later never hands out an id (and a host key under it) that a client already knows.
+    const tensOfSeconds = Math.max(0, Math.floor((this.time.now() - Date.UTC(2026, 0, 1)) / 10_000));
+    this.nextId = 26_000_000 + tensOfSeconds + this.ids.int(0, 900);
   }
 
   /** PUT /asks/{offerId}/: the answer to send, 200 with `new_contract` or a Vast-shaped error. */
@@ -86,6 +137,7 @@ export class SimInstances {
     const parsed = parseCreateBody(offerId, body);
     if ('status' in parsed) return parsed;
     const {spec, askId} = parsed;
+    if (this.armed('offer-taken')) this.options.market.take(askId);
     const offer = this.options.market.get(askId);
     if (!offer || offer.rentable === false) {
       return spec.cancelUnavail
@@ -104,7 +156,7 @@ export class SimInstances {
       return {status: 402, json: {success: false, error: 'insufficient_credit', msg, ask_id: askId}};
     }
     this.options.market.take(askId);
-    const now = Date.now();
+    const now = this.time.now();
     const instance: Instance = {
       id: (this.nextId += this.ids.int(1, 50)),
       offer,
@@ -126,22 +178,64 @@ export class SimInstances {
       timers: new Set(),
       billedAtMs: now,
       destroyed: false,
+      quirks: new Set([...this.defaultQuirks, ...spec.quirks]),
+      charges: {gpu: 0, storage: 0, bandwidth: 0, downloadedGb: 0},
+      provisioning: planProvisionedBoot(spec.env, offer),
     };
     this.nextScenario = undefined;
     this.live.set(instance.id, instance);
-    this.ticker ??= setInterval(() => this.accrue(), BILLING_TICK_MS).unref();
+    this.startTicker();
     this.after(instance, CREATE_DELAY_SIM_MS, () => this.beginLoading(instance));
     return {status: 200, json: {success: true, new_contract: instance.id, instance_api_key: instance.apiKey}};
   }
 
   /** Every live instance as the API shows it, oldest first. */
   list(): Record<string, unknown>[] {
-    return [...this.live.values()].map(instance => renderInstance(instance, this.options.speed));
+    return [...this.live.values()].map(instance => renderInstance(instance, this.options.speed, this.time.now()));
   }
 
   get(id: number): Record<string, unknown> | undefined {
     const instance = this.live.get(id);
-    return instance && renderInstance(instance, this.options.speed);
+    return instance && renderInstance(instance, this.options.speed, this.time.now());
+  }
+
+  /** The market's offers (volume offers are cut from them). */
+  marketOffers(): Record<string, unknown>[] {
+    return this.options.market.all() as unknown as Record<string, unknown>[];
+  }
+
+  /** The live instance whose scoped key (instance_api_key, CONTAINER_API_KEY) this is. */
+  instanceOfKey(key: string): number | undefined {
+    for (const instance of this.live.values()) if (instance.apiKey === key) return instance.id;
+    return undefined;
+  }
+
+  /** What an instance has cost so far (billed up to now); undefined for an unknown id. */
+  charges(id: number): InstanceCharges | undefined {
+    const instance = this.live.get(id) ?? this.gone.get(id);
+    if (!instance) return undefined;
+    if (!instance.destroyed) this.bill(instance);
+    return {...instance.charges};
+  }
+
+  /** Every instance ever created here, destroyed ones included (their charges stay readable), oldest first. */
+  billedIds(): number[] {
+    return [...this.gone.keys(), ...this.live.keys()].sort((a, b) => a - b);
+  }
+
+  /** Live instance ids, oldest first. */
+  liveIds(): number[] {
+    return [...this.live.keys()];
+  }
+
+  /** Switches a quirk of one instance (every live one when `id` is undefined). */
+  setQuirk(id: number | undefined, quirk: InstanceQuirk, on: boolean): boolean {
+    const targets = id === undefined ? [...this.live.values()] : [this.live.get(id)].filter((instance): instance is Instance => instance !== undefined);
+    for (const instance of targets) {
+      if (on) instance.quirks.add(quirk);
+      else instance.quirks.delete(quirk);
+    }
+    return targets.length > 0 || id === undefined;
   }
 
   hostOf(id: number): InstanceHost | undefined {
@@ -165,6 +259,7 @@ export class SimInstances {
     this.cancel(instance);
     instance.destroyed = true;
     this.live.delete(id);
+    this.gone.set(id, instance);
     if (instance.host) this.track(instance.host.close());
     if (instance.comfy) this.track(instance.comfy.close());
     instance.onstart?.stop();
@@ -235,6 +330,11 @@ export class SimInstances {
         instance.refuseSsh = true;
         instance.host?.setSshRefusing(true);
         break;
+      case 'death':
+        // The host died: no heartbeat (offline), SSH and ComfyUI gone mid-job.
+        this.halt(instance, 'offline', 'Host is unreachable: no heartbeat from the machine.');
+        instance.comfy?.dropWebSocket();
+        break;
     }
     return true;
   }
@@ -265,6 +365,15 @@ export class SimInstances {
     return index >= 0;
   }
 
+  /** PUT /ssh/{id}/: replaces an account key's text; false when there is no such key. */
+  updateAccountSshKey(keyId: number, publicKey: string): boolean {
+    const key = this.accountKeys.find(candidate => candidate.id === keyId);
+    if (!key) return false;
+    key.public_key = publicKey;
+    this.options.account.ssh_key = this.accountKeys.at(-1)?.public_key ?? '';
+    return true;
+  }
+
   instanceSshKeys(id: number): readonly SimSshKey[] | undefined {
     return this.live.get(id)?.keys;
   }
@@ -272,7 +381,9 @@ export class SimInstances {
   attachSshKey(id: number, publicKey: string): boolean {
     const instance = this.live.get(id);
     if (!instance) return false;
-    instance.keys.push(this.newKey(publicKey));
+    // An account key keeps its id on the instance, so `vastai detach ssh ID KEY_ID` finds it by that id.
+    const known = this.accountKeys.find(key => key.public_key === publicKey);
+    instance.keys.push(known ? {...known} : this.newKey(publicKey));
     instance.host?.setAuthorizedKeys(instance.keys.map(key => key.public_key));
     return true;
   }
@@ -288,7 +399,7 @@ export class SimInstances {
 
   /** Bills every instance up to now; at a zero balance running instances are stopped, as Vast does. */
   accrue(): void {
-    const now = Date.now();
+    const now = this.time.now();
     for (const instance of this.live.values()) this.bill(instance, now);
     if (this.options.account.balance > 0) return;
     for (const instance of this.live.values()) {
@@ -307,13 +418,24 @@ export class SimInstances {
 
   async close(): Promise<void> {
     this.closed = true;
-    clearInterval(this.ticker);
+    this.time.clearTimeout(this.ticker);
     for (const id of [...this.live.keys()]) this.destroy(id);
     await Promise.all(this.closing);
   }
 
   private newKey(publicKey: string): SimSshKey {
-    return {id: this.nextKeyId++, public_key: publicKey, created_at: new Date().toISOString()};
+    return {id: this.nextKeyId++, public_key: publicKey, created_at: new Date(this.time.now()).toISOString()};
+  }
+
+  /** Bills every BILLING_TICK_MS so the balance (and the zero-balance stop) follow time. */
+  private startTicker(): void {
+    // A test's manual clock bills on every read instead (a 250 ms ticker would make it crawl).
+    if (this.ticker !== undefined || this.closed || this.time !== wallClock) return;
+    const tick = (): void => {
+      this.accrue();
+      this.ticker = this.closed ? undefined : this.time.setTimeout(tick, BILLING_TICK_MS);
+    };
+    this.ticker = this.time.setTimeout(tick, BILLING_TICK_MS);
   }
 
   private beginLoading(instance: Instance): void {
@@ -323,10 +445,13 @@ export class SimInstances {
       return;
     }
     const pullSimMs = ((instance.imageGb * 8000) / Math.max(1, Number(instance.offer.inet_down))) * 1000;
-    instance.pull = {startMs: Date.now(), realMs: pullSimMs / this.options.speed, chargedGb: 0};
+    instance.pull = {startMs: this.time.now(), realMs: pullSimMs / this.options.speed, chargedGb: 0};
     this.setStatus(instance, 'loading', `Pulling image ${instance.imageUuid}`);
+    if (this.armed('pull-error')) return this.after(instance, pullSimMs * 0.4, () => this.inject(instance.id, 'pull-error'));
+    const ociError = this.armed('oci-error');
     this.after(instance, pullSimMs * 0.85, () => (instance.statusMsg = `Extracting image layers of ${instance.imageUuid}`));
     this.after(instance, pullSimMs, () => {
+      if (ociError) return void this.inject(instance.id, 'oci-error');
       this.bill(instance);
       instance.pull = undefined;
       instance.pulled = true;
@@ -340,6 +465,7 @@ export class SimInstances {
     if (!instance.launching) {
       instance.launching = this.launchHost(instance);
       this.track(instance.launching.then(() => undefined));
+      this.time.hold?.(instance.launching);
     }
     try {
       instance.host = await instance.launching;
@@ -350,18 +476,30 @@ export class SimInstances {
     }
     if (phase !== instance.phase || instance.destroyed) return;
     instance.host.setSshRefusing(instance.refuseSsh);
+    instance.host.setSshUnreachable(false);
     const runtype = instance.spec.imageRuntype.split(' ')[0];
     this.setStatus(instance, 'running', `success, running ${instance.imageUuid.replace(':', '_')}/${runtype}`);
-    instance.runningSinceMs = Date.now();
+    instance.runningSinceMs = this.time.now();
+    if (this.armed('refuse-ssh')) this.inject(instance.id, 'refuse-ssh');
+    const breakdown = (['exited', 'offline', 'unknown'] as const).find(kind => this.armed(kind));
+    if (breakdown) this.after(instance, BREAKDOWN_AFTER_SIM_MS, () => this.inject(instance.id, breakdown));
+  }
+
+  /** Whether a fault armed by name strikes now. */
+  private armed(name: FaultName): boolean {
+    return this.options.faults?.take(name) ?? false;
   }
 
   private async launchHost(instance: Instance): Promise<InstanceHost> {
     const env = new Map(instance.spec.env);
     const openButtonToken = env.has('OPEN_BUTTON_TOKEN') ? instance.jupyterToken : '';
     const comfy = deferredComfyHandlers();
+    const provisioned = instance.provisioning ? await buildProvisionedBoot(instance.provisioning, await loadBootScenario('happy')) : undefined;
+    const {offer} = instance;
     const host = await startInstanceHost({
       instanceId: instance.id,
       scenario: instance.scenario,
+      bootScenario: provisioned?.scenario,
       speed: this.options.speed,
       authorizedKeys: instance.keys.map(key => key.public_key),
       // Neither token set: the image generates one that only SSH or the logs reveal.
@@ -369,7 +507,11 @@ export class SimInstances {
       openButtonToken,
       webUsername: env.get('WEB_USERNAME') || undefined,
       bootDelayMs: 0,
-      gpuName: instance.offer.gpu_name,
+      gpuName: offer.gpu_name,
+      gpuRamMb: Number(offer.gpu_ram),
+      env: containerEnv(instance.spec.env, instance.apiKey, provisioned?.comfyuiArgs),
+      time: this.time,
+      ownTimestamps: true,
       comfyHandler: comfy.comfyHandler,
       comfyUpgrade: comfy.comfyUpgrade,
     });
@@ -377,13 +519,31 @@ export class SimInstances {
       await host.close();
       throw new Error('the instance was destroyed while its container started');
     }
-    instance.comfy = createSimComfy({fs: host.fs, speed: this.options.speed, gpuName: instance.offer.gpu_name, listening: () => host.comfyListening()});
+    instance.comfy = createSimComfy({
+      fs: host.fs,
+      speed: this.options.speed,
+      gpuName: offer.gpu_name,
+      gpu: {name: torchDeviceName(offer.gpu_name), vramMb: Number(offer.gpu_ram), dlperf: Number(offer.dlperf), totalFlops: Number(offer.total_flops), numGpus: Number(offer.num_gpus)},
+      comfyuiArgs: () => host.env.COMFYUI_ARGS ?? '',
+      listening: () => host.comfyListening(),
+      time: this.time,
+      faults: name => this.armed(name),
+      // Dies mid-job: a moment after the job starts, so the client has seen it running.
+      onJobStart: () => {
+        if (this.armed('instance-death')) this.after(instance, DEATH_AFTER_SIM_MS, () => this.inject(instance.id, 'death'));
+      },
+    });
     comfy.bind(instance.comfy);
+    if (this.armed('provisioning-failure')) host.injectProvisioningFailure();
+    host.events.on('ssh-connection', () => {
+      if (this.armed('drop-ssh')) this.after(instance, DROP_SSH_AFTER_SIM_MS, () => this.inject(instance.id, 'drop-ssh'));
+    });
     instance.onstart = startSimOnstart({env: instance.spec.env, host, comfy: instance.comfy, speed: this.options.speed});
+    const modelGb = provisioned ? {'provisioning-complete': provisioned.downloadedGb, 'provisioning-failed': provisioned.downloadedGb} : MODEL_GB;
     for (const name of HOST_EVENTS) {
       host.events.on(name, () => {
-        if (name !== 'comfy-listening') this.charge(MODEL_GB[name] * Number(instance.offer.inet_down_cost));
-        this.events.emit(name, {instanceId: instance.id, atMs: Date.now()});
+        if (name !== 'comfy-listening') this.chargeDownload(instance, modelGb[name]);
+        this.events.emit(name, {instanceId: instance.id, atMs: this.time.now()});
       });
     }
     return host;
@@ -393,7 +553,8 @@ export class SimInstances {
   private halt(instance: Instance, actual: string, statusMsg: string | null): void {
     this.cancel(instance);
     instance.host?.dropSshConnections();
-    instance.host?.setSshRefusing(true);
+    // Nothing listens behind a stopped container's or a dead host's port: connections fail, keys are never asked for.
+    instance.host?.setSshUnreachable(true);
     instance.comfy?.restart();
     this.setStatus(instance, actual, statusMsg);
   }
@@ -406,7 +567,7 @@ export class SimInstances {
   }
 
   private after(instance: Instance, simMs: number, action: () => void): void {
-    const timer = setTimeout(() => {
+    const timer = this.time.setTimeout(() => {
       instance.timers.delete(timer);
       action();
     }, simMs / this.options.speed);
@@ -415,26 +576,39 @@ export class SimInstances {
 
   private cancel(instance: Instance): void {
     this.bill(instance);
-    for (const timer of instance.timers) clearTimeout(timer);
+    for (const timer of instance.timers) this.time.clearTimeout(timer);
     instance.timers.clear();
     instance.pull = undefined;
     instance.phase++;
   }
 
-  /** GPU $/h only while running, storage $/h in every state but offline, $/GB for the image pull so far. */
-  private bill(instance: Instance, now = Date.now()): void {
+  /**
+   * GPU: dph_total minus the storage part while running. Storage: storage_total_cost in every state
+   * but offline, from create until destroyed. Bandwidth: inet_down_cost per GB pulled so far.
+   */
+  private bill(instance: Instance, now = this.time.now()): void {
     const hours = ((now - instance.billedAtMs) / 3_600_000) * this.options.speed;
     instance.billedAtMs = now;
     const {dph_total, storage_total_cost} = instance.prices;
-    const rate = instance.actual === 'running' ? dph_total : instance.actual === 'offline' ? 0 : storage_total_cost;
-    let cost = rate * hours;
+    const storage = instance.actual === 'offline' ? 0 : storage_total_cost * hours;
+    const gpu = instance.actual === 'running' ? (dph_total - storage_total_cost) * hours : 0;
+    instance.charges.storage += storage;
+    instance.charges.gpu += gpu;
+    this.charge(gpu + storage);
     const pull = instance.pull;
     if (pull) {
       const gb = instance.imageGb * Math.min(1, (now - pull.startMs) / Math.max(1, pull.realMs));
-      cost += (gb - pull.chargedGb) * Number(instance.offer.inet_down_cost);
+      this.chargeDownload(instance, gb - pull.chargedGb);
       pull.chargedGb = gb;
     }
-    this.charge(cost);
+  }
+
+  /** $/GB of inet_down_cost for `gb` downloaded by the instance. */
+  private chargeDownload(instance: Instance, gb: number): void {
+    const dollars = gb * Number(instance.offer.inet_down_cost);
+    instance.charges.bandwidth += dollars;
+    instance.charges.downloadedGb += gb;
+    this.charge(dollars);
   }
 
   private charge(dollars: number): void {

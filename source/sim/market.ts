@@ -108,6 +108,11 @@ const CPUS: readonly (readonly [string, string, number, number, boolean, number]
 const DISK_NAMES = ['Samsung SSD 980 PRO 2TB', 'Samsung SSD 990 PRO 4TB', 'KINGSTON SNV2S2000G', 'WD_BLACK SN850X 2000GB', 'Micron_7450_MTFDKCC3T8TFR', 'SAMSUNG MZQL27T6HBLA-00A07', 'INTEL SSDPE2KX040T8', 'CT2000P3PSSD8'];
 const MOBOS = ['ROG STRIX X670E-E GAMING WIFI', 'PRO Z790-P WIFI (MS-7E06)', 'B550 AORUS ELITE V2', 'H12SSL-i', 'ROMED8-2T', 'MZ73-LM0-000', 'X12DPG-QT6', 'WRX80E-SAGE SE WIFI'];
 
+/** Every GPU model the market lists (Vast's spelling), sorted: GET /gpu_names/unique/. */
+export function gpuModelNames(): string[] {
+  return GPU_MODELS.map(([name]) => name).sort();
+}
+
 interface Machine {
   id: number;
   model: GpuModel;

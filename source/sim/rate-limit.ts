@@ -13,11 +13,14 @@ export interface RateRule {
   penaltySec?: number;
   /** Counted per client IP rather than per API key. */
   perIp?: boolean;
+  /** One track for the whole route, not one per resource id in the path. */
+  perRoute?: boolean;
 }
 
 export const PUBLISHED_RATE_RULES: readonly RateRule[] = [
   {routes: ['POST /api/v0/bundles/', 'GET /api/v0/bundles/'], window: {maxCalls: 10, perSec: 60}, perIp: true},
-  {routes: ['PUT /api/v0/asks/:id/'], minIntervalSec: 4.5, penaltySec: 12},
+  {routes: ['PUT /api/v0/asks/:id/'], minIntervalSec: 4.5, penaltySec: 12, perRoute: true},
+  {routes: ['PUT /api/v0/instances/', 'DELETE /api/v0/instances/'], minIntervalSec: 1},
   {routes: ['GET /api/v0/instances/:id/'], minIntervalSec: 2},
   {routes: ['GET /api/v1/instances/'], minIntervalSec: 1},
   {routes: ['PUT /api/v0/instances/:id/'], minIntervalSec: 1},
@@ -70,12 +73,16 @@ export class RateLimiter {
     for (const route of rule.routes) this.rules.set(routeKey(route), rule);
   }
 
-  /** undefined when the call may go ahead (and is counted); the 429 answer otherwise. */
-  check(method: string, routePattern: string, who: RateIdentity): TooFrequentAnswer | undefined {
+  /**
+   * undefined when the call may go ahead (and is counted); the 429 answer otherwise. Routes with an
+   * id in the path are limited per id (`path`), as on Vast: `destroy instances A B` destroys both.
+   */
+  check(method: string, routePattern: string, who: RateIdentity, path = routePattern): TooFrequentAnswer | undefined {
     const key = routeKey(`${method} ${routePattern}`);
     const rule = this.rules.get(key);
     if (!rule || this.scale <= 0) return undefined;
-    const trackKey = `${key}\n${rule.perIp ? `ip:${who.ip}` : who.identity}`;
+    const resource = routePattern.includes(':') && !rule.perRoute ? `\n${path.replace(/\/+$/, '')}` : '';
+    const trackKey = `${key}${resource}\n${rule.perIp ? `ip:${who.ip}` : who.identity}`;
     const track = this.tracks.get(trackKey) ?? {lastMs: Number.NEGATIVE_INFINITY, lockedUntilMs: 0, callsMs: []};
     this.tracks.set(trackKey, track);
     const now = this.now();

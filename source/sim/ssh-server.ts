@@ -34,6 +34,8 @@ export interface SimSshServer {
 	hostKeyFingerprintSha256: string;
 	setAuthorizedKeys(lines: string[]): void;
 	setRefusing(on: boolean): void;
+	/** On: the port is dead (a stopped container, a host gone offline): every new TCP connection is reset. */
+	setUnreachable(on: boolean): void;
 	/** Kills every live connection at the socket (a network drop); new connections are still accepted. */
 	dropConnections(): void;
 	close(): Promise<void>;
@@ -83,6 +85,7 @@ export async function startSshServer(options: SshServerOptions): Promise<SimSshS
 	const {pem, fingerprint} = hostKeyOf(options.hostKey);
 	let keys = parseAuthorizedKeys(options.authorizedKeys);
 	let refusing = false;
+	let unreachable = false;
 	let nextConnectionId = 1;
 	const sockets = new Set<Socket>();
 	const running = new Set<AbortController>();
@@ -167,6 +170,7 @@ export async function startSshServer(options: SshServerOptions): Promise<SimSshS
 	// Server-side keepalive reaps half-open connections (and their tails) after a silent network drop.
 	const ssh = new Server({hostKeys: [pem], banner: VAST_SSH_BANNER, keepaliveInterval: 15_000, keepaliveCountMax: 3}, onClient);
 	const listener = createServer((socket) => {
+		if (unreachable) return void socket.resetAndDestroy();
 		sockets.add(socket);
 		socket.once('close', () => sockets.delete(socket));
 		ssh.injectSocket(socket);
@@ -184,6 +188,9 @@ export async function startSshServer(options: SshServerOptions): Promise<SimSshS
 		},
 		setRefusing: (on) => {
 			refusing = on;
+		},
+		setUnreachable: (on) => {
+			unreachable = on;
 		},
 		dropConnections: () => {
 			for (const socket of sockets) socket.destroy();

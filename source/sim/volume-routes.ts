@@ -41,6 +41,14 @@ export class SimVolumes {
     });
   }
 
+  /** PUT /volumes/ {"id": <volume offer id>, "size", "name"}: a volume not yet attached to an instance. */
+  create(machineId: number, sizeGb: number, name: string | undefined): SimVolume {
+    const id = (this.nextId += 7);
+    const volume = {id, name: name || `V.${id}`, sizeGb, machineId, instanceIds: [], createdSec: Date.now() / 1000};
+    this.volumes.set(id, volume);
+    return volume;
+  }
+
   /** The instance was destroyed: its volumes stay (and would bill) until deleted. */
   detach(instanceId: number): void {
     for (const volume of this.volumes.values()) volume.instanceIds = volume.instanceIds.filter(id => id !== instanceId);
@@ -50,6 +58,7 @@ export class SimVolumes {
     return [...this.volumes.values()].map(volume => ({
       id: volume.id,
       name: volume.name,
+      label: volume.name,
       status: volume.instanceIds.length > 0 ? 'in_use' : 'unused',
       disk_space: volume.sizeGb,
       machine_id: volume.machineId,
@@ -69,7 +78,24 @@ export class SimVolumes {
   }
 }
 
-export function addVolumeRoutes(router: SimRouter, volumes: SimVolumes): void {
+/** Volume offers: the disk of a market offer's machine, priced at its storage_cost (CLI `search volumes`). */
+export type VolumeOffers = () => Record<string, unknown>[];
+
+export function addVolumeRoutes(router: SimRouter, volumes: SimVolumes, offers: VolumeOffers = () => []): void {
+  router.add('POST', '/api/v0/volumes/search/', request => {
+    const body = typeof request.body === 'object' && request.body !== null ? (request.body as {limit?: unknown}) : {};
+    const limit = typeof body.limit === 'number' && body.limit > 0 ? Math.floor(body.limit) : 64;
+    return {status: 200, json: {offers: offers().slice(0, limit)}};
+  });
+  router.add('PUT', '/api/v0/volumes/', request => {
+    const body = (typeof request.body === 'object' && request.body !== null ? request.body : {}) as {id?: unknown; size?: unknown; name?: unknown};
+    const offer = offers().find(candidate => candidate.id === Number(body.id));
+    if (!offer) return {status: 404, json: errorBody('no_such_ask', `Volume offer ${String(body.id)} is not available.`)};
+    const size = Number(body.size ?? DEFAULT_SIZE_GB);
+    if (!Number.isFinite(size) || size < 1) return {status: 400, json: errorBody('invalid_args', 'size must be a number of GB, at least 1.')};
+    const volume = volumes.create(Number(offer.machine_id), size, typeof body.name === 'string' ? body.name : undefined);
+    return {status: 200, json: {success: true, volume_name: volume.name, volume_id: volume.id}};
+  });
   router.add('GET', '/api/v0/volumes/', request => {
     const type = request.query.type ?? 'all_volume';
     return {status: 200, json: {volumes: type === 'network_volume' ? [] : volumes.list()}};

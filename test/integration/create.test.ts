@@ -4,7 +4,7 @@
 import {readFileSync} from 'node:fs';
 import {dirname, join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {VastRefusedError, VastdeckError} from '../../source/core/errors.js';
+import {InputError, VastRefusedError, VastdeckError} from '../../source/core/errors.js';
 import {createFromRanking, type CreateDeps, type CreateEvent} from '../../source/core/instances/create.js';
 import {Ledger, ledgerPath} from '../../source/core/ledger/ledger.js';
 import {reconcile} from '../../source/core/ledger/reconcile.js';
@@ -165,5 +165,19 @@ describe('createFromRanking', () => {
     expect(events.at(-1)!.message).toMatch(new RegExp(`^Instance ${result.instanceId} was created but attaching your SSH key failed`));
     expect(ledger.find(result.ledgerEntry.localId)).toMatchObject({state: 'active', instanceId: result.instanceId});
     expect(result.ledgerEntry.events.at(-1)?.what).toMatch(/^ssh key attach failed: /);
+  });
+
+  it('refuses an OnStart job that would not fit next to the shipped provisioning bundle, before any API call', async () => {
+    const ledger = Ledger.open({path: join(dirname(ledgerPath()), 'create-refused', 'ledger.json')});
+    const deps: CreateDeps = {client: newClient(), ledger, settings: DEFAULT_SETTINGS, apiOrigin: sim.baseUrl, identity, provisioning: {}, env: {}};
+    const chunks = (prefix: string, count: number): Record<string, string> => Object.fromEntries(Array.from({length: count}, (_, n) => [`${prefix}_${n}`, 'x'.repeat(200)]));
+    const requestsBefore = sim.requests.length;
+    const failure = await createFromRanking(
+      {...deps, provisioning: {onstartPrefix: 'unpack', extraEnv: chunks('VASTDECK_BUNDLE_B64', 100)}, body: {onstart: 'run-job', extraEnv: chunks('VASTDECK_JOB', 60)}},
+      takeOffers(1),
+    ).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(InputError);
+    expect((failure as Error).message).toMatch(/^The OnStart job and the shipped provisioning .* take 3\d{4} characters .*: host the provisioning script or manifest/);
+    expect(sim.requests.length).toBe(requestsBefore);
   });
 });

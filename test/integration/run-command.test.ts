@@ -15,6 +15,7 @@ import {createVastdeckKey} from '../../source/core/ssh/keys.js';
 import {hostPinKey, KnownHosts} from '../../source/core/ssh/known-hosts.js';
 import {stateDir} from '../../source/core/state-paths.js';
 import {startSimCloud, type SimCloud} from '../../source/sim/cloud.js';
+import {parseFaultSpec} from '../../source/sim/fault-plan.js';
 import {runCli} from '../helpers/run-cli.js';
 
 const BIN = fileURLToPath(new URL('../../bin/vastdeck.js', import.meta.url));
@@ -137,6 +138,16 @@ describe('vastdeck run: failures end, visibly', () => {
     expect(code).toBe(1);
     expect(stderr).toMatch(new RegExp(`job \\S+ failed: .*instance ${victim}`));
     await runCli(['down', String(victim), '--force']);
+  });
+
+  it('run --up --down with an instance that dies mid-job: exit 1 with the reason, and the dead instance is destroyed (nothing left billing)', async () => {
+    sim.faultPlan.add(parseFaultSpec('instance-death=1'));
+    const {code, stderr} = await runCli(job('--steps', '60', '--width', '512', '--height', '512'));
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/job \S+ failed: .*instance \d+/);
+    expect(stderr).toMatch(/never come back from.*destroying it anyway/);
+    expect(stderr).toMatch(/destroyed and confirmed gone/);
+    expect(await accountInstances()).toEqual([]);
   });
 
   it('an outputs folder that disappears while the GPU works: exit 1 with the reason, outputs kept on the instance', async () => {

@@ -7,6 +7,8 @@ import {PassThrough} from 'node:stream';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {runSimCommand} from '../../source/commands/sim.js';
 import {startSimCloud, type SimCloud} from '../../source/sim/cloud.js';
+import {ManualClock} from '../../source/sim/comfy/sim-clock.js';
+import {RateLimiter} from '../../source/sim/rate-limit.js';
 
 type Offer = Record<string, unknown> & {id: number};
 
@@ -276,18 +278,29 @@ describe('rate limits', () => {
     expect(refusals[2]!.json).toEqual({success: false, error: 'rate_limit_exceeded', msg: message});
   });
 
-  it('keeps a minimum interval per endpoint and per key, and lets calls through again once it has passed', async () => {
+  it('keeps a minimum interval per instance id and per key, so a bulk destroy of A and B passes, and lets calls through once it has passed', async () => {
     limited.router.add('GET', '/api/v0/instances/:id/', request => ({status: 200, json: {instances: {id: Number(request.params.id)}}}));
     expect((await call('/api/v0/instances/5/', {on: limited})).status).toBe(200);
-    const again = await call('/api/v0/instances/6', {on: limited});
+    const again = await call('/api/v0/instances/5', {on: limited});
     expect(again.status).toBe(429);
     expect(again.text).toContain('threshold=2.0');
-    limited.limiter.scale = 0.01;
-    await new Promise(resolve => setTimeout(resolve, 60));
-    expect((await call('/api/v0/instances/7/', {on: limited})).status).toBe(200);
+    expect((await call('/api/v0/instances/6/', {on: limited})).status).toBe(200);
     limited.limiter.scale = 0;
-    expect((await call('/api/v0/instances/8/', {on: limited})).status).toBe(200);
-    expect((await call('/api/v0/instances/9/', {on: limited})).status).toBe(200);
+    expect((await call('/api/v0/instances/6/', {on: limited})).status).toBe(200);
+    expect((await call('/api/v0/instances/6/', {on: limited})).status).toBe(200);
+  });
+
+  it('lets a call through again once the interval has passed on the simulator clock', async () => {
+    const clock = new ManualClock();
+    const limiter = new RateLimiter({now: () => clock.now()});
+    const who = {identity: 'key:a', ip: '127.0.0.1'};
+    expect(limiter.check('DELETE', '/api/v0/instances/:id/', who, '/api/v0/instances/1/')).toBeUndefined();
+    expect(limiter.check('DELETE', '/api/v0/instances/:id/', who, '/api/v0/instances/1/')?.status).toBe(429);
+    expect(limiter.check('DELETE', '/api/v0/instances/:id/', who, '/api/v0/instances/2/')).toBeUndefined();
+    await clock.advance(2999);
+    expect(limiter.check('DELETE', '/api/v0/instances/:id/', who, '/api/v0/instances/1')?.status).toBe(429);
+    await clock.advance(1);
+    expect(limiter.check('DELETE', '/api/v0/instances/:id/', who, '/api/v0/instances/1')).toBeUndefined();
   });
 });
 

@@ -161,7 +161,7 @@ describe('simulated ComfyUI behind the portal gate', () => {
     expect((await call(h, '/features')).json).toEqual({supports_preview_metadata: true, max_upload_size: 104857600});
     const ksampler = (await call(h, '/object_info/KSampler')).json.KSampler;
     expect(ksampler).toMatchObject({name: 'KSampler', output: ['LATENT'], output_node: false, category: 'sampling'});
-    expect(ksampler.input.required.steps).toEqual(['INT', {default: 20, min: 1, max: 10000}]);
+    expect(ksampler.input.required.steps).toEqual(['INT', {default: 20, min: 1, max: 10000, tooltip: 'The number of steps used in the denoising process.'}]);
     expect((await call(h, '/api/object_info/NoSuchNode')).json).toEqual({});
     const all = (await call(h, '/object_info')).json;
     expect(all.SaveAnimatedPNG.output_node).toBe(true);

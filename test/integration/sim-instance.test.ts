@@ -7,6 +7,7 @@ import ssh2, {type ClientChannel, type ExecOptions} from 'ssh2';
 import {afterEach, describe, expect, it} from 'vitest';
 import WebSocket, {WebSocketServer} from 'ws';
 import {decodePayload, fixturePath, loadBootScenario} from '../../source/sim/boot-fixture.js';
+import {ManualClock} from '../../source/sim/comfy/sim-clock.js';
 import {startInstanceHost, type InstanceHost, type InstanceHostOptions} from '../../source/sim/instance-host.js';
 import {usableKeyPair} from '../helpers/ssh-key.js';
 
@@ -270,18 +271,24 @@ describe('simulated instance boot', () => {
 		expect(fixturePath('workspace-ComfyUI-user-comfyui_18188.log')).toBe('/workspace/ComfyUI/user/comfyui_18188.log');
 	});
 
-	it('fires comfy-listening at the GUI line time divided by the speed', async () => {
+	it('fires comfy-listening at the GUI line time divided by the speed, and stamps log lines on its own clock', async () => {
 		const speed = 100;
-		const host = await startHost({speed});
-		const started = performance.now();
-		const {simTimeMs} = await nextEvent(host.events, 'comfy-listening');
-		const elapsedMs = performance.now() - started;
+		const time = new ManualClock(Date.UTC(2027, 1, 3, 8, 0, 0));
+		const host = await startHost({speed, time, ownTimestamps: true});
+		let heard: number | undefined;
+		host.events.once('comfy-listening', ({simTimeMs}: {simTimeMs: number}) => (heard = time.now()));
 		const scenario = await loadBootScenario('happy');
-		expect(simTimeMs).toBe(scenario.moments.comfyListeningMs);
-		expect(simTimeMs).toBe(214_824);
-		expect(elapsedMs).toBeGreaterThanOrEqual((simTimeMs / speed) * 0.95);
-		expect(elapsedMs).toBeLessThan(simTimeMs / speed + 5000);
+		expect(scenario.moments.comfyListeningMs).toBe(214_824);
+		await time.advance(214_824 / speed - 10);
+		expect(heard).toBeUndefined();
+		expect(host.comfyListening()).toBe(false);
+		await time.advance(20);
+		expect(heard).toBe(Date.UTC(2027, 1, 3, 8, 0, 0) + Math.ceil(214_824 / speed));
 		expect(host.comfyListening()).toBe(true);
+		// Fixture stamps (t = 0 at 2026-09-14 10:02:03) move to this boot: +9 s of scenario = +90 ms here.
+		const provisioning = host.fs.read('/var/log/portal/provisioning.log')!.toString();
+		expect(provisioning).toContain('2027-02-03 08:00:00 [INFO] Provisioner starting (version 1)');
+		expect(provisioning).not.toContain('2026-09-14');
 	});
 
 	it('replays the failure scenario: failed marker, rotated comfyui.log, ComfyUI still starts', async () => {

@@ -1,13 +1,13 @@
 // The provisioning manifest: validation sentences (source/core/provisioning/manifest.ts), the
-// example and schema in provisioning/, and the decision to deliver script + manifest inline in
-// onstart (gzip+base64, Vast's limit) — the onstart is unpacked by a real sh to prove it works.
+// example and schema in provisioning/, and the bundle that carries script + manifest in instance
+// variables (gzip+base64, Vast's limits) — its onstart is run by a real bash to prove it works.
 import {spawnSync} from 'node:child_process';
-import {createHash} from 'node:crypto';
 import {mkdtempSync, readFileSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {afterAll, describe, expect, it} from 'vitest';
-import {INLINE_DIR, MODEL_FOLDERS, ONSTART_LIMIT, inlineProvisioning, modelTarget, parseManifest, validateManifest} from '../../source/core/provisioning/manifest.js';
+import {bundleOnstart, envChars, packBundle, unpackBundle, withoutShellComments} from '../../source/core/provisioning/bundle.js';
+import {MODEL_FOLDERS, modelTarget, parseManifest, validateManifest} from '../../source/core/provisioning/manifest.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const readJson = (name: string): unknown => JSON.parse(readFileSync(join(ROOT, 'provisioning', name), 'utf8'));
@@ -112,49 +112,36 @@ describe('validateManifest', () => {
   });
 });
 
-describe('inlineProvisioning', () => {
-  const example = readJson('manifest.example.json') as Record<string, unknown>;
+describe('provisioning bundle', () => {
   const script = readFileSync(join(ROOT, 'provisioning', 'provision.sh'), 'utf8');
+  const example = readFileSync(join(ROOT, 'provisioning', 'manifest.example.json'), 'utf8');
 
-  it('says provision.sh does not fit onstart and must be hosted', () => {
-    const decision = inlineProvisioning(script, example);
-    expect(decision.fits).toBe(false);
-    if (decision.fits) return;
-    expect(decision.limit).toBe(ONSTART_LIMIT);
-    expect(decision.chars).toBeGreaterThan(ONSTART_LIMIT);
-    expect(decision.reason).toBe(`The provisioning script and manifest take ${decision.chars} characters of onstart even gzipped and base64-encoded, over Vast.ai's 4048: host provision.sh (a raw GitHub URL in instance.provisioningScriptUrl) and let vastdeck send only the manifest inline.`);
+  it('packs provision.sh and a manifest into variables within Vast\'s limits, and the real onstart unpacks them byte for byte', () => {
+    const out = mkdtempSync(join(tmpdir(), 'vastdeck-bundle-'));
+    unpacked.push(out);
+    const shipped = withoutShellComments(script);
+    const files = {[`${out}/provision.sh`]: shipped, [`${out}/manifest.json`]: example};
+    const env = packBundle(files);
+    for (const [name, value] of Object.entries(env)) expect(name.length + 1 + value.length).toBeLessThanOrEqual(256);
+    expect(envChars(env)).toBeLessThan(16_384);
+    const result = spawnSync('bash', ['-c', bundleOnstart('echo booted')], {encoding: 'utf8', env: {...process.env, ...env}});
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toBe('booted\n');
+    expect(readFileSync(join(out, 'provision.sh'), 'utf8')).toBe(shipped);
+    expect(readFileSync(join(out, 'manifest.json'), 'utf8')).toBe(example);
+    expect(unpackBundle(Object.entries(env))).toEqual(files);
   });
 
-  it('sends the manifest alone inline next to a hosted script, unpacked by sh before the image boots', () => {
-    const decision = inlineProvisioning(null, example);
-    expect(decision).toMatchObject({fits: true, scriptInline: false, env: {VASTDECK_MANIFEST: `${INLINE_DIR}/manifest.json`}});
-    if (!decision.fits) return;
-    expect(decision.env.PROVISIONING_SCRIPT).toBeUndefined();
-    expect(decision.chars).toBe(decision.onstart.length);
-    expect(decision.onstart).toMatch(/; entrypoint\.sh$/);
-    const out = unpack(decision.onstart);
-    expect(JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'))).toEqual(example);
+  it('ships provision.sh without its comments and still as valid bash', () => {
+    const shipped = withoutShellComments(script);
+    expect(shipped.startsWith('#!/usr/bin/env bash\n')).toBe(true);
+    expect(shipped).not.toMatch(/^\s*#(?!!)/m);
+    expect(spawnSync('bash', ['-n'], {input: shipped, encoding: 'utf8'}).status).toBe(0);
   });
 
-  it('inlines a script and manifest that fit, and the unpacked files are byte-identical', () => {
-    const small = '#!/usr/bin/env bash\nset -euo pipefail\necho "[vastdeck] info hello"\n';
-    const decision = inlineProvisioning(small, JSON.stringify(example));
-    expect(decision).toMatchObject({fits: true, scriptInline: true, limit: 4048});
-    if (!decision.fits) return;
-    expect(decision.env).toEqual({PROVISIONING_SCRIPT: `${INLINE_DIR}/provision.sh`, VASTDECK_MANIFEST: `${INLINE_DIR}/manifest.json`});
-    expect(decision.onstart).toMatch(/^mkdir -p \/opt\/vastdeck && printf %s '[A-Za-z0-9+/=]+' \| base64 -d \| gunzip > \/opt\/vastdeck\/provision\.sh && chmod 755 /);
-    const out = unpack(decision.onstart);
-    expect(readFileSync(join(out, 'provision.sh'), 'utf8')).toBe(small);
-    expect(JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'))).toEqual(example);
-  });
-
-  it('says when even the manifest is too big to send inline', () => {
-    // Hash-named files do not compress: 80 of them are far over the limit.
-    const models = Array.from({length: 80}, (_, index) => ({url: `https://example.org/${createHash('sha256').update(String(index)).digest('hex')}.safetensors`, folder: 'loras' as const}));
-    const decision = inlineProvisioning(null, {models});
-    expect(decision.fits).toBe(false);
-    if (decision.fits) return;
-    expect(decision.reason).toMatch(/^The manifest takes \d+ characters of onstart even gzipped and base64-encoded, over Vast\.ai's 4048: host manifest\.json .* VASTDECK_MANIFEST_URL\.$/);
+  it('reads no bundle from variables that hold none or a damaged one', () => {
+    expect(unpackBundle([['HF_TOKEN', 'x']])).toBeUndefined();
+    expect(unpackBundle([['VASTDECK_BUNDLE_B64_0', 'not-base64-gzip']])).toBeUndefined();
   });
 });
 
@@ -162,14 +149,3 @@ const unpacked: string[] = [];
 afterAll(() => {
   for (const dir of unpacked) rmSync(dir, {recursive: true, force: true});
 });
-
-/** Runs the onstart with sh, /opt/vastdeck redirected to a temp dir and entrypoint.sh stubbed. */
-function unpack(onstart: string): string {
-  const out = mkdtempSync(join(tmpdir(), 'vastdeck-inline-'));
-  unpacked.push(out);
-  const command = onstart.replaceAll(INLINE_DIR, out).replace(/; entrypoint\.sh$/, '; echo booted');
-  const result = spawnSync('sh', ['-c', command], {encoding: 'utf8'});
-  expect(result.stderr).toBe('');
-  expect(result.stdout).toBe('booted\n');
-  return out;
-}

@@ -40,6 +40,12 @@ export interface CleanupOptions {
   signal?: AbortSignal;
   /** Waits before each instance-list check after the destroy (default 0, 1, 2, 4, 8 s). */
   confirmDelaysMs?: readonly number[];
+  /**
+   * When the files cannot be brought home because Vast reports the instance in a state it never
+   * comes back from (exited, offline, unknown), destroy it anyway instead of leaving a dead disk
+   * billing (`run --down` asks for this; `down` and the dashboard still need --force).
+   */
+  destroyDeadHost?: boolean;
 }
 
 export interface CleanupResult {
@@ -62,6 +68,8 @@ export interface CleanupResult {
 const CONFIRM_DELAYS_MS: readonly number[] = [0, 1000, 2000, 4000, 8000];
 /** actual_status values of an instance whose container never ran: the image is still being pulled. */
 const NEVER_RAN: ReadonlySet<string> = new Set(['null', 'loading']);
+/** actual_status values an instance never comes back from (see stages.ts). */
+const DEAD_STATES: ReadonlySet<string> = new Set(['exited', 'offline', 'unknown']);
 
 export async function cleanUp(deps: CleanupDeps, target: CleanupTarget, options: CleanupOptions = {}): Promise<CleanupResult> {
   const {instanceId} = target;
@@ -90,8 +98,18 @@ export async function cleanUp(deps: CleanupDeps, target: CleanupTarget, options:
     }
     if (options.force && !destroyAsked) say('extract-outputs', `FORCED: destroying instance ${instanceId} WITHOUT pulling its outputs and logs home: whatever is not already saved is lost.`);
   } else {
-    const report = await extract(deps, instance, state, options);
-    Object.assign(result, {extracted: true, fetched: report.fetched, check: report.check});
+    try {
+      const report = await extract(deps, instance, state, options);
+      Object.assign(result, {extracted: true, fetched: report.fetched, check: report.check});
+    } catch (error) {
+      if (!options.destroyDeadHost || !DEAD_STATES.has(instance.actualStatus ?? '') || options.signal?.aborted) throw error;
+      const why = `instance ${instanceId} is ${instance.actualStatus}, a state Vast instances never come back from, so its files cannot be brought home`;
+      for (const step of ['extract-outputs', 'extract-logs', 'verify'] as const) {
+        if (state.record.steps[step].status !== 'done') state.step(step, 'skipped', why);
+      }
+      say('extract-outputs', `${why[0]!.toUpperCase()}${why.slice(1)}: destroying it anyway so its disk stops billing (whatever was not already home is lost).`);
+      result.warnings.push(`${why}; it was destroyed anyway (--down).`);
+    }
   }
   const files = state.record.files;
   result.outputs = {verified: files.filter(file => file.kind === 'output' && file.status === 'verified').length, safe: files.filter(file => file.status === 'safe').length};

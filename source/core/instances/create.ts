@@ -8,6 +8,7 @@ import {ensureKeyRegistered, type SshIdentity} from '../ssh/keys.js';
 import type {VastClient} from '../vast/client.js';
 import {attachSshKeyToInstance, createInstance} from '../vast/instances-api.js';
 import type {Offer} from '../vast/types.js';
+import {envChars, VAST_ENV_TOTAL_CHARS} from '../provisioning/bundle.js';
 import type {ProvisioningDelivery} from '../provisioning/delivery.js';
 import {buildCreateBody, newWebPassword} from './create-body.js';
 import type {LedgerInstance} from './types.js';
@@ -21,6 +22,9 @@ export interface CreateEvent {
   /** One sentence for the message line. */
   message: string;
 }
+
+/** What buildCreateBody's own variables (ports, portal, tokens, PROVISIONING_SCRIPT) may take. */
+const CREATE_ENV_RESERVE_CHARS = 2048;
 
 export interface CreateDeps {
   client: VastClient;
@@ -59,12 +63,19 @@ export async function createFromRanking(deps: CreateDeps, candidates: readonly O
   if (candidates.length === 0) throw new InputError('There is no offer to rent: loosen the filters (/ in the Offers pane, or `vastdeck config set filters.…`) and try again.');
   const {client, ledger, identity} = deps;
   const emit = (event: CreateEvent): void => deps.onEvent?.(event);
-  await ensureKeyRegistered(client, identity);
   const {provisioning} = deps;
-  if (deps.body?.onstart && provisioning.onstart) {
-    throw new InputError('An OnStart job and inline provisioning both need the instance\'s onstart: host the provisioning script and manifest (instance.provisioningScriptUrl, a manifest URL) for OnStart jobs.');
+  // An OnStart job and a shipped provisioning bundle share Vast's env limit; say so before renting.
+  const shipped = envChars({...provisioning.extraEnv, ...deps.body?.extraEnv});
+  if (deps.body?.extraEnv && provisioning.onstartPrefix && shipped > VAST_ENV_TOTAL_CHARS - CREATE_ENV_RESERVE_CHARS) {
+    throw new InputError(
+      `The OnStart job and the shipped provisioning (script, manifest, workflows) take ${shipped} characters of instance variables together, over what Vast.ai's ${VAST_ENV_TOTAL_CHARS} leave: host the provisioning script or manifest (instance.provisioningScriptUrl, an http(s) instance.provisioningManifest), or trim the workflow.`,
+    );
   }
-  const body = {onstart: deps.body?.onstart ?? provisioning.onstart, extraEnv: {...provisioning.extraEnv, ...deps.body?.extraEnv}};
+  await ensureKeyRegistered(client, identity);
+  // The OnStart method brings its own onstart: the provisioning bundle is unpacked first.
+  const ownOnstart = deps.body?.onstart;
+  const onstart = ownOnstart && provisioning.onstartPrefix ? `${provisioning.onstartPrefix}; ${ownOnstart}` : (ownOnstart ?? provisioning.onstart);
+  const body = {onstart, extraEnv: {...provisioning.extraEnv, ...deps.body?.extraEnv}};
   const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
   const failedMachines = new Set<number>();
   const triedOffers = new Set<number>();

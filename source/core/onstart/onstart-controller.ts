@@ -41,7 +41,7 @@ export class OnStartRunner implements OnStartController {
     try {
       await checkOnstartJob(job);
       await checkWritableFolder(this.#ctx.outputsRoot());
-      await checkRentReadiness(this.#ctx.settings(), {env: this.#ctx.env, onstartTaken: true});
+      await checkRentReadiness(this.#ctx.settings(), {env: this.#ctx.env});
     } catch (error) {
       return toVastdeckError(error).message;
     }

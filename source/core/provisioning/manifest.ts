@@ -1,7 +1,6 @@
 // The provisioning manifest (provisioning/manifest.schema.json): what provision.sh installs on an
 // instance. Checked before create with one sentence per problem (the script repeats the checks on
-// the instance), and packed with the script into onstart when both fit Vast's limit.
-import {gzipSync} from 'node:zlib';
+// the instance, and the simulator runs the same checks on what was shipped).
 
 /** ComfyUI's model folders a manifest may download into (ComfyUI/models/<folder>). */
 export const MODEL_FOLDERS = [
@@ -39,15 +38,6 @@ export interface ProvisioningManifest {
 }
 
 export type ManifestCheck = {ok: true; manifest: ProvisioningManifest; problems: []} | {ok: false; problems: string[]};
-
-/** Vast's onstart budget: the stricter of the documented 4048/4096 (vast-api.md §3.1), as create-body.ts enforces. */
-export const ONSTART_LIMIT = 4048;
-/** Where inline delivery writes the script and manifest on the instance (outside /workspace, which boot syncs). */
-export const INLINE_DIR = '/opt/vastdeck';
-const INLINE_SCRIPT = `${INLINE_DIR}/provision.sh`;
-const INLINE_MANIFEST = `${INLINE_DIR}/manifest.json`;
-/** What Vast's ComfyUI template runs as onstart: the image's own boot (portal, provisioner, ComfyUI). */
-const IMAGE_BOOT = 'entrypoint.sh';
 
 const TOP_FIELDS = ['nodes', 'models', 'workflows', 'pip', 'apt', 'comfyuiArgs', 'autoUpdateNodes'] as const;
 const IGNORED_FIELDS = ['$schema', '$comment'];
@@ -205,7 +195,7 @@ function isHttpUrl(text: string): boolean {
 }
 
 /** The last path segment of a URL or path, percent-decoded, without query or fragment. */
-function fileNameOf(source: string): string {
+export function fileNameOf(source: string): string {
   const path = source.replace(/[?#].*$/, '');
   const last = path.split('/').filter(Boolean).pop() ?? '';
   try {
@@ -226,48 +216,4 @@ function isObject(value: unknown): value is Entry {
 
 function list(items: readonly string[]): string {
   return items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)!}`;
-}
-
-export type InlineDelivery =
-  | {
-    fits: true;
-    /** Replaces create-body's default onstart; it ends by running the image's own boot. */
-    onstart: string;
-    /** Add to the create body's env (extraEnv): where the script and manifest land. */
-    env: Record<string, string>;
-    chars: number;
-    limit: number;
-    /** False when only the manifest goes inline (the script is hosted). */
-    scriptInline: boolean;
-  }
-  | {fits: false; chars: number; limit: number; reason: string};
-
-/**
- * Packs the script (or, with `scriptText` null, only the manifest, for a hosted script) into the
- * create request's onstart, gzipped and base64-encoded, and says whether it fits Vast's limit.
- */
-export function inlineProvisioning(scriptText: string | null, manifest: ProvisioningManifest | string): InlineDelivery {
-  const manifestText = typeof manifest === 'string' ? JSON.stringify(JSON.parse(manifest)) : JSON.stringify(manifest);
-  const writes = [`mkdir -p ${INLINE_DIR}`];
-  if (scriptText !== null) writes.push(`${unpack(scriptText, INLINE_SCRIPT)} && chmod 755 ${INLINE_SCRIPT}`);
-  writes.push(unpack(manifestText, INLINE_MANIFEST));
-  // `;` before the boot: the instance starts even if unpacking failed (the script then reports it).
-  const onstart = `${writes.join(' && ')}; ${IMAGE_BOOT}`;
-  const chars = onstart.length;
-  if (chars > ONSTART_LIMIT) {
-    const what = scriptText === null ? 'The manifest' : 'The provisioning script and manifest';
-    const fix = scriptText === null
-      ? 'host manifest.json (e.g. on raw.githubusercontent.com) and pass its URL as VASTDECK_MANIFEST_URL.'
-      : 'host provision.sh (a raw GitHub URL in instance.provisioningScriptUrl) and let vastdeck send only the manifest inline.';
-    return {fits: false, chars, limit: ONSTART_LIMIT, reason: `${what} ${scriptText === null ? 'takes' : 'take'} ${chars} characters of onstart even gzipped and base64-encoded, over Vast.ai's ${ONSTART_LIMIT}: ${fix}`};
-  }
-  const env: Record<string, string> = {VASTDECK_MANIFEST: INLINE_MANIFEST};
-  if (scriptText !== null) env.PROVISIONING_SCRIPT = INLINE_SCRIPT;
-  return {fits: true, onstart, env, chars, limit: ONSTART_LIMIT, scriptInline: scriptText !== null};
-}
-
-/** A POSIX shell command that writes `text` to `path` from an embedded gzip+base64 payload. */
-function unpack(text: string, path: string): string {
-  const payload = gzipSync(Buffer.from(text, 'utf8'), {level: 9}).toString('base64');
-  return `printf %s '${payload}' | base64 -d | gunzip > ${path}`;
 }

@@ -43,7 +43,7 @@ export type InstanceWatcher = (entry: LedgerInstance, identity: SshIdentity, sig
 /** check → search → rank → create with fall-through. Resolves once the instance exists (it bills from then on). */
 export async function rent(ctx: DeckContext, request: RentRequest): Promise<Rented> {
   const settings = ctx.settings();
-  const readiness = await checkRentReadiness(settings, {createKey: request.createKey, env: ctx.env, onstartTaken: request.body?.onstart !== undefined});
+  const readiness = await checkRentReadiness(settings, {createKey: request.createKey, env: ctx.env});
   const candidates = 'candidates' in request.offers ? request.offers.candidates : (await findOffers(ctx, request.offers.search, request.offers.sortKey, request.onEvent)).map(row => row.offer);
   if (candidates.length === 0) {
     throw new InputError('search' in request.offers ? `No offer matches ${request.offers.search.filterText}: loosen the filter.` : 'No offer is left to rent: pick one that is still on the market.');

@@ -63,12 +63,9 @@ export interface RentReadiness {
  * What a create needs that can be checked here: an SSH key (ours is created on request), the
  * provisioning manifest and script valid and deliverable, and the instance settings sane.
  */
-export async function checkRentReadiness(settings: VastdeckSettings, options: {createKey?: boolean; env?: NodeJS.ProcessEnv; onstartTaken?: boolean}): Promise<RentReadiness> {
+export async function checkRentReadiness(settings: VastdeckSettings, options: {createKey?: boolean; env?: NodeJS.ProcessEnv}): Promise<RentReadiness> {
   if (!settings.instance.image.trim()) throw new InputError('instance.image is empty: set the Docker image with `vastdeck config set instance.image vastai/comfyui:@vastai-automatic-tag`.');
   const provisioning = await provisioningDelivery(settings);
-  if (options.onstartTaken && provisioning.onstart) {
-    throw new InputError("An OnStart job and inline provisioning both need the instance's onstart: host the provisioning script and manifest (instance.provisioningScriptUrl, a manifest URL) for OnStart jobs.");
-  }
   const identity = await requireSshIdentity({createKey: options.createKey === true, env: options.env});
   return {identity, provisioning};
 }

@@ -45,8 +45,8 @@ function field(parts: FormPart[], name: string): string | undefined {
   return part?.data.toString('utf8');
 }
 
-/** server.py image_upload(). */
-export function uploadImage(fs: VirtualFs, parts: FormPart[]): FileAnswer {
+/** server.py image_upload(); `save` turns the uploaded bytes into what is written (upload_mask's compositing). */
+export function uploadImage(fs: VirtualFs, parts: FormPart[], save: (data: Buffer) => Buffer | FileAnswer = (data) => data): FileAnswer {
   // aiohttp keeps a part as a file only when its filename is not empty; otherwise `image` is plain
   // data: empty → 400, else `image.file` raises (500).
   const image = parts.find((part) => part.name === 'image');
@@ -79,7 +79,9 @@ export function uploadImage(fs: VirtualFs, parts: FormPart[]): FileAnswer {
   if (!duplicate) {
     const parent = path.slice(0, path.lastIndexOf('/')) || '/';
     if (fs.stat(parent)?.kind !== 'directory' || fs.stat(path)?.kind === 'directory') return {status: 500};
-    fs.write(path, image.data);
+    const bytes = save(image.data);
+    if (!Buffer.isBuffer(bytes)) return bytes;
+    fs.write(path, bytes);
   }
   return {status: 200, json: {name: filename, subfolder, type}};
 }
@@ -126,4 +128,36 @@ export function viewFile(fs: VirtualFs, query: URLSearchParams): FileAnswer {
   let contentType = guessMimeType(base) ?? 'application/octet-stream';
   if (DOWNLOAD_ONLY.has(contentType)) contentType = 'application/octet-stream';
   return {status: 200, body: bytes, headers: {'Content-Type': contentType, 'Content-Disposition': disposition}};
+}
+
+/**
+ * server.py upload_mask(): the uploaded image's alpha channel put onto the original named by
+ * `original_ref` ({"filename", "subfolder", "type"}), saved like an upload. Sizes must match
+ * (PIL's putalpha raises otherwise: 500).
+ */
+export function uploadMask(fs: VirtualFs, parts: FormPart[]): FileAnswer {
+  let ref: unknown;
+  try {
+    ref = JSON.parse(field(parts, 'original_ref') ?? '');
+  } catch {
+    return {status: 500};
+  }
+  if (typeof ref !== 'object' || ref === null || typeof (ref as {filename?: unknown}).filename !== 'string') return {status: 500};
+  const {filename, subfolder = '', type = 'output'} = ref as {filename: string; subfolder?: string; type?: string};
+  if (filename.startsWith('/') || filename.includes('..') || !isFileType(type)) return {status: 400};
+  const originalPath = normalizePath(`${TYPE_DIRS[type]}/${subfolder ? `${subfolder}/` : ''}${filename}`);
+  if (!isInside(TYPE_DIRS[type], originalPath)) return {status: 400};
+  const original = fs.read(originalPath);
+  if (!original) return {status: 404};
+  return uploadImage(fs, parts, (data) => {
+    try {
+      const base = PNG.sync.read(original);
+      const mask = PNG.sync.read(data);
+      if (mask.width !== base.width || mask.height !== base.height) return {status: 500};
+      for (let at = 3; at < base.data.length; at += 4) base.data[at] = mask.data[at] ?? 255;
+      return PNG.sync.write(base, {colorType: 6});
+    } catch {
+      return {status: 500};
+    }
+  });
 }

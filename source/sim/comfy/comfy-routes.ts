@@ -5,9 +5,9 @@ import {randomUUID} from 'node:crypto';
 import type {IncomingMessage, ServerResponse} from 'node:http';
 import type {AppRequestHandler} from '../portal-gate.js';
 import type {VirtualFs} from '../virtual-fs.js';
-import {uploadImage, viewFile, type FileAnswer} from './comfy-files.js';
+import {uploadImage, uploadMask, viewFile, type FileAnswer} from './comfy-files.js';
 import {BodyTooLarge, readBody, sendBytes, sendEmpty, sendError, sendJson, withCors} from './http-io.js';
-import {listModels, modelFolderNames} from './models.js';
+import {listModels, modelFolderNames, safetensorsMetadata} from './models.js';
 import {multipartBoundary, parseMultipart} from './multipart.js';
 import {allNodeInfo, nodeInfo} from './object-info.js';
 import type {PromptQueue, QueueItem} from './prompt-queue.js';
@@ -112,16 +112,37 @@ function getHistory({res, url}: Call, host: RouteHost): void {
   sendJson(res, 200, host.queue.window(maxItems === null ? undefined : pyInt(maxItems), offset === null ? undefined : pyInt(offset)));
 }
 
-async function postUpload({req, res}: Call, host: RouteHost): Promise<void> {
-  const body = await readBody(req);
-  const boundary = multipartBoundary(req.headers['content-type']);
-  if (!boundary) {
-    sendEmpty(res, 400);
-    return;
-  }
-  const parts = parseMultipart(body, boundary);
-  if (!parts) throw new PyError('ValueError', 'malformed multipart body');
-  answerFile(res, uploadImage(host.fs, parts));
+function postUpload(upload: typeof uploadImage) {
+  return async ({req, res}: Call, host: RouteHost): Promise<void> => {
+    const body = await readBody(req);
+    const boundary = multipartBoundary(req.headers['content-type']);
+    if (!boundary) {
+      sendEmpty(res, 400);
+      return;
+    }
+    const parts = parseMultipart(body, boundary);
+    if (!parts) throw new PyError('ValueError', 'malformed multipart body');
+    answerFile(res, upload(host.fs, parts));
+  };
+}
+
+/** The frontend's index page (the comfyui-frontend-package serves a bundled app; this is its stand-in). */
+const INDEX_HTML = '<!DOCTYPE html>\n<html lang="en">\n<head><meta charset="UTF-8"><title>ComfyUI</title></head>\n<body class="litegraph grid"><div id="vue-app"></div></body>\n</html>\n';
+/** /extensions: the JavaScript of the web extensions (ComfyUI-Manager is baked into Vast's image). */
+const EXTENSIONS = ['/extensions/ComfyUI-Manager/comfyui-manager.js', '/extensions/ComfyUI-Manager/common.js', '/extensions/ComfyUI-Manager/components-manager.js', '/extensions/ComfyUI-Manager/snapshot.js'];
+
+function getIndex({res}: Call): void {
+  const body = Buffer.from(INDEX_HTML);
+  res.writeHead(200, {'Content-Type': 'text/html', 'Content-Length': body.length, 'Cache-Control': 'no-cache'});
+  res.end(body);
+}
+
+/** GET /view_metadata/{folder}?filename=: a safetensors file's __metadata__, else 404. */
+function getViewMetadata({res, url, param}: Call, host: RouteHost): void {
+  const filename = url.searchParams.get('filename');
+  const metadata = filename ? safetensorsMetadata(host.fs, param, filename) : undefined;
+  if (metadata) sendJson(res, 200, metadata);
+  else sendEmpty(res, 404);
 }
 
 async function postFree({req, res}: Call, host: RouteHost): Promise<void> {
@@ -139,7 +160,11 @@ const ROUTES: Route[] = [
   {method: 'GET', path: '/history', run: getHistory},
   {method: 'GET', path: '/history/{}', run: ({res, param}, host) => sendJson(res, 200, host.queue.entry(param))},
   {method: 'POST', path: '/history', run: postHistory},
-  {method: 'POST', path: '/upload/image', run: postUpload},
+  {method: 'POST', path: '/upload/image', run: postUpload(uploadImage)},
+  {method: 'POST', path: '/upload/mask', run: postUpload(uploadMask)},
+  {method: 'GET', path: '/', run: getIndex},
+  {method: 'GET', path: '/extensions', run: ({res}) => sendJson(res, 200, EXTENSIONS)},
+  {method: 'GET', path: '/view_metadata/{}', run: getViewMetadata},
   {method: 'GET', path: '/view', run: ({res, url}, host) => answerFile(res, viewFile(host.fs, url.searchParams))},
   {method: 'GET', path: '/system_stats', run: ({req, res}, host) => host.systemStats(req, res)},
   {method: 'GET', path: '/features', run: ({res}) => sendJson(res, 200, SERVER_FEATURES)},

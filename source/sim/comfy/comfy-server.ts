@@ -2,7 +2,7 @@
 // a queue with one worker, history, and fault hooks (drop a client's socket, stall a job's events,
 // fail the next job at a node, restart). Created per instance by instances.ts, and by tests.
 import type {AppRequestHandler, AppUpgradeHandler} from '../portal-gate.js';
-import {minimalComfyHandler} from '../instance-apps.js';
+import {COMFYUI_ARGS, minimalComfyHandler} from '../instance-apps.js';
 import {torchDeviceName} from '../instance-host.js';
 import type {VirtualFs} from '../virtual-fs.js';
 import {TYPE_DIRS} from './comfy-paths.js';
@@ -11,7 +11,7 @@ import {Abandoned, Executor, type InjectedFailure} from './executor.js';
 import type {PromptGraph} from './execution-order.js';
 import {watchModelDownloads} from './models.js';
 import {PromptQueue, type QueueItem} from './prompt-queue.js';
-import {gpuStepFactor, SimClock} from './sim-clock.js';
+import {gpuStepFactor, SimClock, type TimeSource} from './sim-clock.js';
 import {SocketHub} from './ws-hub.js';
 
 export type {InjectedFailure} from './executor.js';
@@ -21,10 +21,20 @@ export interface SimComfyOptions {
   fs: VirtualFs;
   /** Time compression: a 60 ms sampler step takes 60 / speed real ms. */
   speed: number;
-  /** Vast's gpu_name (e.g. 'RTX 4090'): step times and system_stats' device. */
+  /** Vast's gpu_name (e.g. 'RTX 4090'): step times (core/offers/gpu-speed.ts) and system_stats' device. */
   gpuName?: string;
+  /** The rented GPU as system_stats shows it, and the offer's dlperf/flops for GPUs the speed table lacks. */
+  gpu?: {name: string; vramMb?: number; dlperf?: number; totalFlops?: number; numGpus?: number};
+  /** The COMFYUI_ARGS ComfyUI started with (system_stats' argv). */
+  comfyuiArgs?: () => string;
   /** Whether ComfyUI accepts connections (the instance host's boot decides). */
   listening: () => boolean;
+  /** Where time comes from (the wall clock unless a test drives it). */
+  time?: TimeSource;
+  /** Faults armed by name (fault-plan.ts): asked as each job starts. */
+  faults?: (name: 'ws-drop' | 'ws-silence' | 'node-failure' | 'comfy-restart') => boolean;
+  /** Called as each job starts (the instance's death fault waits for this). */
+  onJobStart?: (promptId: string) => void;
 }
 
 export interface SimComfy {
@@ -45,6 +55,13 @@ export interface SimComfy {
 
 const APP_DOWN = '502 Bad Gateway';
 
+/** --preview-method's value ('none' when absent, as cli_args.py defaults it). */
+function previewMethodOf(args: string): string {
+  const words = args.split(/\s+/);
+  const at = words.indexOf('--preview-method');
+  return at >= 0 ? (words[at + 1] ?? 'none') : 'none';
+}
+
 class ComfyServer implements SimComfy, RouteHost {
   readonly fs: VirtualFs;
   readonly queue: PromptQueue;
@@ -63,11 +80,18 @@ class ComfyServer implements SimComfy, RouteHost {
 
   constructor(private readonly options: SimComfyOptions) {
     this.fs = options.fs;
-    this.clock = new SimClock(options.speed);
+    this.clock = new SimClock(options.speed, options.time);
     this.hub = new SocketHub({greeting: (sid) => this.greeting(sid)});
     this.queue = new PromptQueue(() => this.hub.send('status', {status: {exec_info: {queue_remaining: this.queue.remaining()}}}, null));
-    this.executor = new Executor({fs: this.fs, clock: this.clock, gpuFactor: gpuStepFactor(options.gpuName), send: (type, data, sid) => this.hub.send(type, data, sid)});
-    this.systemStats = minimalComfyHandler(torchDeviceName(options.gpuName));
+    this.executor = new Executor({
+      fs: this.fs,
+      clock: this.clock,
+      gpuFactor: gpuStepFactor(options.gpuName, options.gpu),
+      send: (type, data, sid) => this.hub.send(type, data, sid),
+      sendImage: (image, format, metadata, sid) => this.hub.sendImage(image, format, metadata, sid),
+      previews: () => previewMethodOf(options.comfyuiArgs?.() ?? '') !== 'none',
+    });
+    this.systemStats = minimalComfyHandler(options.gpu ?? {name: torchDeviceName(options.gpuName)}, options.comfyuiArgs ?? (() => COMFYUI_ARGS));
     this.unwatchModels = watchModelDownloads(this.fs);
     this.routes = comfyRequestHandler(this);
   }
@@ -161,11 +185,16 @@ class ComfyServer implements SimComfy, RouteHost {
   }
 
   private async runJob(item: QueueItem): Promise<void> {
-    const failure = this.nextFailure;
-    const stalled = this.stallNext;
+    const armed = this.options.faults ?? (() => false);
+    const failure = this.nextFailure ?? (armed('node-failure') ? {} : undefined);
+    const stalled = this.stallNext || armed('ws-silence');
     this.nextFailure = undefined;
     this.stallNext = false;
     this.hub.muted = stalled;
+    const clientId = typeof item.extraData.client_id === 'string' ? item.extraData.client_id : undefined;
+    if (armed('ws-drop')) setImmediate(() => this.hub.drop(clientId));
+    if (armed('comfy-restart')) setImmediate(() => this.restart());
+    this.options.onJobStart?.(item.promptId);
     try {
       const outcome = await this.executor.execute({promptId: item.promptId, prompt: item.prompt as PromptGraph, extraData: item.extraData, outputs: item.outputs}, failure);
       this.queue.done(item, outcome);

@@ -7,6 +7,8 @@ import {nodeDef} from './node-catalogue.js';
 import {NodeError, type NodeEnv, type NodeValue, type RunContext, type UiOutput} from './node-types.js';
 import {describeValue, failureMessage, nodeTraceback} from './execution-errors.js';
 import {stepSimMs, type SimClock} from './sim-clock.js';
+import {encodePng} from './png-writer.js';
+import type {PreviewMetadata} from './ws-hub.js';
 
 export interface ExecutorJob {
   promptId: string;
@@ -34,6 +36,24 @@ export interface ExecutorDeps extends NodeEnv {
   gpuFactor: number;
   /** Sends a WebSocket event to `sid` (null: every socket). */
   send(type: string, data: Record<string, unknown>, sid: string | null): void;
+  /** Sends an image as a binary WebSocket frame (send_image) to `sid` (null: every socket). */
+  sendImage(image: Buffer, format: 'PNG' | 'JPEG', metadata: PreviewMetadata, sid: string | null): void;
+  /** Whether ComfyUI runs with a --preview-method other than none (latent previews each step). */
+  previews(): boolean;
+}
+
+/** The small PNG a latent preview shows after `step` of `steps` (a gradient that brightens). */
+function latentPreview(step: number, steps: number): Buffer {
+  const size = 64;
+  const frame = Buffer.alloc(size * size * 4);
+  const level = Math.round((255 * step) / Math.max(1, steps));
+  for (let at = 0; at < size * size; at++) {
+    frame[at * 4] = level;
+    frame[at * 4 + 1] = (at % size) * 4;
+    frame[at * 4 + 2] = Math.floor(at / size) * 4;
+    frame[at * 4 + 3] = 255;
+  }
+  return encodePng(frame, size, size, {compressLevel: 1, text: []});
 }
 
 type CacheEntry = {outputs: NodeValue[]; ui?: UiOutput};
@@ -137,11 +157,14 @@ export class Executor {
         if (failure && (failure.node === undefined || failure.node === id || failure.node === node.class_type)) {
           throw new NodeError(failure.exceptionType ?? 'RuntimeError', failure.message ?? 'CUDA error: an illegal memory access was encountered');
         }
-        const context = this.runContext(id, job, epoch, (value, max) => {
+        const metadata = {node_id: id, prompt_id: promptId, display_node_id: id, parent_node_id: null, real_node_id: id};
+        const context = this.runContext(id, job, epoch, (value, max, preview) => {
           this.throwIfInterrupted();
           sendProgressState(id, 'running', value, max);
           this.deps.send('progress', {value, max, prompt_id: promptId, node: id}, clientId);
-        });
+          // A latent preview follows its progress message, only with a --preview-method.
+          if (preview && this.deps.previews()) this.deps.sendImage(latentPreview(value, max), 'PNG', metadata, clientId);
+        }, (image) => this.deps.sendImage(image, 'PNG', metadata, clientId));
         const result = await def.run(inputs, context);
         this.checkEpoch(epoch);
         results.set(id, result.outputs);
@@ -184,7 +207,7 @@ export class Executor {
     if (epoch !== this.epoch) throw new Abandoned('the server restarted during the job');
   }
 
-  private runContext(nodeId: string, job: ExecutorJob, epoch: number, onStep: (value: number, max: number) => void): RunContext {
+  private runContext(nodeId: string, job: ExecutorJob, epoch: number, onStep: (value: number, max: number, preview: boolean) => void, sendImage: (png: Buffer) => void): RunContext {
     const extra = job.extraData.extra_pnginfo;
     return {
       fs: this.deps.fs,
@@ -195,7 +218,8 @@ export class Executor {
         await this.deps.clock.sleep(simMs);
         this.checkEpoch(epoch);
       },
-      step: async (value, max) => onStep(value, max),
+      step: async (value, max, options) => onStep(value, max, options?.preview ?? false),
+      sendImage,
       stepMs: (pixels) => stepSimMs(pixels, this.deps.gpuFactor),
       loadMs: (name, coldMs) => {
         if (this.loaded.has(name)) return 25;

@@ -1,6 +1,7 @@
 // Request and response plumbing of the simulated ComfyUI in aiohttp's manner: bodies capped at
 // --max-upload-size (413 beyond), JSON answers, empty 200s, aiohttp's plain-text error pages and
 // the CORS headers that --enable-cors-header adds. Used by comfy-routes.ts.
+import {pyJson} from './py-json.js';
 import type {IncomingMessage, ServerResponse} from 'node:http';
 import {SERVER_FEATURES} from './ws-hub.js';
 
@@ -21,7 +22,7 @@ const ERROR_TEXTS: Record<number, string> = {
 /** The body was larger than max_upload_size. */
 export class BodyTooLarge extends Error {}
 
-export function readBody(req: IncomingMessage, limit = SERVER_FEATURES.max_upload_size): Promise<Buffer> {
+export function readBody(req: IncomingMessage, limit = SERVER_FEATURES.max_upload_size.value): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -45,7 +46,7 @@ export function withCors(res: ServerResponse): void {
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
+  const text = pyJson(body);
   res.writeHead(status, {'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text)});
   res.end(text);
 }

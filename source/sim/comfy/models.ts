@@ -63,8 +63,24 @@ export function listModels(fs: VirtualFs, folder: string): string[] | undefined 
   return [...files].filter((file) => extensions === 'any' || extensions.includes(extensionOf(file))).sort();
 }
 
+/** comfy.utils.safetensors_header's __metadata__ of models/<folder>/<file>, or undefined (404). */
+export function safetensorsMetadata(fs: VirtualFs, folder: string, filename: string): Record<string, unknown> | undefined {
+  const entry = MODEL_FOLDERS.find(([name]) => name === folder);
+  if (!entry || !(listModels(fs, folder) ?? []).includes(filename)) return undefined;
+  const bytes = entry[1].map((dir) => fs.read(`${dir}/${filename}`)).find((found) => found !== undefined);
+  if (!bytes || bytes.length < 8) return undefined;
+  const length = Number(bytes.readBigUInt64LE(0));
+  if (length > 1024 * 1024 || 8 + length > bytes.length) return undefined;
+  try {
+    const header = JSON.parse(bytes.subarray(8, 8 + length).toString('utf8')) as {__metadata__?: Record<string, unknown>};
+    return header.__metadata__;
+  } catch {
+    return undefined;
+  }
+}
+
 /** A valid, tensor-free safetensors file standing in for a multi-GB download. */
-function placeholderSafetensors(name: string): Buffer {
+export function placeholderSafetensors(name: string): Buffer {
   let header = JSON.stringify({__metadata__: {'modelspec.title': name, 'vastdeck.sim': 'placeholder for a downloaded model'}});
   header += ' '.repeat((8 - (header.length % 8)) % 8);
   const size = Buffer.alloc(8);

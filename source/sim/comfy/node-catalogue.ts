@@ -3,46 +3,20 @@
 // validation. Combo lists are read from the instance's fs. Used by validate.ts, executor.ts, object-info.ts.
 import {createHash} from 'node:crypto';
 import {inputImagePath, listInputImages} from './comfy-paths.js';
-import {listModels} from './models.js';
 import {saveAnimatedPng, saveImage, previewImage} from './node-save.js';
 import * as run from './node-runs.js';
-import type {InputOptions, InputSpec, NodeDef, NodeEnv} from './node-types.js';
+import {CLIP_TYPES, MAX_RESOLUTION, SAMPLERS, SAVE_HIDDEN, SCHEDULERS, combo, float, int, link, models, node, prompt, seed, string} from './node-spec.js';
+import type {NodeDef} from './node-types.js';
+import {MORE_CORE_NODES} from './node-catalogue-core.js';
+import {EXTRA_NODES} from './node-catalogue-extras.js';
 import {pyStr} from './python-text.js';
-
-const MAX_RESOLUTION = 16_384;
-const KSAMPLER_NAMES = [
-  'euler', 'euler_cfg_pp', 'euler_ancestral', 'euler_ancestral_cfg_pp', 'heun', 'heunpp2', 'dpm_2', 'dpm_2_ancestral', 'lms', 'dpm_fast',
-  'dpm_adaptive', 'dpmpp_2s_ancestral', 'dpmpp_2s_ancestral_cfg_pp', 'dpmpp_sde', 'dpmpp_sde_gpu', 'dpmpp_2m', 'dpmpp_2m_cfg_pp',
-  'dpmpp_2m_sde', 'dpmpp_2m_sde_gpu', 'dpmpp_2m_sde_heun', 'dpmpp_2m_sde_heun_gpu', 'dpmpp_3m_sde', 'dpmpp_3m_sde_gpu', 'ddpm', 'lcm',
-  'ipndm', 'ipndm_v', 'deis', 'res_multistep', 'res_multistep_cfg_pp', 'res_multistep_ancestral', 'res_multistep_ancestral_cfg_pp',
-  'gradient_estimation', 'gradient_estimation_cfg_pp', 'er_sde', 'seeds_2', 'seeds_3', 'sa_solver', 'sa_solver_pece',
-];
-const SAMPLERS = [...KSAMPLER_NAMES, 'ddim', 'uni_pc', 'uni_pc_bh2'];
-const SCHEDULERS = ['simple', 'sgm_uniform', 'karras', 'exponential', 'ddim_uniform', 'beta', 'normal', 'linear_quadratic', 'kl_optimal'];
-const CLIP_TYPES = ['stable_diffusion', 'stable_cascade', 'sd3', 'stable_audio', 'mochi', 'ltxv', 'pixart', 'cosmos', 'lumina2', 'wan', 'hidream', 'chroma', 'ace', 'omnigen2', 'qwen_image', 'hunyuan_image'];
-const SAVE_HIDDEN = {prompt: 'PROMPT', extra_pnginfo: 'EXTRA_PNGINFO'};
-
-const int = (options: InputOptions): InputSpec => ({type: 'INT', options});
-const float = (options: InputOptions): InputSpec => ({type: 'FLOAT', options});
-const string = (options?: InputOptions): InputSpec => ({type: 'STRING', options});
-const link = (linkType: string, options?: InputOptions): InputSpec => ({type: 'LINK', linkType, options});
-const combo = (choices: readonly string[] | ((env: NodeEnv) => string[]), options?: InputOptions): InputSpec => ({
-  type: 'COMBO',
-  choices: typeof choices === 'function' ? choices : () => [...choices],
-  options,
-});
-const models = (folder: string) => (env: NodeEnv): string[] => listModels(env.fs, folder) ?? [];
-
-/** One node of the table; display name, category and description as /object_info shows them. */
-function node(displayName: string, category: string, def: Omit<NodeDef, 'displayName' | 'category' | 'description' | 'pythonModule'> & Partial<NodeDef>): NodeDef {
-  return {displayName, category, description: '', pythonModule: 'nodes', ...def};
-}
 
 export const NODE_CATALOGUE: Readonly<Record<string, NodeDef>> = {
   CheckpointLoaderSimple: node('Load Checkpoint', 'loaders', {
     description: 'Loads a diffusion model checkpoint, diffusion models are used to denoise latents.',
     required: {ckpt_name: combo(models('checkpoints'), {tooltip: 'The name of the checkpoint (model) to load.'})},
     outputs: ['MODEL', 'CLIP', 'VAE'],
+    outputTooltips: ['The model used for denoising latents.', 'The CLIP model used for encoding text prompts.', 'The VAE model used for encoding and decoding images to and from latent space.'],
     run: run.loader('ckpt_name', ['MODEL', 'CLIP', 'VAE'], 2600),
   }),
   LoadImage: node('Load Image', 'image', {
@@ -60,45 +34,52 @@ export const NODE_CATALOGUE: Readonly<Record<string, NodeDef>> = {
     description: 'Decodes latent images back into pixel space images.',
     required: {samples: link('LATENT', {tooltip: 'The latent to be decoded.'}), vae: link('VAE', {tooltip: 'The VAE model used for decoding the latent.'})},
     outputs: ['IMAGE'],
+    outputTooltips: ['The decoded image.'],
     run: run.vaeDecode,
   }),
   CLIPTextEncode: node('CLIP Text Encode (Prompt)', 'conditioning', {
     description: 'Encodes a text prompt using a CLIP model into an embedding that can be used to guide the diffusion model towards generating specific images.',
-    required: {text: string({multiline: true, dynamicPrompts: true, tooltip: 'The text to be encoded.'}), clip: link('CLIP', {tooltip: 'The CLIP model used for encoding the text.'})},
+    required: {text: prompt('The text to be encoded.'), clip: link('CLIP', {tooltip: 'The CLIP model used for encoding the text.'})},
     outputs: ['CONDITIONING'],
+    outputTooltips: ['A conditioning containing the embedded text used to guide the diffusion model.'],
     run: run.clipTextEncode,
   }),
   KSampler: node('KSampler', 'sampling', {
     description: 'Uses the provided model, positive and negative conditioning to denoise the latent image.',
     required: {
-      model: link('MODEL'),
-      seed: int({default: 0, min: 0, max: 2 ** 64 - 1, control_after_generate: true}),
-      steps: int({default: 20, min: 1, max: 10_000}),
-      cfg: float({default: 8.0, min: 0.0, max: 100.0, step: 0.1, round: 0.01}),
-      sampler_name: combo(SAMPLERS),
-      scheduler: combo(SCHEDULERS),
-      positive: link('CONDITIONING'),
-      negative: link('CONDITIONING'),
-      latent_image: link('LATENT'),
-      denoise: float({default: 1.0, min: 0.0, max: 1.0, step: 0.01}),
+      model: link('MODEL', {tooltip: 'The model used for denoising the input latent.'}),
+      seed: seed('The random seed used for creating the noise.'),
+      steps: int({default: 20, min: 1, max: 10_000, tooltip: 'The number of steps used in the denoising process.'}),
+      cfg: float({default: 8.0, min: 0.0, max: 100.0, step: 0.1, round: 0.01, tooltip: 'The Classifier-Free Guidance scale balances creativity and adherence to the prompt. Higher values result in images more closely matching the prompt however too high values will negatively impact quality.'}),
+      sampler_name: combo(SAMPLERS, {tooltip: 'The algorithm used when sampling, this can affect the quality, speed, and style of the generated output.'}),
+      scheduler: combo(SCHEDULERS, {tooltip: 'The scheduler controls how noise is gradually removed to form the image.'}),
+      positive: link('CONDITIONING', {tooltip: 'The conditioning describing the attributes you want to include in the image.'}),
+      negative: link('CONDITIONING', {tooltip: 'The conditioning describing the attributes you want to exclude from the image.'}),
+      latent_image: link('LATENT', {tooltip: 'The latent image to denoise.'}),
+      denoise: float({default: 1.0, min: 0.0, max: 1.0, step: 0.01, tooltip: 'The amount of denoising applied, lower values will maintain the structure of the initial image allowing for image to image sampling.'}),
     },
     outputs: ['LATENT'],
+    outputTooltips: ['The denoised latent.'],
     run: run.kSampler,
   }),
   EmptyLatentImage: node('Empty Latent Image', 'latent', {
     description: 'Create a new batch of empty latent images to be denoised via sampling.',
     required: {
-      width: int({default: 512, min: 16, max: MAX_RESOLUTION, step: 8}),
-      height: int({default: 512, min: 16, max: MAX_RESOLUTION, step: 8}),
-      batch_size: int({default: 1, min: 1, max: 4096}),
+      width: int({default: 512, min: 16, max: MAX_RESOLUTION, step: 8, tooltip: 'The width of the latent images in pixels.'}),
+      height: int({default: 512, min: 16, max: MAX_RESOLUTION, step: 8, tooltip: 'The height of the latent images in pixels.'}),
+      batch_size: int({default: 1, min: 1, max: 4096, tooltip: 'The number of latent images in the batch.'}),
     },
     outputs: ['LATENT'],
+    outputTooltips: ['The empty latent image batch.'],
     run: run.emptyLatentImage,
   }),
   RepeatLatentBatch: node('Repeat Latent Batch', 'latent/batch', {required: {samples: link('LATENT'), amount: int({default: 1, min: 1, max: 64})}, outputs: ['LATENT'], run: run.repeatLatentBatch}),
   SaveImage: node('Save Image', 'image', {
     description: 'Saves the input images to your ComfyUI output directory.',
-    required: {images: link('IMAGE', {tooltip: 'The images to save.'}), filename_prefix: string({default: 'ComfyUI'})},
+    required: {
+      images: link('IMAGE', {tooltip: 'The images to save.'}),
+      filename_prefix: string({default: 'ComfyUI', tooltip: 'The prefix for the file to save. This may include formatting information such as %date:yyyy-MM-dd% or %Empty Latent Image.width% to include values from nodes.'}),
+    },
     hidden: SAVE_HIDDEN,
     outputs: [],
     outputNode: true,
@@ -173,6 +154,13 @@ export const NODE_CATALOGUE: Readonly<Record<string, NodeDef>> = {
   }),
 };
 
+/** Every node class the simulated ComfyUI knows: the table above, the rest of nodes.py, the common comfy_extras and SaveImageWebsocket. */
+const ALL_NODES: Readonly<Record<string, NodeDef>> = {...NODE_CATALOGUE, ...MORE_CORE_NODES, ...EXTRA_NODES};
+
 export function nodeDef(classType: string): NodeDef | undefined {
-  return Object.hasOwn(NODE_CATALOGUE, classType) ? NODE_CATALOGUE[classType] : undefined;
+  return Object.hasOwn(ALL_NODES, classType) ? ALL_NODES[classType] : undefined;
+}
+
+export function nodeClasses(): string[] {
+  return Object.keys(ALL_NODES);
 }

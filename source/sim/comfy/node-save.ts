@@ -38,7 +38,7 @@ function normalizeRelative(path: string): string[] | undefined {
 }
 
 /** folder_paths.get_save_image_path: the folder, the file stem, the next counter and the subfolder. */
-function saveImagePath(fs: VirtualFs, type: FileType, prefix: string, width: number, height: number): {folder: string; stem: string; counter: number; subfolder: string} {
+export function saveImagePath(fs: VirtualFs, type: FileType, prefix: string, width: number, height: number): {folder: string; stem: string; counter: number; subfolder: string} {
   const base = TYPE_DIRS[type];
   const resolved = substituteVars(prefix, width, height);
   const parts = prefix.startsWith('/') ? undefined : normalizeRelative(resolved);

@@ -57,7 +57,16 @@ export interface ClipVisionOutput {
   digest: string;
 }
 
+/** A value the simulator only carries along (SAMPLER, SIGMAS, NOISE, GUIDER, CONTROL_NET, VIDEO, …), with what later nodes read from it. */
+export interface OpaqueValue {
+  kind: 'OPAQUE';
+  type: string;
+  name: string;
+  data?: Record<string, unknown>;
+}
+
 export type NodeValue =
+  | OpaqueValue
   | ImageBatch
   | MaskBatch
   | LatentBatch
@@ -76,12 +85,14 @@ export interface UiFile {
 }
 
 export interface UiOutput {
-  images: UiFile[];
+  images?: UiFile[];
   animated?: boolean[];
+  /** SaveLatent's files. */
+  latents?: UiFile[];
 }
 
 /** Options of a widget input, as /object_info shows them. */
-export type InputOptions = Record<string, unknown> & {min?: number; max?: number; default?: unknown};
+export type InputOptions = Record<string, unknown> & {min?: number; max?: number | bigint; default?: unknown};
 
 /** A widget or link input. COMBO lists are computed per request (model files, input images). */
 export type InputSpec =
@@ -100,8 +111,10 @@ export interface RunContext extends NodeEnv {
   extraPngInfo: Record<string, unknown> | undefined;
   /** Waits `simMs` of simulated GPU time (scaled by speed). */
   work(simMs: number): Promise<void>;
-  /** One sampler step done (1-based); sends progress and may throw an interrupt. */
-  step(value: number, max: number): Promise<void>;
+  /** One step done (1-based); sends progress (and a latent preview for sampler steps) and may throw an interrupt. */
+  step(value: number, max: number, options?: {preview?: boolean}): Promise<void>;
+  /** Sends a PNG to the job's client as a binary WebSocket frame (SaveImageWebsocket). */
+  sendImage(png: Buffer): void;
   /** Simulated ms per sampler step for this many pixels (all frames). */
   stepMs(pixels: number): number;
   /** The model loader's load time: slow the first time a model is loaded. */
@@ -123,7 +136,11 @@ export interface NodeDef {
   hidden?: Record<string, string>;
   outputs: string[];
   outputNames?: string[];
+  /** OUTPUT_TOOLTIPS, where the real node has them. */
+  outputTooltips?: string[];
   outputNode?: boolean;
+  /** Shown as `deprecated: true` in /object_info. */
+  deprecated?: boolean;
   /** VALIDATE_INPUTS: the inputs it takes (their combo/range checks are skipped) and its verdict. */
   validate?: {inputs: string[]; check: (inputs: Record<string, unknown>, env: NodeEnv) => true | string};
   /** IS_CHANGED: extra cache-key material (LoadImage hashes the file). */

@@ -1,13 +1,23 @@
 // GET /object_info: every catalogue node in ComfyUI's node_info() shape (input, input_order,
 // output, output_is_list, output_name, name, display_name, description, python_module, category,
 // output_node), combos listing what the instance's fs holds right now. Called by comfy-routes.ts.
-import {NODE_CATALOGUE, nodeDef} from './node-catalogue.js';
-import type {InputSpec, NodeEnv} from './node-types.js';
+import {nodeClasses, nodeDef} from './node-catalogue.js';
+import type {InputOptions, InputSpec, NodeEnv} from './node-types.js';
+import {PyFloat} from './py-json.js';
+
+const FLOAT_OPTIONS = ['default', 'min', 'max', 'step', 'round'];
+
+/** A FLOAT input's numbers are Python floats: /object_info prints 8.0, not 8. */
+function printedOptions(spec: InputSpec): InputOptions | undefined {
+  if (!spec.options || spec.type !== 'FLOAT') return spec.options;
+  return Object.fromEntries(Object.entries(spec.options).map(([name, value]) => [name, FLOAT_OPTIONS.includes(name) && typeof value === 'number' ? new PyFloat(value) : value]));
+}
 
 /** The [type_or_options, {options}] pair of one input, as INPUT_TYPES() returns it. */
 export function inputConfig(spec: InputSpec, env: NodeEnv): [unknown, Record<string, unknown>] | [unknown] {
   const head = spec.type === 'COMBO' ? spec.choices(env) : spec.type === 'LINK' ? spec.linkType : spec.type;
-  return spec.options ? [head, spec.options] : [head];
+  const options = printedOptions(spec);
+  return options ? [head, options] : [head];
 }
 
 function inputsOf(specs: Record<string, InputSpec>, env: NodeEnv): Record<string, unknown> {
@@ -39,9 +49,11 @@ export function nodeInfo(classType: string, env: NodeEnv): Record<string, unknow
     python_module: def.pythonModule,
     category: def.category,
     output_node: def.outputNode === true,
+    ...(def.outputTooltips ? {output_tooltips: def.outputTooltips} : {}),
+    ...(def.deprecated ? {deprecated: true} : {}),
   };
 }
 
 export function allNodeInfo(env: NodeEnv): Record<string, unknown> {
-  return Object.fromEntries(Object.keys(NODE_CATALOGUE).map((classType) => [classType, nodeInfo(classType, env)]));
+  return Object.fromEntries(nodeClasses().map((classType) => [classType, nodeInfo(classType, env)]));
 }

@@ -46,6 +46,7 @@ export function pyRepr(value: unknown): string {
 /** str(value): strings bare, everything else as repr. */
 export function pyStr(value: unknown): string {
   if (typeof value === 'string') return value;
+  if (typeof value === 'bigint') return value.toString();
   if (value === null || value === undefined) return 'None';
   if (typeof value === 'boolean') return value ? 'True' : 'False';
   if (typeof value === 'number') return Number.isInteger(value) ? String(value) : pyFloat(value);

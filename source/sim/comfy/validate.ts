@@ -163,7 +163,7 @@ class PromptValidator {
   private checkRange(name: string, spec: InputSpec, value: unknown, config: unknown[]): ErrorObject | undefined {
     if (typeof value !== 'number') return undefined;
     const {min, max} = spec.options ?? {};
-    const show = (n: number): string => (spec.type === 'FLOAT' ? pyFloat(n) : pyStr(n));
+    const show = (n: number | bigint): string => (spec.type === 'FLOAT' && typeof n === 'number' ? pyFloat(n) : pyStr(n));
     const extra = {input_name: name, input_config: config, received_value: value};
     if (min !== undefined && value < min) return {type: 'value_smaller_than_min', message: `Value ${show(value)} smaller than min of ${show(min)}`, details: name, extra_info: extra};
     if (max !== undefined && value > max) return {type: 'value_bigger_than_max', message: `Value ${show(value)} bigger than max of ${show(max)}`, details: name, extra_info: extra};

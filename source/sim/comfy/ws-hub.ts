@@ -6,8 +6,27 @@ import {randomUUID} from 'node:crypto';
 import type {IncomingMessage} from 'node:http';
 import type {Duplex} from 'node:stream';
 import {WebSocketServer, type WebSocket} from 'ws';
+import {PyFloat} from './py-json.js';
 
-export const SERVER_FEATURES = {supports_preview_metadata: true, max_upload_size: 100 * 1024 * 1024};
+function u32(value: number): Buffer {
+  const bytes = Buffer.alloc(4);
+  bytes.writeUInt32BE(value);
+  return bytes;
+}
+
+export const SERVER_FEATURES = {supports_preview_metadata: true, max_upload_size: new PyFloat(100 * 1024 * 1024)};
+
+/** protocol.py BinaryEventTypes, as they go on the wire (UNENCODED_PREVIEW_IMAGE is internal). */
+export const BinaryEvent = {PREVIEW_IMAGE: 1, TEXT: 3, PREVIEW_IMAGE_WITH_METADATA: 4} as const;
+
+/** What send_image_with_metadata puts in a type-4 frame's JSON. */
+export interface PreviewMetadata {
+  node_id: string;
+  prompt_id: string;
+  display_node_id: string;
+  parent_node_id: string | null;
+  real_node_id: string;
+}
 
 export interface SocketHubOptions {
   /** What a client gets right after connecting: status (with sid), maybe executing. */
@@ -21,6 +40,8 @@ export class SocketHub {
   private readonly sockets = new Map<string, WebSocket>();
   /** Every open socket and the client id it connected with. */
   private readonly open = new Map<WebSocket, string>();
+  /** Sockets whose first message announced supports_preview_metadata. */
+  private readonly withMetadata = new WeakSet<WebSocket>();
 
   constructor(private readonly options: SocketHubOptions) {}
 
@@ -41,6 +62,24 @@ export class SocketHub {
       for (const ws of this.sockets.values()) ws.send(text);
     } else {
       this.sockets.get(sid)?.send(text);
+    }
+  }
+
+  /**
+   * send_image: a PNG or JPEG as a binary frame — [u32 1][u32 format (1 JPEG, 2 PNG)][bytes] (what
+   * the script examples read with out[8:]), or [u32 4][u32 n][n bytes of JSON metadata][bytes] to a
+   * client that announced supports_preview_metadata. To `sid`, or every socket when null.
+   */
+  sendImage(image: Buffer, format: 'PNG' | 'JPEG', metadata: PreviewMetadata, sid: string | null): void {
+    if (this.muted) return;
+    const targets = sid === null ? [...this.sockets.values()] : [this.sockets.get(sid)].filter((ws): ws is WebSocket => ws !== undefined);
+    for (const ws of targets) {
+      if (this.withMetadata.has(ws)) {
+        const json = Buffer.from(JSON.stringify({...metadata, image_type: format === 'PNG' ? 'image/png' : 'image/jpeg'}));
+        ws.send(Buffer.concat([u32(BinaryEvent.PREVIEW_IMAGE_WITH_METADATA), u32(json.length), json, image]), {binary: true});
+      } else {
+        ws.send(Buffer.concat([u32(BinaryEvent.PREVIEW_IMAGE), u32(format === 'PNG' ? 2 : 1), image]), {binary: true});
+      }
     }
   }
 
@@ -72,7 +111,11 @@ export class SocketHub {
       if (isBinary) return;
       try {
         const message = JSON.parse(raw.toString()) as {type?: unknown};
-        if (first && message.type === 'feature_flags') ws.send(JSON.stringify({type: 'feature_flags', data: SERVER_FEATURES}));
+        if (first && message.type === 'feature_flags') {
+          const data = (message as {data?: {supports_preview_metadata?: unknown}}).data;
+          if (data?.supports_preview_metadata === true) this.withMetadata.add(ws);
+          ws.send(JSON.stringify({type: 'feature_flags', data: SERVER_FEATURES}));
+        }
       } catch {
         // Invalid JSON from a client is logged and ignored by the real server.
       }
