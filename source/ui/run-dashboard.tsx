@@ -7,6 +7,7 @@ import {render} from 'ink';
 import {InputError, toVastdeckError} from '../core/errors.js';
 import type {DeckView, InstanceRow} from '../core/deck-types.js';
 import {App} from './App.js';
+import {Booting} from './Booting.js';
 import {billingAfterQuit} from './QuitDialog.js';
 import {reportFrameCost} from './shared/frame-clock.js';
 
@@ -27,7 +28,12 @@ export function crashSentence(error: unknown): string {
   return `vastdeck closed the dashboard after an unexpected error: ${message}${/[.!?]$/.test(message) ? '' : '.'}`;
 }
 
-export async function runDashboard(deck: DeckView, options: DashboardOptions = {}): Promise<void> {
+/**
+ * Runs the dashboard until quit. `deck` may still be starting (a promise): the first frame is drawn
+ * at once with what is starting, and the dashboard appears when the services are ready; a failure
+ * to start leaves the screen and is thrown as the one error sentence.
+ */
+export async function runDashboard(deck: DeckView | Promise<DeckView>, options: DashboardOptions & {starting?: string} = {}): Promise<void> {
   const stdout = options.stdout ?? process.stdout;
   const stdin = options.stdin ?? process.stdin;
   if (!stdin.isTTY) {
@@ -53,13 +59,19 @@ export async function runDashboard(deck: DeckView, options: DashboardOptions = {
   };
 
   stdout.write(ENTER_ALTERNATE_SCREEN);
+  let ready: DeckView | undefined = 'then' in deck ? undefined : deck;
+  let bootError: unknown;
+  let stopped = false;
   // The fleet as it was when the dashboard closed (closing the services afterwards stops its polls).
   let finalRows: readonly InstanceRow[] = [];
   const stop = () => {
-    finalRows = deck.fleet.getSnapshot().rows;
+    if (stopped) return;
+    stopped = true;
+    finalRows = ready?.fleet.getSnapshot().rows ?? [];
     instance.unmount();
   };
-  const instance = render(<App deck={deck} onQuit={stop} />, {
+  const first = ready ? <App deck={ready} onQuit={stop} /> : <Booting onQuit={stop} what={options.starting ?? 'Starting…'} />;
+  const instance = render(first, {
     stdout,
     stdin,
     exitOnCtrlC: false,
@@ -74,6 +86,19 @@ export async function runDashboard(deck: DeckView, options: DashboardOptions = {
     maxFps: 60,
     onRender: ({renderTime}) => reportFrameCost(renderTime),
   });
+
+  if ('then' in deck) {
+    deck.then(
+      started => {
+        ready = started;
+        if (!stopped) instance.rerender(<App deck={started} onQuit={stop} />);
+      },
+      (error: unknown) => {
+        bootError = error;
+        stop();
+      },
+    );
+  }
 
   // A terminal that went away makes stdin (setRawMode) and stdout (write) report EIO: quit the
   // normal way, so onExit still closes the services, instead of crashing on the unhandled error.
@@ -101,8 +126,10 @@ export async function runDashboard(deck: DeckView, options: DashboardOptions = {
     await instance.waitUntilExit();
     await options.onExit?.();
     restore();
-    stdout.write(`${billingAfterQuit(finalRows, deck.mode)}\n`);
+    if (bootError !== undefined) throw bootError;
+    if (ready) stdout.write(`${billingAfterQuit(finalRows, ready.mode)}\n`);
   } catch (error) {
+    if (error === bootError) throw error;
     // A render error: Ink has unmounted and drawn its error screen into the alternate screen,
     // which disappears with it; the user gets the one sentence instead.
     crash(error);
