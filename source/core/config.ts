@@ -130,6 +130,7 @@ class ConfSettingsStore implements SettingsStore {
    * schema-checked conf is still what writes). Any problem becomes one sentence about the file.
    */
   #stored(): Stored {
+    this.#migrate();
     const inFile = this.#readFile();
     if (inFile.kind === 'missing') return {};
     if (inFile.kind === 'broken') throw this.#explain(new Error(inFile.reason));
@@ -137,8 +138,7 @@ class ConfSettingsStore implements SettingsStore {
     return inFile.data;
   }
 
-  /** Runs `use` on the schema-checked store; any failure becomes one sentence about the file. */
-  /** Drops retired settings from the file once (before the schema sees them), keeping a note for each. */
+  /** Drops retired settings from the file once (before any check sees them), keeping a note for each. */
   #migrate(): void {
     if (this.#migrated) return;
     this.#migrated = true;
@@ -157,6 +157,7 @@ class ConfSettingsStore implements SettingsStore {
     }
   }
 
+  /** Runs `use` on the schema-checked store; any failure becomes one sentence about the file. */
   #guard<T>(use: (conf: Conf<Stored>) => T): T {
     this.#migrate();
     try {
