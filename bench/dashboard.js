@@ -52,7 +52,10 @@ export async function benchDashboard() {
   };
   results.idle = {
     bareInk: await idle([BARE], env, 30_000),
+    // In demo mode the simulated cloud runs inside the dashboard's process, so its timers count too.
     dashboard: await idle([BIN, '--demo'], env, 30_000),
+    // The dashboard alone: live against the simulator in its own process (as against Vast.ai).
+    dashboardLive: await idleLive(env, 30_000),
   };
   results.load = await underLoad(env, {instances: 8, linesPerSec: 100, windowMs: 20_000, keys: 30});
   results.memory = await memoryOverLines(env, {instances: 8, linesPerSec: 1000, totalLines: 1_000_000});
@@ -152,6 +155,16 @@ async function idle(args, env, windowMs) {
   const rssMb = rssMbOf(pid);
   await quit(session);
   return {cpuPercent: round(cpuPercent), rssMb: round(rssMb, 0), windowMs};
+}
+
+async function idleLive(env, windowMs) {
+  const sim = startFloodSim();
+  const {baseUrl, apiKey} = await sim.ready;
+  try {
+    return await idle([BIN], {...env, VAST_URL: baseUrl, VAST_API_KEY: apiKey}, windowMs);
+  } finally {
+    await sim.stop();
+  }
 }
 
 function startFloodSim() {
@@ -281,7 +294,7 @@ export function summaryLines(results) {
   return [
     `machine: ${results.machine.cpus}× ${results.machine.model}, Node ${results.machine.node}, load ${results.machine.loadBefore.join('/')} → ${results.machine.loadAfter.join('/')}`,
     `first frame: dashboard ${results.firstFrame.dashboardMs.median} ms (target ≤ ${TARGETS.firstFrameMs}), ranked offers on screen ${results.firstFrame.rankedOffersMs.median} ms, npm start ${results.firstFrame.npmStartMs.median} ms, bare Ink ${results.firstFrame.bareInkMs.median} ms, node -e 0 ${results.nodeBaselineMs.median} ms`,
-    `idle: dashboard ${results.idle.dashboard.cpuPercent}% / ${results.idle.dashboard.rssMb} MB (target ≤ ${TARGETS.idleCpuPercent}%), bare Ink ${results.idle.bareInk.cpuPercent}% / ${results.idle.bareInk.rssMb} MB`,
+    `idle: dashboard alone (live against a simulator in its own process) ${results.idle.dashboardLive.cpuPercent}% / ${results.idle.dashboardLive.rssMb} MB (target ≤ ${TARGETS.idleCpuPercent}%), demo (simulator in the same process) ${results.idle.dashboard.cpuPercent}% / ${results.idle.dashboard.rssMb} MB, bare Ink ${results.idle.bareInk.cpuPercent}% / ${results.idle.bareInk.rssMb} MB`,
     `${load.instances} instances × ${Math.round(load.linesPerSecTotal / load.instances)} lines/s, Instances pane: ${load.instancesPane.cpuPercent}% / ${load.instancesPane.rssMb} MB, key p95 ${load.instancesPane.keyMs.p95} ms (targets ≤ ${TARGETS.busyCpuPercent}%, ≤ ${TARGETS.busyRssMb} MB, ≤ ${TARGETS.keyP95Ms} ms)`,
     `same load, log view open: ${load.logView.cpuPercent}% / ${load.logView.rssMb} MB, key p95 ${load.logView.keyMs.p95} ms`,
     `memory: RSS ${Object.entries(results.memory.rssMbAt).map(([lines, mb]) => `${lines} lines ${mb} MB`).join(', ')} (growth 250k→1M: ${results.memory.growthMbFrom250kTo1M} MB)`,
