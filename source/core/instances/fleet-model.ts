@@ -43,7 +43,8 @@ export interface FleetOptions {
 
 const ACTIVE_STATES = new Set(['creating', 'active', 'destroying']);
 const SETTLED = new Set(['READY', 'FAILED']);
-const MIN_POLL_MS = 250;
+/** Vast paces the instance list to one call a second; polling faster would only queue behind it. */
+const MIN_POLL_MS = 1000;
 
 export class FleetModel extends Model<FleetSnapshot> {
   readonly #options: FleetOptions;

@@ -44,6 +44,7 @@ export class Ledger {
   /** One sentence each: a corrupt file that was moved aside. The dashboard shows them. */
   readonly warnings: string[] = [];
   #entries: LedgerInstance[] = [];
+  #billingWrittenAtMs = 0;
   /** Identity of the file version in #entries; another process's write changes it. */
   #seen = '';
 
@@ -136,19 +137,29 @@ export class Ledger {
     return this.#change(localId, undefined, text);
   }
 
-  /** Stores billing records brought up to date from the API (one write for all; no event). */
-  recordBilling(records: ReadonlyArray<{localId: string; billing: BillingRecord}>): void {
+  /**
+   * Stores billing records brought up to date from the API (one write for all; no event). A record
+   * whose shape did not change (only its last-seen time moved) is kept in memory and written at most
+   * every BILLING_WRITE_MS: every poll would otherwise rewrite (and fsync) the file; the API can tell
+   * the same again after a crash (start_date, uptime_mins).
+   */
+  recordBilling(records: ReadonlyArray<{localId: string; billing: BillingRecord}>, nowMs: number = Date.now()): void {
     if (records.length === 0) return;
     this.#refresh();
     let changed = false;
+    let material = false;
     for (const {localId, billing} of records) {
       const entry = this.#entries.find(candidate => candidate.localId === localId);
       // A record ended meanwhile (the destroy was accepted) stays ended unless the instance lives on ('active' again).
       if (!entry || (entry.billing?.endedSec !== undefined && billing.endedSec === undefined && entry.state !== 'active')) continue;
+      if (!entry.billing || billingShape(entry.billing) !== billingShape(billing)) material = true;
       entry.billing = billing;
       changed = true;
     }
-    if (changed) this.#write();
+    if (changed && (material || nowMs - this.#billingWrittenAtMs >= BILLING_WRITE_MS)) {
+      this.#billingWrittenAtMs = nowMs;
+      this.#write();
+    }
   }
 
   /** The instance's billing stops: destroyed at `cloudSec` (the API accepted the destroy), or found missing then. */
@@ -244,6 +255,15 @@ export function describeInstance(apiOrigin: string, instance: Instance): LedgerI
     updatedAtMs: nowMs,
     events: [],
   };
+}
+
+/** Billing records are written at least this often while only their last-seen time moves. */
+const BILLING_WRITE_MS = 15_000;
+
+/** A billing record without the fields every look moves (what makes a write worth it). */
+function billingShape(record: BillingRecord): string {
+  const {seenSec: _seen, pulledGb, provisionedGb, ...rest} = record;
+  return JSON.stringify({...rest, pulledGb: Math.round(pulledGb * 10), provisionedGb: Math.round(provisionedGb * 10)});
 }
 
 function fileIdentity(path: string): string {
