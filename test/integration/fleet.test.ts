@@ -5,7 +5,7 @@
 import {mkdtempSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
-import {afterEach, beforeEach, describe, expect, it} from 'vitest';
+import {afterEach, beforeEach, describe, expect, it, vi} from 'vitest';
 import {DEFAULT_SETTINGS} from '../../source/core/settings.js';
 import type {Deck} from '../../source/core/deck.js';
 import {jobCostInputs} from '../../source/core/offers/job-inputs.js';
@@ -86,7 +86,10 @@ describe('fleet model', () => {
     // One fleet-wide list call per interval (the paged v1 list): never a per-instance GET, never the retired v0 list.
     expect(sim.requests.some(request => /^\/api\/v0\/instances\/\d+/.test(request.path) && request.method === 'GET')).toBe(false);
     expect(sim.requests.some(request => request.path === '/api/v0/instances/' && request.method === 'GET')).toBe(false);
-    expect(messages.some(text => /is READY/.test(text))).toBe(true);
+    await vi.waitFor(() => {
+      decks[0]!.messages.flush();
+      expect(messages.some(text => /is READY/.test(text))).toBe(true);
+    });
   });
 
   it('ends FAILED with the evidence and a suggestion when provisioning fails, even though ComfyUI starts', async () => {

@@ -42,6 +42,17 @@ export interface FleetOptions {
 }
 
 const ACTIVE_STATES = new Set(['creating', 'active', 'destroying']);
+/** How long watch changes are gathered before the rows are rebuilt. */
+const PUBLISH_MS = 100;
+
+/** The snapshot as the dashboard shows it: the log's line counters left out, money to four significant digits. */
+function visibleSignature(snapshot: FleetSnapshot): string {
+  return JSON.stringify(snapshot, (key, value: unknown) => {
+    if (key === 'lines' || key === 'endSeq' || key === 'lastLineAtMs') return undefined;
+    if (key === 'accruedUsd' && typeof value === 'number') return Number(value.toPrecision(4));
+    return value;
+  });
+}
 const SETTLED = new Set(['READY', 'FAILED']);
 /** Vast paces the instance list to one call a second; polling faster would only queue behind it. */
 const MIN_POLL_MS = 1000;
@@ -61,6 +72,8 @@ export class FleetModel extends Model<FleetSnapshot> {
   #error: string | undefined;
   #lastPollAtMs: number | undefined;
   readonly #cleanups = new Map<string, {step: string; message: string; failed?: boolean}>();
+  #publishTimer: NodeJS.Timeout | undefined;
+  #signature = '';
 
   constructor(options: FleetOptions) {
     super({rows: [], reconciled: false, creating: [], otherInstalls: [], sshKey: {ok: false, message: 'Looking for your SSH key…'}});
@@ -80,6 +93,8 @@ export class FleetModel extends Model<FleetSnapshot> {
     this.#started = false;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
+    if (this.#publishTimer) clearTimeout(this.#publishTimer);
+    this.#publishTimer = undefined;
     await Promise.all([...this.#watches.values()].map(watch => watch.stop()));
   }
 
@@ -238,7 +253,32 @@ export class FleetModel extends Model<FleetSnapshot> {
     this.#timer.unref();
   }
 
+  /**
+   * Rebuilds the rows soon: a watch changes with every log line (hundreds a second from a busy
+   * fleet), so changes are gathered for PUBLISH_MS and the rows built once; and a snapshot whose
+   * visible content did not change (only the log's line counters moved) is not published at all,
+   * so a streaming log costs the dashboard no frame.
+   */
   #publish(): void {
+    if (this.#publishTimer) return;
+    this.#publishTimer = setTimeout(() => {
+      this.#publishTimer = undefined;
+      this.#build();
+    }, PUBLISH_MS);
+    this.#publishTimer.unref();
+  }
+
+  /** Rows now (tests and flush), instead of at the next gathered publish. */
+  override flush(): void {
+    if (this.#publishTimer) {
+      clearTimeout(this.#publishTimer);
+      this.#publishTimer = undefined;
+      this.#build();
+    }
+    super.flush();
+  }
+
+  #build(): void {
     const now = this.#now();
     const rows: InstanceRow[] = [...this.#watches.values()].map(watch => ({
       key: watch.key,
@@ -267,7 +307,7 @@ export class FleetModel extends Model<FleetSnapshot> {
       for (const resolve of waiters) resolve(row.stage);
     }
     const identity = this.#identity;
-    this.update({
+    const snapshot: FleetSnapshot = {
       rows,
       reconciled: this.#reconciled,
       creating: this.#creating,
@@ -275,6 +315,10 @@ export class FleetModel extends Model<FleetSnapshot> {
       error: this.#error,
       lastPollAtMs: this.#lastPollAtMs,
       sshKey: identity ? {ok: true, description: identity.path ?? 'ssh-agent'} : {ok: false, message: NO_SSH_KEY_MESSAGE},
-    });
+    };
+    const signature = visibleSignature(snapshot);
+    if (signature === this.#signature) return;
+    this.#signature = signature;
+    this.update(snapshot);
   }
 }

@@ -202,7 +202,7 @@ function otherInstallsNote(snapshot: FleetSnapshot): NoteLine[] {
 /** The selected instance in one line: what the table has no room for. */
 function selectedLine(row: InstanceRow): string {
   const vast = `Vast ${row.actualStatus ?? 'no status yet'}${row.statusMsg ? `: ${row.statusMsg}` : ''}`;
-  const log = `log ${row.log.state}${row.log.error ? ` (${row.log.error})` : ''}, ${row.log.lines} lines`;
+  const log = `log ${row.log.state}${row.log.error ? ` (${row.log.error})` : ''}`;
   const failure = row.stage.failure ? `failed: ${row.stage.failure.reason}` : '';
   const flag = row.cleanup ? `destroy: ${row.cleanup.message}` : isStoppedBilling(row) ? STOPPED_BILLING : '';
   return [instanceName(row), flag, failure, row.label, gpuText(row), `${usd(row.dphTotal)}/h`, `${usd(row.accruedUsd)} spent`, vast, log, row.note ?? '', 'Enter: stages and log'].filter(Boolean).join(' · ');
