@@ -8,6 +8,7 @@
 import type {JobSpec} from '../core/comfy/types.js';
 import {InputError, exitCodeFor, toVastdeckError} from '../core/errors.js';
 import type {OnstartImage} from '../core/onstart/job-env.js';
+import type {AutostopOverrides} from '../core/provisioning/autostop.js';
 import {parseSortKey} from '../core/offers/rank.js';
 import {buildOfferSearch} from '../core/offers/search.js';
 import type {ReadyInstance} from '../core/queue/generation-queue.js';
@@ -19,7 +20,7 @@ import {reconcileAccount} from '../core/usecases/reconcile.js';
 import {rentAndWatch, type Rented} from '../core/usecases/rent.js';
 import {readyInstance, runJobsOn} from '../core/usecases/run-jobs.js';
 import {validateJob} from '../core/usecases/validate.js';
-import {parseArgs} from './args.js';
+import {AUTOSTOP_FLAGS, autostopFromFlags, parseArgs} from './args.js';
 import {stillBillingNote, withSession, type Interrupt, type Io} from './command-io.js';
 import {StagePrinter} from './stage-printer.js';
 import {printingWatcher, printReconcile, printRentEvent} from './watching.js';
@@ -48,6 +49,7 @@ const FLAGS = {
   onstart: {kind: 'boolean'},
   'image-url': {kind: 'string'},
   'image-remote': {kind: 'string'},
+  ...AUTOSTOP_FLAGS,
 } as const;
 
 type Flags = Record<string, string | number | boolean | undefined>;
@@ -55,6 +57,8 @@ type Flags = Record<string, string | number | boolean | undefined>;
 export async function runRunCommand(argv: readonly string[], io: Io): Promise<number> {
   const {flags, positionals} = parseArgs('run', argv, FLAGS);
   const filter = positionals.join(' ');
+  const autostop = autostopFromFlags(flags);
+  if (autostop && flags.instance !== undefined) throw new InputError('--no-autostop and --autostop-idle apply to an instance vastdeck creates: drop them with --instance ID (its watchdog was set when it was created).');
   if (flags.onstart === true) return runOnstartCommand(flags, filter, io);
   if (flags['image-url'] !== undefined || flags['image-remote'] !== undefined) {
     throw new InputError('--image-url and --image-remote belong to the OnStart method: add --onstart, or pass a local file with --image.');
@@ -72,7 +76,7 @@ export async function runRunCommand(argv: readonly string[], io: Io): Promise<nu
     const search = rentNew ? buildOfferSearch(filter, ctx.settings()) : undefined;
     printReconcile(io, (await reconcileAccount(ctx)).messages);
     const printer = new StagePrinter(json ? io.stdout : io.stderr, json, ctx.clock.now());
-    const mission = new Mission(ctx, io, interrupt, {json, down: flags.down === true, keepOnInterrupt: flags['keep-on-interrupt'] === true});
+    const mission = new Mission(ctx, io, interrupt, {json, down: flags.down === true, keepOnInterrupt: flags['keep-on-interrupt'] === true, autostop});
     try {
       const target = search ? await mission.rentReady(search, printer, flags['create-key'] === true) : await readyInstance(ctx, Number(flags.instance));
       if (!target || interrupt.signal.aborted) return await mission.end(1);
@@ -97,7 +101,7 @@ class Mission {
     readonly ctx: DeckContext,
     readonly io: Io,
     readonly interrupt: Interrupt,
-    readonly options: {json: boolean; down: boolean; keepOnInterrupt: boolean},
+    readonly options: {json: boolean; down: boolean; keepOnInterrupt: boolean; autostop?: AutostopOverrides},
   ) {
     interrupt.onRepeat = () => io.stderr.write('vastdeck: still stopping and cleaning up so that nothing keeps billing; press Ctrl-C once more to stop at once (the instance then keeps billing).\n');
   }
@@ -107,7 +111,7 @@ class Mission {
     const watcher = printingWatcher(this.ctx, printer, this.io);
     const {rented, state} = await rentAndWatch(
       this.ctx,
-      {offers: {search, sortKey: parseSortKey('cost')}, createKey, signal: this.interrupt.signal, onEvent: event => printRentEvent(printer, event)},
+      {offers: {search, sortKey: parseSortKey('cost')}, createKey, autostop: this.options.autostop, signal: this.interrupt.signal, onEvent: event => printRentEvent(printer, event)},
       async (entry, identity, signal) => {
         this.instanceId = entry.instanceId;
         return watcher.watch(entry, identity, signal);
@@ -212,6 +216,7 @@ async function runOnstartCommand(flags: Flags, filter: string, io: Io): Promise<
         spec,
         offers: {search: buildOfferSearch(filter, ctx.settings()), sortKey: parseSortKey('cost')},
         createKey: flags['create-key'] === true,
+        autostop: autostopFromFlags(flags),
         outputsRoot: ctx.outputsRoot(),
         // The simulated cloud runs `speed` times faster; live, speed is 1.
         pollMs: Math.max(250, 3000 / ctx.speed),

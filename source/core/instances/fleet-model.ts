@@ -33,6 +33,8 @@ export interface FleetOptions {
   probe?: ProbeFunction;
   env?: NodeJS.ProcessEnv;
   now?: () => number;
+  /** Between autostop heartbeats per instance (60 s live; shorter against a fast simulator). */
+  heartbeatMs?: number;
 }
 
 const ACTIVE_STATES = new Set(['creating', 'active', 'destroying']);
@@ -210,6 +212,7 @@ export class FleetModel extends Model<FleetSnapshot> {
         knownHosts: this.#options.knownHosts,
         probe: this.#options.probe,
         now: this.#now,
+        heartbeatMs: this.#options.heartbeatMs,
         onChange: () => this.#publish(),
       }),
     );
@@ -241,6 +244,7 @@ export class FleetModel extends Model<FleetSnapshot> {
       runningSinceMs: watch.runningSinceMs,
       accruedUsd: watch.accruedUsd(now),
       log: watch.logState(),
+      autostop: watch.autostop(),
       portal: watch.portal(),
       note: watch.entry.events.find(event => event.what === 'found on the account') ? 'found on the account, not created in this session' : undefined,
       cleanup: this.#cleanups.get(watch.key),

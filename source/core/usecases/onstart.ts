@@ -9,6 +9,8 @@ import type {JobSpec} from '../comfy/types.js';
 import {bindJob, loadWorkflow} from '../comfy/workflow.js';
 import {InputError, VastdeckError} from '../errors.js';
 import {collectOutputs} from '../onstart/collect.js';
+import {fetchedLine, type AutostopOverrides} from '../provisioning/autostop.js';
+import {Heartbeat} from '../ssh/heartbeat.js';
 import {encodeOnstartJob, ONSTART_JOB_VERSION, ONSTART_OUTPUTS_DIR, shippedOnstartCommand, type OnstartImage, type OnstartJob, type OnStartMarker} from '../onstart/job-env.js';
 import {watchForMarker, type MarkerWatchEvent} from '../onstart/marker-watch.js';
 import type {DeckContext} from './context.js';
@@ -45,6 +47,8 @@ export interface OnstartRunOptions {
   onEvent: (event: OnstartEvent) => void;
   /** As soon as an instance exists (it bills from now on). */
   onCreated?: (instanceId: number) => void;
+  /** `--no-autostop`, `--autostop-idle MIN`. */
+  autostop?: AutostopOverrides;
 }
 
 export interface OnstartResult {
@@ -92,6 +96,7 @@ export async function runOnstartJob(ctx: DeckContext, options: OnstartRunOptions
   const created = await rent(ctx, {
     offers: options.offers,
     createKey: options.createKey,
+    autostop: options.autostop,
     body: {onstart: runner.onstart, extraEnv: {...runner.env, ...jobEnv}},
     signal: options.signal,
     onEvent,
@@ -141,6 +146,10 @@ export async function runOnstartJob(ctx: DeckContext, options: OnstartRunOptions
       outputs: marker.outputs,
     };
     writePrivateFile(join(outputDir, 'job.json'), `${JSON.stringify(record, null, 2)}\n`);
+    // The outputs are home: the instance's autostop may destroy it instead of only stopping it.
+    const heartbeat = new Heartbeat({client: () => ssh});
+    heartbeat.markLines(marker.outputs.map(output => fetchedLine(output.sha256, output.file)));
+    await heartbeat.flush();
     return {jobId, instanceId, outputDir, outputs};
   } finally {
     ssh.end();
