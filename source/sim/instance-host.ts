@@ -170,6 +170,7 @@ export async function startInstanceHost(options: InstanceHostOptions): Promise<I
 		const ssh = await startSshServer({
 			fs,
 			env,
+			now: () => time.now(),
 			authorizedKeys: options.authorizedKeys,
 			hostKey: options.hostKey,
 			onConnection: (connectionId) => events.emit('ssh-connection', {connectionId}),

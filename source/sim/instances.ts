@@ -5,6 +5,7 @@ import {randomBytes} from 'node:crypto';
 import {EventEmitter} from 'node:events';
 import type {BootScenarioName} from './boot-fixture.js';
 import type {SimAccount} from './cloud.js';
+import {startSimAutostop, type SimAutostop} from './autostop.js';
 import {createSimComfy, deferredComfyHandlers, type SimComfy} from './comfy/comfy-server.js';
 import {imageSizeGb, parseCreateBody, resolveImage, type SimAnswer} from './instance-create.js';
 import {startInstanceHost, torchDeviceName, type InstanceHost} from './instance-host.js';
@@ -65,6 +66,8 @@ interface Instance extends InstanceView {
   comfy?: SimComfy;
   /** The OnStart job of its env (VASTDECK_JOB_*), run against that ComfyUI. */
   onstart?: SimOnstart;
+  /** Its autostop watchdog (VASTDECK_AUTOSTOP_* and the shipped script), while the container runs. */
+  autostop?: SimAutostop;
   keys: SimSshKey[];
   /** Bumped by every transition, so a late timer or host start of an older phase does nothing. */
   phase: number;
@@ -258,6 +261,7 @@ export class SimInstances {
     this.bill(instance);
     this.cancel(instance);
     instance.destroyed = true;
+    instance.autostop?.stop();
     this.live.delete(id);
     this.gone.set(id, instance);
     if (instance.host) this.track(instance.host.close());
@@ -480,6 +484,18 @@ export class SimInstances {
     const runtype = instance.spec.imageRuntype.split(' ')[0];
     this.setStatus(instance, 'running', `success, running ${instance.imageUuid.replace(':', '_')}/${runtype}`);
     instance.runningSinceMs = this.time.now();
+    // The onstart runs at every container start, and with it the watchdog.
+    instance.autostop?.stop();
+    const {host, comfy} = instance;
+    instance.autostop = startSimAutostop({
+      env: instance.spec.env,
+      onstart: instance.spec.onstart ?? '',
+      containerEnv: host.env,
+      fs: host.fs,
+      queueRemaining: () => comfy?.queueRemaining() ?? 0,
+      time: this.time,
+      speed: this.options.speed,
+    });
     if (this.armed('refuse-ssh')) this.inject(instance.id, 'refuse-ssh');
     const breakdown = (['exited', 'offline', 'unknown'] as const).find(kind => this.armed(kind));
     if (breakdown) this.after(instance, BREAKDOWN_AFTER_SIM_MS, () => this.inject(instance.id, breakdown));
@@ -552,6 +568,8 @@ export class SimInstances {
   /** Stops the container side: timers, SSH, ComfyUI's memory (the gates keep answering: the host has no pause). */
   private halt(instance: Instance, actual: string, statusMsg: string | null): void {
     this.cancel(instance);
+    instance.autostop?.stop();
+    instance.autostop = undefined;
     instance.host?.dropSshConnections();
     // Nothing listens behind a stopped container's or a dead host's port: connections fail, keys are never asked for.
     instance.host?.setSshUnreachable(true);

@@ -38,7 +38,7 @@ export interface AutostopConfig {
 }
 
 /** The per-command overrides of the settings (`--no-autostop`, `--autostop-idle MIN`). */
-export type AutostopOverrides = Partial<Pick<AutostopSettings, 'enabled' | 'idleMinutes'>>;
+export type AutostopOverrides = Partial<AutostopSettings>;
 
 export function withAutostopOverrides(settings: AutostopSettings, overrides: AutostopOverrides | undefined): AutostopSettings {
   return {...settings, ...Object.fromEntries(Object.entries(overrides ?? {}).filter(([, value]) => value !== undefined))};

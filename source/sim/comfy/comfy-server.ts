@@ -50,6 +50,8 @@ export interface SimComfy {
   restart(): void;
   /** The prompt_id of the job running now, if any (what GET /queue's queue_running shows). */
   runningPromptId(): string | undefined;
+  /** Jobs running or waiting, as GET /queue shows them (0 while ComfyUI does not answer). */
+  queueRemaining(): number;
   close(): Promise<void>;
 }
 
@@ -115,6 +117,10 @@ class ComfyServer implements SimComfy, RouteHost {
 
   runningPromptId(): string | undefined {
     return this.queue.running?.promptId;
+  }
+
+  queueRemaining(): number {
+    return this.closed || !this.options.listening() ? 0 : this.queue.remaining();
   }
 
   takeNumber(): number {
