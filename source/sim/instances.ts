@@ -76,6 +76,8 @@ interface Instance extends InstanceView {
   destroyed: boolean;
   quirks: Set<InstanceQuirk>;
   charges: InstanceCharges;
+  /** Bytes of each model billed so far (replayed boots). */
+  modelBytes: Map<string, number>;
   /** What the create's shipped provisioning (script, manifest) makes the boot do, if any. */
   provisioning?: ProvisioningPlan;
 }
@@ -92,8 +94,6 @@ function containerEnv(env: ReadonlyArray<readonly [string, string]>, apiKey: str
   return {...vars, ...(comfyuiArgs ? {COMFYUI_ARGS: comfyuiArgs} : {}), CONTAINER_API_KEY: apiKey};
 }
 
-/** What the first-boot scenarios download (SDXL checkpoint + LoRA + pip), in GB; failure/ stops early. */
-const MODEL_GB: Record<'provisioning-complete' | 'provisioning-failed', number> = {'provisioning-complete': 6.8, 'provisioning-failed': 0.4};
 const HOST_EVENTS = ['provisioning-complete', 'provisioning-failed', 'comfy-listening'] as const;
 const BILLING_TICK_MS = 250;
 /** When armed faults strike after their moment (simulated ms). */
@@ -183,6 +183,7 @@ export class SimInstances {
       destroyed: false,
       quirks: new Set([...this.defaultQuirks, ...spec.quirks]),
       charges: {gpu: 0, storage: 0, bandwidth: 0, downloadedGb: 0},
+      modelBytes: new Map(),
       provisioning: planProvisionedBoot(spec.env, offer),
     };
     this.nextScenario = undefined;
@@ -544,6 +545,8 @@ export class SimInstances {
       listening: () => host.comfyListening(),
       time: this.time,
       faults: name => this.armed(name),
+      // A replayed boot bills what its wget bars download (a provisioned one bills its own run, below).
+      onModelBytes: provisioned ? undefined : (file, bytes) => this.chargeModelBytes(instance, file, bytes),
       // Dies mid-job: a moment after the job starts, so the client has seen it running.
       onJobStart: () => {
         if (this.armed('instance-death')) this.after(instance, DEATH_AFTER_SIM_MS, () => this.inject(instance.id, 'death'));
@@ -555,10 +558,9 @@ export class SimInstances {
       if (this.armed('drop-ssh')) this.after(instance, DROP_SSH_AFTER_SIM_MS, () => this.inject(instance.id, 'drop-ssh'));
     });
     instance.onstart = startSimOnstart({env: instance.spec.env, host, comfy: instance.comfy, speed: this.options.speed});
-    const modelGb = provisioned ? {'provisioning-complete': provisioned.downloadedGb, 'provisioning-failed': provisioned.downloadedGb} : MODEL_GB;
     for (const name of HOST_EVENTS) {
       host.events.on(name, () => {
-        if (name !== 'comfy-listening') this.chargeDownload(instance, modelGb[name]);
+        if (name !== 'comfy-listening' && provisioned) this.chargeDownload(instance, provisioned.downloadedGb);
         this.events.emit(name, {instanceId: instance.id, atMs: this.time.now()});
       });
     }
@@ -619,6 +621,14 @@ export class SimInstances {
       this.chargeDownload(instance, gb - pull.chargedGb);
       pull.chargedGb = gb;
     }
+  }
+
+  /** A model download's progress: bills the bytes not billed yet (a resumed download counts once). */
+  private chargeModelBytes(instance: Instance, file: string, bytes: number): void {
+    const billed = instance.modelBytes.get(file) ?? 0;
+    if (bytes <= billed) return;
+    instance.modelBytes.set(file, bytes);
+    this.chargeDownload(instance, (bytes - billed) / 1e9);
   }
 
   /** $/GB of inet_down_cost for `gb` downloaded by the instance. */

@@ -199,7 +199,7 @@ describe('provisioning/autostop.py', () => {
   });
 
   it('without a scoped key, an instance id or an API address it says why in one line and does nothing', async () => {
-    for (const env of [{CONTAINER_API_KEY: ''}, {CONTAINER_ID: 'C.1'}, {VASTDECK_AUTOSTOP_API: ''}]) {
+    for (const env of [{CONTAINER_API_KEY: ''}, {CONTAINER_ID: 'C.1'}, {VASTDECK_AUTOSTOP_API: ''}] as Array<Record<string, string>>) {
       expect((await check(0, env)).code).toBe(0);
     }
     expect(kindsOf(log())).toEqual(['autostop-off', 'autostop-off', 'autostop-off']);

@@ -35,6 +35,8 @@ export interface SimComfyOptions {
   faults?: (name: 'ws-drop' | 'ws-silence' | 'node-failure' | 'comfy-restart') => boolean;
   /** Called as each job starts (the instance's death fault waits for this). */
   onJobStart?: (promptId: string) => void;
+  /** The bytes of each model the boot's wget has downloaded so far (the instance bills them). */
+  onModelBytes?: (file: string, bytes: number) => void;
 }
 
 export interface SimComfy {
@@ -94,7 +96,7 @@ class ComfyServer implements SimComfy, RouteHost {
       previews: () => previewMethodOf(options.comfyuiArgs?.() ?? '') !== 'none',
     });
     this.systemStats = minimalComfyHandler(options.gpu ?? {name: torchDeviceName(options.gpuName)}, options.comfyuiArgs ?? (() => COMFYUI_ARGS));
-    this.unwatchModels = watchModelDownloads(this.fs);
+    this.unwatchModels = watchModelDownloads(this.fs, options.onModelBytes);
     this.routes = comfyRequestHandler(this);
   }
 
