@@ -16,6 +16,7 @@ import type {Job} from '../core/queue/job-store.js';
 import type {DeckContext} from '../core/usecases/context.js';
 import {cleanUpInstance} from '../core/usecases/clean-up.js';
 import {runOnstartJob, type OnstartSpec} from '../core/usecases/onstart.js';
+import {cloudSpeed} from '../core/usecases/pace.js';
 import {reconcileAccount} from '../core/usecases/reconcile.js';
 import {rentAndWatch, type Rented} from '../core/usecases/rent.js';
 import {readyInstance, runJobsOn} from '../core/usecases/run-jobs.js';
@@ -219,8 +220,8 @@ async function runOnstartCommand(flags: Flags, filter: string, io: Io): Promise<
         autostop: autostopFromFlags(flags),
         outputsRoot: ctx.outputsRoot(),
         // The simulated cloud runs `speed` times faster; live, speed is 1.
-        pollMs: Math.max(250, 3000 / ctx.speed),
-        listPollMs: Math.max(500, 5000 / ctx.speed),
+        pollMs: Math.max(250, 3000 / cloudSpeed(ctx)),
+        listPollMs: Math.max(500, 5000 / cloudSpeed(ctx)),
         signal: interrupt.signal,
         onCreated: id => (rentedId = id),
         onEvent: event => {

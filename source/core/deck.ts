@@ -16,7 +16,7 @@ import {OnStartRunner} from './onstart/onstart-controller.js';
 import {GenerationQueue, type ReadyInstance} from './queue/generation-queue.js';
 import {JobStore} from './queue/job-store.js';
 import {QueueFacade} from './queue/queue-controller.js';
-import {heartbeatMs} from './ssh/heartbeat.js';
+import {heartbeatPace} from './ssh/heartbeat.js';
 import {createVastdeckKey} from './ssh/keys.js';
 import {cleanUpInstance, isOwnInstance, outputsNotHome} from './usecases/clean-up.js';
 import type {DeckContext} from './usecases/context.js';
@@ -69,7 +69,7 @@ export class Deck implements DeckView {
       probe: options.probe,
       env: ctx.env,
       now: () => ctx.clock.now(),
-      heartbeatMs: heartbeatMs(ctx.speed),
+      heartbeatMs: heartbeatPace(ctx),
       onFirstList: instances => {
         const view = reconcileWith(ctx, instances);
         for (const message of view.messages) this.notify(message.text, message.level);

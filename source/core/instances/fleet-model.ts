@@ -34,7 +34,7 @@ export interface FleetOptions {
   env?: NodeJS.ProcessEnv;
   now?: () => number;
   /** Between autostop heartbeats per instance (60 s live; shorter against a fast simulator). */
-  heartbeatMs?: number;
+  heartbeatMs?: number | (() => number);
 }
 
 const ACTIVE_STATES = new Set(['creating', 'active', 'destroying']);

@@ -27,7 +27,7 @@ export interface InstanceWatchOptions {
   timeoutsMs?: Partial<Record<StageTimeout, number>>;
   now?: () => number;
   /** Between autostop heartbeats (60 s live; shorter against a fast simulator). */
-  heartbeatMs?: number;
+  heartbeatMs?: number | (() => number);
 }
 
 /** What the dashboard shows of an instance's autostop. */

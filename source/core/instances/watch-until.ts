@@ -28,7 +28,7 @@ export interface WatchUntilOptions {
   timeoutsMs?: Partial<Record<StageTimeout, number>>;
   now?: () => number;
   /** Between autostop heartbeats while watching (60 s live). */
-  heartbeatMs?: number;
+  heartbeatMs?: number | (() => number);
 }
 
 export interface WatchOutcome {

@@ -10,14 +10,15 @@ import {basename} from 'node:path';
 import type {Client as SshClient} from 'ssh2';
 import {toVastdeckError} from '../errors.js';
 import {fetchedLine, heartbeatCommand} from '../provisioning/autostop.js';
+import {cloudSpeed} from '../usecases/pace.js';
 import {connectSsh, execCapture, type LoginIdentity} from './connect.js';
 import type {KnownHosts} from './known-hosts.js';
 
 export interface HeartbeatOptions {
   /** A connected client to beat over, or undefined while there is none (the beat waits for the next turn). */
   client: () => SshClient | undefined | Promise<SshClient | undefined>;
-  /** Between beats (60 s live; shorter against a fast simulator). */
-  intervalMs?: number;
+  /** Between beats (60 s live; shorter against a fast simulator: asked again before every wait). */
+  intervalMs?: number | (() => number);
   timeoutMs?: number;
   now?: () => number;
   /** After every beat that reached the instance. */
@@ -38,6 +39,14 @@ const DEFAULT_INTERVAL_MS = 60_000;
 /** The beat interval for a cloud running `speed` times faster than the wall clock (the simulator). */
 export function heartbeatMs(speed: number): number {
   return Math.max(250, DEFAULT_INTERVAL_MS / Math.max(1, speed));
+}
+
+/**
+ * The beat interval against this context's cloud: its own speed (the embedded simulator's), or the
+ * one a standalone simulator announces once the client has heard from it; 60 s against Vast.
+ */
+export function heartbeatPace(ctx: {speed: number; client: {readonly simSpeed?: number}}): () => number {
+  return () => heartbeatMs(cloudSpeed(ctx));
 }
 const DEFAULT_TIMEOUT_MS = 20_000;
 
@@ -135,7 +144,8 @@ export class Heartbeat {
   #schedule(delayMs: number): void {
     if (!this.#running) return;
     this.#timer = setTimeout(() => {
-      void this.beat().finally(() => this.#schedule(this.#options.intervalMs ?? DEFAULT_INTERVAL_MS));
+      const interval = this.#options.intervalMs;
+      void this.beat().finally(() => this.#schedule(typeof interval === 'function' ? interval() : (interval ?? DEFAULT_INTERVAL_MS)));
     }, delayMs);
     this.#timer.unref();
   }

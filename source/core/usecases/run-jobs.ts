@@ -10,11 +10,12 @@ import {probeComfy} from '../instances/probe.js';
 import {InputError, toVastdeckError} from '../errors.js';
 import {GenerationQueue, type ReadyInstance} from '../queue/generation-queue.js';
 import {JobStore, type Job} from '../queue/job-store.js';
-import {Heartbeat, heartbeatMs, OwnConnection} from '../ssh/heartbeat.js';
+import {Heartbeat, heartbeatPace, OwnConnection} from '../ssh/heartbeat.js';
 import {findSshIdentity} from '../ssh/keys.js';
 import {hostPinKey} from '../ssh/known-hosts.js';
 import {getInstance, listInstances} from '../vast/instances-api.js';
 import type {DeckContext} from './context.js';
+import {cloudSpeed} from './pace.js';
 import {validateJob} from './validate.js';
 
 /** Checks the job locally (validateJob, against the queue's outputs folder) and queues `count` copies with successive seeds. */
@@ -42,7 +43,7 @@ export interface RunJobsOptions {
  * with that reason within one health interval.
  */
 export async function runJobsOn(ctx: DeckContext, target: ReadyInstance, options: RunJobsOptions): Promise<Job[]> {
-  const health = new HealthWatch(ctx, target, options.healthMs ?? Math.max(500, 5000 / ctx.speed));
+  const health = new HealthWatch(ctx, target, options.healthMs ?? Math.max(500, 5000 / cloudSpeed(ctx)));
   const link = await autostopLink(ctx, target);
   const queue = new GenerationQueue({
     store: new JobStore(),
@@ -87,7 +88,7 @@ async function autostopLink(ctx: DeckContext, target: ReadyInstance): Promise<{h
   const identity = instance?.autostop && endpoint ? await findSshIdentity(ctx.env).catch(() => undefined) : undefined;
   if (!endpoint || !identity) return undefined;
   const connection = new OwnConnection({...endpoint, identity, pinKey: hostPinKey(ctx.apiOrigin, target.instanceId), knownHosts: ctx.knownHosts});
-  const heartbeat = new Heartbeat({client: connection.client, intervalMs: heartbeatMs(ctx.speed)});
+  const heartbeat = new Heartbeat({client: connection.client, intervalMs: heartbeatPace(ctx)});
   heartbeat.start();
   return {
     heartbeat,
