@@ -20,6 +20,7 @@ import {heartbeatPace} from './ssh/heartbeat.js';
 import {createVastdeckKey} from './ssh/keys.js';
 import {cleanUpInstance, isOwnInstance, outputsNotHome} from './usecases/clean-up.js';
 import type {DeckContext} from './usecases/context.js';
+import {cloudSpeed} from './usecases/pace.js';
 import {reconcileWith} from './usecases/reconcile.js';
 import {rent} from './usecases/rent.js';
 import {PoliciesModel} from './usecases/spend-guard.js';
@@ -70,6 +71,7 @@ export class Deck implements DeckView {
       env: ctx.env,
       now: () => ctx.clock.now(),
       heartbeatMs: heartbeatPace(ctx),
+      cloudSpeed: () => cloudSpeed(ctx),
       onFirstList: instances => {
         const view = reconcileWith(ctx, instances);
         for (const message of view.messages) this.notify(message.text, message.level);

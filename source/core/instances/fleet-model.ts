@@ -35,6 +35,8 @@ export interface FleetOptions {
   now?: () => number;
   /** Between autostop heartbeats per instance (60 s live; shorter against a fast simulator). */
   heartbeatMs?: number | (() => number);
+  /** Cloud seconds per local second (usecases/pace.ts). */
+  cloudSpeed?: () => number;
 }
 
 const ACTIVE_STATES = new Set(['creating', 'active', 'destroying']);
@@ -213,6 +215,7 @@ export class FleetModel extends Model<FleetSnapshot> {
         probe: this.#options.probe,
         now: this.#now,
         heartbeatMs: this.#options.heartbeatMs,
+        cloudSpeed: this.#options.cloudSpeed,
         onChange: () => this.#publish(),
       }),
     );

@@ -28,6 +28,8 @@ export interface InstanceWatchOptions {
   now?: () => number;
   /** Between autostop heartbeats (60 s live; shorter against a fast simulator). */
   heartbeatMs?: number | (() => number);
+  /** Cloud seconds per local second (usecases/pace.ts), for autostop's deadline on this machine's clock. */
+  cloudSpeed?: () => number;
 }
 
 /** What the dashboard shows of an instance's autostop. */
@@ -37,6 +39,8 @@ export interface AutostopView {
   lastBeatAtMs?: number;
   /** The log connection is up, so heartbeats are arriving. */
   beating: boolean;
+  /** When not beating: this machine's time at which the instance acts unless a ComfyUI job keeps it busy. */
+  deadlineAtMs?: number;
 }
 
 /** Probe cadence: fast once ComfyUI says it listens, slow while the boot is still under way. */
@@ -136,7 +140,9 @@ export class InstanceWatch {
     const config = this.instance?.autostop;
     if (!config) return undefined;
     const {lastBeatAtMs} = this.heartbeat.state;
-    return {config, ...(lastBeatAtMs === undefined ? {} : {lastBeatAtMs}), beating: this.logs.getSnapshot().state === 'streaming' && lastBeatAtMs !== undefined};
+    const beating = this.logs.getSnapshot().state === 'streaming' && lastBeatAtMs !== undefined;
+    const deadlineAtMs = !beating && lastBeatAtMs !== undefined ? lastBeatAtMs + (config.idleMinutes * 60_000) / (this.#options.cloudSpeed?.() ?? 1) : undefined;
+    return {config, ...(lastBeatAtMs === undefined ? {} : {lastBeatAtMs}), beating, ...(deadlineAtMs === undefined ? {} : {deadlineAtMs})};
   }
 
   logState(): {state: LogConnectionState; error?: string; lines: number; endSeq: number} {
