@@ -1,4 +1,4 @@
-// The simulator and the cost model tell the same story (docs/cost-model.md §6): a generation of each
+// The simulator and the cost model tell the same story (docs/cost-model.md §8): a generation of each
 // shipped workflow at its defaults takes the manifest's secondsPerGeneration on its reference GPU in
 // the simulated ComfyUI, divided by gpuSpeed(gpu).factor on other GPUs, with the sampler's share
 // scaling with the steps; the simulated instance pulls cost.imageGb of image and its boot downloads
@@ -104,7 +104,7 @@ describe('the simulator follows the cost model', () => {
       await untilComfyListens(manual, id);
       await manual.clock.advance(60_000);
       const charges = manual.cloud.instances.charges(id)!;
-      // The recorded boot also fetches a LoRA that img2img-sdxl does not load (docs/cost-model.md §6).
+      // The recorded boot also fetches a LoRA that img2img-sdxl does not load (docs/cost-model.md §8).
       const expectedGb = DEFAULT_SETTINGS.cost.imageGb + (MODEL_BYTES['sd_xl_base_1.0.safetensors']! + MODEL_BYTES['detail_tweaker_xl.safetensors']!) / 1e9;
       expect(charges.downloadedGb).toBeCloseTo(expectedGb, 6);
       expect(charges.bandwidth).toBeCloseTo(expectedGb * Number(offer.inet_down_cost), 6);
