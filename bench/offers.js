@@ -5,7 +5,7 @@ import {mkdtempSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
-import pty from 'node-pty';
+import pty from '@lydell/node-pty';
 import {Market} from '../dist/sim/market.js';
 import {startSimCloud} from '../dist/sim/cloud.js';
 import {parseOffersAnswer} from '../dist/core/vast/parse.js';

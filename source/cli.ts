@@ -102,19 +102,27 @@ export async function main(argv: readonly string[]): Promise<number> {
 async function runDashboardCommand(argv: readonly string[]): Promise<number> {
   const {parseArgs} = await import('./commands/args.js');
   const {flags} = parseArgs('dashboard', argv, {demo: {kind: 'boolean'}, live: {kind: 'boolean'}});
-  const {openSession, openDeck} = await import('./compose.js');
-  const session = await openSession({demo: flags.demo === true, live: flags.live === true});
-  try {
-    const deck = await openDeck(session);
+  // The first frame goes up before the services start (the demo's simulated cloud alone takes a few
+  // hundred ms): the dashboard module is loaded first, the session and the deck while it shows.
+  const {runDashboard} = await import('./ui/run-dashboard.js');
+  let session: import('./compose.js').Session | undefined;
+  let deck: import('./core/deck.js').Deck | undefined;
+  const starting = (async () => {
+    const {openSession, openDeck} = await import('./compose.js');
+    session = await openSession({demo: flags.demo === true, live: flags.live === true});
+    deck = await openDeck(session);
     for (const warning of session.connection.warnings.filter(text => !text.startsWith('demo mode'))) deck.notify(warning, 'warn');
-    const {runDashboard} = await import('./ui/run-dashboard.js');
-    try {
-      await runDashboard(deck, {onExit: () => deck.close()});
-    } finally {
-      await deck.close();
-    }
+    return deck;
+  })();
+  try {
+    const {resolveApiKey} = await import('./core/credentials.js');
+    const demo = flags.demo === true || (flags.live !== true && resolveApiKey() === undefined);
+    const what = demo ? 'Starting the simulated Vast.ai cloud (demo mode: no API key is set, nothing is billed)…' : 'Connecting to the Vast.ai API…';
+    await runDashboard(starting, {starting: what, onExit: async () => deck?.close()});
   } finally {
-    await session.close();
+    await starting.catch(() => undefined);
+    await deck?.close();
+    await session?.close();
   }
   return 0;
 }

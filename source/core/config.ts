@@ -40,7 +40,7 @@ class ConfSettingsStore implements SettingsStore {
   }
 
   all(): VastdeckSettings {
-    const stored = this.#guard(conf => conf.store);
+    const stored = this.#stored();
     const settings = structuredClone(DEFAULT_SETTINGS);
     for (const key of Object.keys(SETTINGS)) {
       const value = getPath(stored, key);
@@ -102,6 +102,19 @@ class ConfSettingsStore implements SettingsStore {
     }
     this.#rawConf().clear();
     return keptAt;
+  }
+
+  /**
+   * The stored settings, read and checked without conf: compiling conf's JSON schema costs ~120 ms
+   * at every start, and reading needs no more than the same checks describeProblem makes (the
+   * schema-checked conf is still what writes). Any problem becomes one sentence about the file.
+   */
+  #stored(): Stored {
+    const inFile = this.#readFile();
+    if (inFile.kind === 'missing') return {};
+    if (inFile.kind === 'broken') throw this.#explain(new Error(inFile.reason));
+    if (describeProblem(inFile.data)) throw this.#explain(new Error('schema'));
+    return inFile.data;
   }
 
   /** Runs `use` on the schema-checked store; any failure becomes one sentence about the file. */

@@ -47,6 +47,11 @@ export interface MessageSnapshot {
 
 export interface DeckView {
   mode: 'demo' | 'live';
+  /**
+   * How much faster than the wall clock the cloud's own clock runs: 10 for the demo's simulated
+   * cloud (boots, tool-reported ETAs and rates), 1 live. The dashboard shows times on the wall clock.
+   */
+  clockSpeed?: number;
   /** One line saying where we are connected, e.g. "simulated Vast.ai cloud on 127.0.0.1:40123". */
   modeDetail: string;
   offers: OffersController;

@@ -38,6 +38,7 @@ export interface DeckOptions {
 export class Deck implements DeckView {
   readonly mode: 'demo' | 'live';
   readonly modeDetail: string;
+  readonly clockSpeed: number;
   readonly ctx: DeckContext;
   readonly offers: OffersModel;
   readonly fleetModel: FleetModel;
@@ -54,6 +55,7 @@ export class Deck implements DeckView {
     this.ctx = ctx;
     this.mode = ctx.mode;
     this.modeDetail = ctx.detail;
+    this.clockSpeed = ctx.speed;
     const open = options.open ?? (() => false);
     this.offers = new OffersModel({
       search: query => ctx.client.searchOffers(query),

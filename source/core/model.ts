@@ -26,8 +26,11 @@ export class Model<T> {
 
   getSnapshot = (): T => this.#snapshot;
 
+  /** Replaces the snapshot; the same snapshot again is no change, and notifies nobody. */
   protected update(next: T | ((previous: T) => T)): void {
-    this.#snapshot = typeof next === 'function' ? (next as (previous: T) => T)(this.#snapshot) : next;
+    const snapshot = typeof next === 'function' ? (next as (previous: T) => T)(this.#snapshot) : next;
+    if (snapshot === this.#snapshot) return;
+    this.#snapshot = snapshot;
     this.#schedule();
   }
 

@@ -1,99 +1,123 @@
 // The dashboard: header, the auto-destroy banner while one counts down, the Offers pane, the
-// Instances and Queue panes, the status bar, the `?` help overlay and the one open dialog. App is
-// the single keyboard owner: one useInput looks the key up in the keymap and dispatches the named
-// command to itself (focus, help, quit, policies) or to the pane, editor or dialog that registered
-// for its scope. Key handling reads refs and a reducer, never a stale closure. An instance's log
+// Instances and Queue panes, the status bar, and over them the one open dialog, the `?` help or
+// the message log. Keys go through the KeyboardProvider: every view registers its own key table
+// (useKeyLayer) and App registers the keys that work everywhere (app-keys.ts). An instance's log
 // view or a job's detail takes the whole body; the other panes stay mounted (hidden) so they keep
 // their selection.
-import {Box, Text, useInput, type Key} from 'ink';
-import {Fragment, useCallback, useMemo, useReducer, useRef, useState, type ReactNode} from 'react';
+import {Box, Text} from 'ink';
+import {Fragment, useCallback, useMemo, useReducer, type ReactNode} from 'react';
 import type {DeckView} from '../core/deck-types.js';
-import {CountdownBanner} from './components/CountdownBanner.js';
-import {Dialog} from './components/Dialog.js';
-import {HELP_MAX_WIDTH, HelpOverlay, helpLines, helpVisibleRows} from './components/HelpOverlay.js';
-import {StatusBar} from './components/StatusBar.js';
-import {CommandRouterContext, type CommandHandler, type CommandRouter} from './hooks/useCommands.js';
-import {DialogContext, isCustomDialog, type DialogContent, type OpenDialog} from './hooks/useDialog.js';
-import {useFleetActions} from './hooks/useFleetActions.js';
-import {useModelSelector} from './hooks/useModel.js';
-import {useTerminalSize} from './hooks/useTerminalSize.js';
-import {CAPTURING_SCOPES, findBinding, type Scope} from './keymap.js';
+import {toVastdeckError} from '../core/errors.js';
+import {APP_KEYS} from './app-keys.js';
+import {InstancesPane} from './instances/InstancesPane.js';
+import {HELP_TABLES} from './help-tables.js';
+import {KeyboardProvider, useKeyLayer} from './keys/Keyboard.js';
 import {layoutFor} from './layout.js';
-import {InstancesPane} from './panes/InstancesPane.js';
-import {OffersPane} from './panes/OffersPane.js';
-import {QueuePane} from './panes/QueuePane.js';
-import {runPolicyCommand} from './policy-commands.js';
-import {useTheme} from './theme.js';
-import {activeScopes, capturingScope, INITIAL_UI, PANES, roomyPane, uiReducer, type PaneId} from './ui-state.js';
+import {OffersPane} from './offers/OffersPane.js';
+import {QueuePane} from './queue/QueuePane.js';
+import {billingRows, QuitDialog} from './QuitDialog.js';
+import {ClockSpeedContext} from './shared/clock-speed.js';
+import {CountdownBanner} from './shared/CountdownBanner.js';
+import {Dialog} from './shared/Dialog.js';
+import {HELP_MAX_WIDTH, HelpOverlay, helpLines} from './shared/HelpOverlay.js';
+import {MessageLog} from './shared/MessageLog.js';
+import {balanceText, messageLines, StatusBar} from './shared/StatusBar.js';
+import {DialogContext, isCustomDialog, type DialogContent, type OpenDialog} from './shared/useDialog.js';
+import {useFleetActions} from './shared/useFleetActions.js';
+import {useFreshMessage} from './shared/useFreshMessage.js';
+import {useModel, useModelSelector} from './shared/useModel.js';
+import {useStateRef} from './shared/useStateRef.js';
+import {useTerminalSize} from './shared/useTerminalSize.js';
+import {useTheme} from './shared/theme.js';
+import {INITIAL_UI, PANES, roomyPane, uiReducer, type PaneId} from './ui-state.js';
 
 const PANE_TITLES: Record<PaneId, string> = {offers: 'Offers', instances: 'Instances', queue: 'Queue'};
 
 interface AppProps {
   deck: DeckView;
-  /** Called on q / Ctrl-C; the caller unmounts and restores the terminal. */
+  /** Called to quit (after the quit question, when one is asked); the caller unmounts and restores the terminal. */
   onQuit: () => void;
 }
 
 export function App({deck, onQuit}: AppProps) {
+  const report = useCallback((error: unknown) => deck.notify(`That key failed: ${toVastdeckError(error).message}`, 'error'), [deck]);
+  return (
+    <ClockSpeedContext.Provider value={deck.clockSpeed ?? 1}>
+      <KeyboardProvider onError={report}>
+        <Dashboard deck={deck} onQuit={onQuit} />
+      </KeyboardProvider>
+    </ClockSpeedContext.Provider>
+  );
+}
+
+function Dashboard({deck, onQuit}: AppProps) {
   const theme = useTheme();
   const {columns, rows} = useTerminalSize();
   const hasInstances = useModelSelector(deck.fleet, fleet => fleet.rows.length > 0 || fleet.creating.length > 0);
   const hasJobs = useModelSelector(deck.queue, queue => queue.jobs.length > 0);
   const countingDown = useModelSelector(deck.policies, policies => policies.countdown !== undefined);
-  const help = useMemo(() => helpLines(), []);
+  const message = useFreshMessage(deck.messages);
+  const balance = balanceText(useModel(deck.account));
+  const help = useMemo(() => helpLines(HELP_TABLES), []);
   const [ui, dispatch] = useReducer(uiReducer, INITIAL_UI);
-  const layout = layoutFor(columns, rows, HELP_MAX_WIDTH, help.length, {roomy: roomyPane(ui.focus, hasInstances, hasJobs), bannerRows: countingDown ? 1 : 0});
-  const helpPage = helpVisibleRows(layout.help.height);
-  const maxHelpScroll = Math.max(0, help.length - helpPage);
+  const statusRows = (message ? messageLines(message.text, columns, balance).length : 1) + 1;
+  const layout = layoutFor(columns, rows, HELP_MAX_WIDTH, help.length, {roomy: roomyPane(ui.focus, hasInstances, hasJobs), bannerRows: countingDown ? 1 : 0, statusRows});
 
-  const handlers = useRef(new Map<Scope, CommandHandler>());
-  const [capturingScopes, setCapturingScopes] = useState<readonly Scope[]>([]);
-  const [dialog, setDialog] = useState<{content: DialogContent; id: number}>();
-  const latest = useRef({ui, maxHelpScroll, helpPage, onQuit, deck, dialogOpen: dialog !== undefined});
-  latest.current = {ui, maxHelpScroll, helpPage, onQuit, deck, dialogOpen: dialog !== undefined};
-
-  const router = useMemo<CommandRouter>(
-    () => ({
-      register(scope, handler) {
-        handlers.current.set(scope, handler);
-        const captures = CAPTURING_SCOPES.includes(scope);
-        if (captures) setCapturingScopes(current => [...current.filter(entry => entry !== scope), scope]);
-        return () => {
-          if (handlers.current.get(scope) === handler) handlers.current.delete(scope);
-          if (captures) setCapturingScopes(current => current.filter(entry => entry !== scope));
-        };
-      },
-    }),
-    [],
-  );
+  const [dialog, setDialog, dialogRef] = useStateRef<{content: DialogContent; id: number} | undefined>(undefined);
   const openDialog = useMemo<OpenDialog>(() => {
     let serial = 0;
     return content => {
       serial += 1;
       setDialog({content, id: serial});
     };
-  }, []);
-  const closeDialog = useCallback((id: number) => setDialog(current => (current?.id === id ? undefined : current)), []);
+  }, [setDialog]);
+  const closeDialog = useCallback(
+    (id: number) => {
+      if (dialogRef.current?.id === id) setDialog(undefined);
+    },
+    [dialogRef, setDialog],
+  );
   const actions = useFleetActions(deck, () => dispatch({focus: 'instances'}));
   const setInstanceDetail = useCallback((open: boolean) => dispatch({detail: open ? 'instance' : undefined}), []);
   const setJobDetail = useCallback((open: boolean) => dispatch({detail: open ? 'job' : undefined}), []);
+  const closeOverlay = useCallback(() => dispatch({overlay: undefined}), []);
 
-  const onKey = useCallback((input: string, key: Key) => {
-    const {ui: state, maxHelpScroll: maxScroll, helpPage: page, onQuit: quit, deck: current, dialogOpen} = latest.current;
-    const open = capturingScope([...handlers.current.keys()]);
-    // A dialog that has not registered its keys yet still takes the keyboard (only Ctrl-C gets past).
-    const binding = findBinding(input, key, dialogOpen && !open ? [] : activeScopes(state, open));
-    if (!binding) return;
-    if (binding.command === 'app.quit') quit();
-    else if (binding.command.startsWith('policy.')) runPolicyCommand(current, binding.command);
-    else if (binding.scope === 'global' || binding.scope === 'help') dispatch({command: binding.command, maxHelpScroll: maxScroll, helpPage: page});
-    else handlers.current.get(binding.scope === 'editor' && open ? open : binding.scope)?.(binding.command, input);
-  }, []);
-  useInput(onKey);
+  const quit = () => {
+    const billing = billingRows(deck.fleet.getSnapshot().rows);
+    if (deck.mode !== 'live' || billing.length === 0) {
+      onQuit();
+      return;
+    }
+    const current = dialogRef.current?.content;
+    if (current && isCustomDialog(current) && current.kind === 'quit') return;
+    openDialog({
+      kind: 'quit',
+      render: frame => <QuitDialog fleet={deck.fleet} policies={deck.policies.getSnapshot()} actions={actions} onQuit={onQuit} {...frame} />,
+    });
+  };
 
-  // A confirm dialog takes the keyboard from this render on (its handler registers in an effect).
-  const scopes = activeScopes(ui, dialog && !isCustomDialog(dialog.content) ? 'dialog' : capturingScope(capturingScopes));
-  const helpScroll = Math.min(ui.helpScroll, maxHelpScroll);
+  useKeyLayer(
+    APP_KEYS,
+    {
+      quit,
+      stepPane: delta => dispatch({step: delta}),
+      focus: pane => dispatch({focus: pane}),
+      openHelp: () => dispatch({overlay: 'help'}),
+      openMessages: () => dispatch({overlay: 'messages'}),
+      countingDown: () => deck.policies.getSnapshot().countdown !== undefined,
+      cancelCountdown: () => {
+        deck.policies.cancelCountdown();
+        deck.notify('Auto-destroy cancelled: the instances keep running (and billing).', 'warn');
+      },
+      toggleDrained: () => {
+        const on = !deck.policies.getSnapshot().destroyWhenDrained;
+        deck.policies.toggleDestroyWhenDrained();
+        deck.notify(on ? 'Destroy when drained is on: instances are destroyed once the queue is empty.' : 'Destroy when drained is off: instances keep running (and billing) when idle.');
+      },
+    },
+    {kind: 'global'},
+  );
+
   const {body} = layout;
   const {detail} = ui;
   const showBottom = detail !== undefined || layout.instances.height > 0;
@@ -109,54 +133,53 @@ export function App({deck, onQuit}: AppProps) {
   };
 
   return (
-    <CommandRouterContext.Provider value={router}>
-      <DialogContext.Provider value={openDialog}>
-        <Box flexDirection="column" width={layout.width} height={layout.height}>
-          <Box height={1} width={layout.width} flexShrink={0}>
-            <Text wrap="truncate">
-              <Text {...theme.accent}>{' vastdeck '}</Text>
-              {PANES.map((pane, index) => (
-                <Text key={pane} {...(ui.focus === pane ? theme.selected : theme.muted)}>{` ${index + 1} ${PANE_TITLES[pane]} `}</Text>
-              ))}
-              <Text {...theme.muted}>{'  cheapest GPU for the whole ComfyUI job'}</Text>
-            </Text>
-          </Box>
-          <CountdownBanner policies={deck.policies} width={layout.width} />
-          <Box flexDirection="column" width={body.width} height={body.height} flexShrink={0}>
-            <Box display={detail ? 'none' : 'flex'} flexShrink={0}>
-              <OffersPane deck={deck} actions={actions} focused={ui.focus === 'offers'} width={layout.offers.width} height={layout.offers.height} />
-            </Box>
-            <Box display={showBottom ? 'flex' : 'none'} flexDirection={detail ? 'column' : layout.bottomDirection} flexShrink={0}>
-              <Box display={detail === 'job' ? 'none' : 'flex'} flexShrink={0}>
-                <InstancesPane
-                  fleet={deck.fleet}
-                  actions={actions}
-                  focused={ui.focus === 'instances'}
-                  detailOpen={detail === 'instance'}
-                  onDetail={setInstanceDetail}
-                  width={detail === 'instance' ? body.width : layout.instances.width}
-                  height={detail === 'instance' ? body.height : layout.instances.height}
-                />
-              </Box>
-              <Box display={detail === 'instance' ? 'none' : 'flex'} flexShrink={0}>
-                <QueuePane
-                  queue={deck.queue}
-                  policies={deck.policies}
-                  actions={actions}
-                  focused={ui.focus === 'queue'}
-                  detailOpen={detail === 'job'}
-                  onDetail={setJobDetail}
-                  width={detail === 'job' ? body.width : layout.queue.width}
-                  height={detail === 'job' ? body.height : layout.queue.height}
-                />
-              </Box>
-            </Box>
-            {ui.helpOpen ? overlay(<HelpOverlay width={layout.help.width} height={layout.help.height} scroll={helpScroll} />) : null}
-            {dialog ? overlay(dialogView(dialog)) : null}
-          </Box>
-          <StatusBar deck={deck} scopes={scopes} width={layout.width} />
+    <DialogContext.Provider value={openDialog}>
+      <Box flexDirection="column" width={layout.width} height={layout.height}>
+        <Box height={1} width={layout.width} flexShrink={0}>
+          <Text wrap="truncate">
+            <Text {...theme.accent}>{' vastdeck '}</Text>
+            {PANES.map((pane, index) => (
+              <Text key={pane} {...(ui.focus === pane ? theme.selected : theme.muted)}>{` ${index + 1} ${PANE_TITLES[pane]} `}</Text>
+            ))}
+            <Text {...theme.muted}>{'  cheapest GPU for the whole ComfyUI job'}</Text>
+          </Text>
         </Box>
-      </DialogContext.Provider>
-    </CommandRouterContext.Provider>
+        <CountdownBanner policies={deck.policies} width={layout.width} />
+        <Box flexDirection="column" width={body.width} height={body.height} flexShrink={0}>
+          <Box display={detail ? 'none' : 'flex'} flexShrink={0}>
+            <OffersPane deck={deck} actions={actions} focused={ui.focus === 'offers'} width={layout.offers.width} height={layout.offers.height} />
+          </Box>
+          <Box display={showBottom ? 'flex' : 'none'} flexDirection={detail ? 'column' : layout.bottomDirection} flexShrink={0}>
+            <Box display={detail === 'job' ? 'none' : 'flex'} flexShrink={0}>
+              <InstancesPane
+                fleet={deck.fleet}
+                actions={actions}
+                focused={ui.focus === 'instances'}
+                detailOpen={detail === 'instance'}
+                onDetail={setInstanceDetail}
+                width={detail === 'instance' ? body.width : layout.instances.width}
+                height={detail === 'instance' ? body.height : layout.instances.height}
+              />
+            </Box>
+            <Box display={detail === 'instance' ? 'none' : 'flex'} flexShrink={0}>
+              <QueuePane
+                queue={deck.queue}
+                policies={deck.policies}
+                actions={actions}
+                focused={ui.focus === 'queue'}
+                detailOpen={detail === 'job'}
+                onDetail={setJobDetail}
+                width={detail === 'job' ? body.width : layout.queue.width}
+                height={detail === 'job' ? body.height : layout.queue.height}
+              />
+            </Box>
+          </Box>
+          {dialog ? overlay(dialogView(dialog)) : null}
+          {ui.overlay === 'messages' ? overlay(<MessageLog messages={deck.messages} width={body.width} height={body.height} onClose={closeOverlay} />) : null}
+          {ui.overlay === 'help' ? overlay(<HelpOverlay lines={help} width={layout.help.width} height={layout.help.height} onClose={closeOverlay} />) : null}
+        </Box>
+        <StatusBar deck={deck} message={message} width={layout.width} />
+      </Box>
+    </DialogContext.Provider>
   );
 }

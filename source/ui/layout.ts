@@ -3,7 +3,8 @@
 // shortened when narrow), and the two status lines. Once there is something to watch (or a bottom
 // pane has focus) the bottom row takes half the height, and the roomy pane (Instances or Queue)
 // the wider part of it (most of the height, stacked, below 100 columns). The whole thing is
-// rows - 1 tall: at exactly `rows` Ink clears the terminal on every frame.
+// rows - 1 tall: at exactly `rows` Ink clears the terminal on every frame. A long message grows
+// the status bar by up to two rows, taken from the body.
 
 export interface Rect {
   width: number;
@@ -35,14 +36,16 @@ export interface LayoutOptions {
   roomy?: 'instances' | 'queue';
   /** Rows of banner under the header (the auto-destroy countdown). */
   bannerRows?: number;
+  /** Rows of the status bar: the message (1 to 3 rows) and the key hints (default 2). */
+  statusRows?: number;
 }
 
 export function layoutFor(columns: number, rows: number, helpWidth: number, helpLines: number, options: LayoutOptions = {}): Layout {
-  const {roomy, bannerRows = 0} = options;
+  const {roomy, bannerRows = 0, statusRows = STATUS_ROWS} = options;
   const roomyBottom = roomy !== undefined;
   const width = Math.max(20, columns);
   const height = Math.max(8, rows - 1);
-  const body = {width, height: height - HEADER_ROWS - bannerRows - STATUS_ROWS};
+  const body = {width, height: height - HEADER_ROWS - bannerRows - statusRows};
   const sideBySide = width >= (roomyBottom ? ROOMY_SIDE_BY_SIDE_MIN_COLUMNS : SIDE_BY_SIDE_MIN_COLUMNS);
 
   const half = Math.floor(body.height / 2);

@@ -1,14 +1,18 @@
 // Runs the full-screen dashboard (called by cli.tsx). Ink 6 has no alternate-screen option, so
-// this enters the alternate screen itself, renders <App>, and restores the terminal on q, Ctrl-C,
-// SIGINT/SIGTERM/SIGHUP or a crash, with a process 'exit' fallback. Restoring is idempotent. When
-// the terminal goes away (a closed window or SSH session: stdin reports EIO), it quits cleanly.
+// this enters the alternate screen itself (with bracketed paste on, so a paste reaches a text field
+// whole), renders <App>, and restores the terminal on q, Ctrl-C, SIGINT/SIGTERM/SIGHUP or a crash,
+// with a process 'exit' fallback. Restoring is idempotent. When the terminal goes away (a closed
+// window or SSH session: stdin reports EIO), it quits cleanly. Its last line says what still bills.
 import {render} from 'ink';
 import {InputError, toVastdeckError} from '../core/errors.js';
-import type {DeckView} from '../core/deck-types.js';
+import type {DeckView, InstanceRow} from '../core/deck-types.js';
 import {App} from './App.js';
+import {Booting} from './Booting.js';
+import {billingAfterQuit} from './QuitDialog.js';
+import {reportFrameCost} from './shared/frame-clock.js';
 
-const ENTER_ALTERNATE_SCREEN = '\u001B[?1049h';
-const LEAVE_ALTERNATE_SCREEN = '\u001B[?1049l';
+const ENTER_ALTERNATE_SCREEN = '\u001B[?1049h\u001B[?2004h';
+const LEAVE_ALTERNATE_SCREEN = '\u001B[?2004l\u001B[?1049l';
 const SHOW_CURSOR = '\u001B[?25h';
 
 export interface DashboardOptions {
@@ -24,7 +28,12 @@ export function crashSentence(error: unknown): string {
   return `vastdeck closed the dashboard after an unexpected error: ${message}${/[.!?]$/.test(message) ? '' : '.'}`;
 }
 
-export async function runDashboard(deck: DeckView, options: DashboardOptions = {}): Promise<void> {
+/**
+ * Runs the dashboard until quit. `deck` may still be starting (a promise): the first frame is drawn
+ * at once with what is starting, and the dashboard appears when the services are ready; a failure
+ * to start leaves the screen and is thrown as the one error sentence.
+ */
+export async function runDashboard(deck: DeckView | Promise<DeckView>, options: DashboardOptions & {starting?: string} = {}): Promise<void> {
   const stdout = options.stdout ?? process.stdout;
   const stdin = options.stdin ?? process.stdin;
   if (!stdin.isTTY) {
@@ -50,21 +59,47 @@ export async function runDashboard(deck: DeckView, options: DashboardOptions = {
   };
 
   stdout.write(ENTER_ALTERNATE_SCREEN);
-  const instance = render(<App deck={deck} onQuit={() => instance.unmount()} />, {
+  let ready: DeckView | undefined = 'then' in deck ? undefined : deck;
+  let bootError: unknown;
+  let stopped = false;
+  // The fleet as it was when the dashboard closed (closing the services afterwards stops its polls).
+  let finalRows: readonly InstanceRow[] = [];
+  const stop = () => {
+    if (stopped) return;
+    stopped = true;
+    finalRows = ready?.fleet.getSnapshot().rows ?? [];
+    instance.unmount();
+  };
+  const first = ready ? <App deck={ready} onQuit={stop} /> : <Booting onQuit={stop} what={options.starting ?? 'Starting…'} />;
+  const instance = render(first, {
     stdout,
     stdin,
     exitOnCtrlC: false,
     patchConsole: false,
     // Ink 6.8's incremental renderer moves the cursor up one line too few when the frame ends with
-    // a newline (any frame shorter than the terminal, as ours is at rows - 1), so every update lands
-    // one row low and leaves stale lines behind. The standard renderer redraws correctly.
+    // a newline (any frame shorter than the terminal, as ours is at rows - 1): every update lands
+    // one row lower than the last (checked in a pty). It writes fewer bytes but costs no less CPU
+    // (ink-notes.md A4), so the standard renderer it is.
     incrementalRendering: false,
-    maxFps: 15,
+    // Model updates and animations reach React at most four times a second (ui/shared/frame-clock.ts),
+    // spaced by what frames cost; this cap only shapes how fast a key's frame follows the last one.
+    maxFps: 60,
+    onRender: ({renderTime}) => reportFrameCost(renderTime),
   });
 
-  const stop = () => {
-    instance.unmount();
-  };
+  if ('then' in deck) {
+    deck.then(
+      started => {
+        ready = started;
+        if (!stopped) instance.rerender(<App deck={started} onQuit={stop} />);
+      },
+      (error: unknown) => {
+        bootError = error;
+        stop();
+      },
+    );
+  }
+
   // A terminal that went away makes stdin (setRawMode) and stdout (write) report EIO: quit the
   // normal way, so onExit still closes the services, instead of crashing on the unhandled error.
   const terminalGone = () => {
@@ -90,7 +125,11 @@ export async function runDashboard(deck: DeckView, options: DashboardOptions = {
   try {
     await instance.waitUntilExit();
     await options.onExit?.();
+    restore();
+    if (bootError !== undefined) throw bootError;
+    if (ready) stdout.write(`${billingAfterQuit(finalRows, ready.mode)}\n`);
   } catch (error) {
+    if (error === bootError) throw error;
     // A render error: Ink has unmounted and drawn its error screen into the alternate screen,
     // which disappears with it; the user gets the one sentence instead.
     crash(error);

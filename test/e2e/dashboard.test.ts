@@ -51,15 +51,29 @@ describe('dashboard in a real terminal', () => {
     expect(exitCode).toBe(0);
   });
 
-  it('keeps to the terminal size after a resize', async () => {
+  it('redraws to the new size after a resize: borders at the new right edge, status and hints at the new bottom', async () => {
     session = startVastdeck(['--demo'], {cols: 120, rows: 32});
-    await session.waitFor(/RTX|H100|A100|L40S|H200/);
+    await session.waitFor(/Offer \d+ ·/);
+    const edges = (screen: string) => {
+      const lines = screen.split('\n');
+      return {
+        // The Offers pane's top-right corner, and the row the key hints are on.
+        corner: lines.find(line => /^[┌┏]/.test(line) && line.includes('1 Offers'))?.trimEnd().length,
+        hints: lines.findIndex(line => line.startsWith('j/k move')),
+        status: lines.findIndex(line => line.startsWith(' DEMO ')),
+      };
+    };
+    expect(edges(session.screen())).toEqual({corner: 120, hints: 30, status: 29});
+
     session.resize(80, 24);
-    await new Promise(resolve => setTimeout(resolve, 800));
-    const lines = session.screen().split('\n');
-    expect(lines).toHaveLength(24);
-    expect(Math.max(...lines.map(line => line.length))).toBeLessThanOrEqual(80);
-    expect(session.screen()).toContain('DEMO');
+    const small = await session.waitFor(screen => edges(screen).corner === 80 && edges(screen).hints === 22);
+    expect(edges(small)).toEqual({corner: 80, hints: 22, status: 21});
+    // Nothing of the wider frame is left behind.
+    for (const line of small.split('\n')) expect(line.length).toBeLessThanOrEqual(80);
+
+    session.resize(100, 30);
+    const back = await session.waitFor(screen => edges(screen).corner === 100);
+    expect(edges(back)).toEqual({corner: 100, hints: 28, status: 27});
   });
 
   it('restores the terminal on Ctrl-C', async () => {

@@ -1,8 +1,9 @@
-// Runs vastdeck in a real pseudo-terminal (node-pty) and keeps a headless xterm in sync with
-// what it prints, so end-to-end tests assert on the screen a user would actually see.
+// Runs vastdeck in a real pseudo-terminal (@lydell/node-pty: prebuilt, nothing compiles at install)
+// and keeps a headless xterm in sync with what it prints, so end-to-end tests assert on the screen a
+// user would actually see.
 import {fileURLToPath} from 'node:url';
 import xtermHeadless from '@xterm/headless';
-import pty from 'node-pty';
+import pty from '@lydell/node-pty';
 
 const {Terminal} = xtermHeadless;
 const BIN = fileURLToPath(new URL('../../bin/vastdeck.js', import.meta.url));
@@ -15,13 +16,14 @@ export interface PtySession {
   write(data: string): void;
   resize(cols: number, rows: number): void;
   kill(signal?: string): void;
-  waitFor(match: string | RegExp, timeoutMs?: number): Promise<string>;
+  /** Resolves with the screen once it contains `match` (or `match(screen)` holds). */
+  waitFor(match: string | RegExp | ((screen: string) => boolean), timeoutMs?: number): Promise<string>;
   exited: Promise<{exitCode: number; signal?: number}>;
   /** True while the alternate screen buffer is active. */
   inAlternateScreen(): boolean;
 }
 
-export function startVastdeck(args: string[], options: {cols?: number; rows?: number; env?: Record<string, string>} = {}): PtySession {
+export function startVastdeck(args: string[], options: {cols?: number; rows?: number; env?: Record<string, string>; cwd?: string} = {}): PtySession {
   const cols = options.cols ?? 120;
   const rows = options.rows ?? 32;
   const terminal = new Terminal({cols, rows, allowProposedApi: true});
@@ -30,7 +32,7 @@ export function startVastdeck(args: string[], options: {cols?: number; rows?: nu
     name: 'xterm-256color',
     cols,
     rows,
-    cwd: process.cwd(),
+    cwd: options.cwd ?? process.cwd(),
     env: {...(process.env as Record<string, string>), CI: '0', ...options.env},
   });
   child.onData(data => {
@@ -66,7 +68,7 @@ export function startVastdeck(args: string[], options: {cols?: number; rows?: nu
       for (;;) {
         await new Promise(resolve => setTimeout(resolve, 50));
         const text = screen();
-        if (typeof match === 'string' ? text.includes(match) : match.test(text)) return text;
+        if (typeof match === 'string' ? text.includes(match) : match instanceof RegExp ? match.test(text) : match(text)) return text;
         if (Date.now() > deadline) throw new Error(`Timed out waiting for ${String(match)}; screen was:\n${text}`);
       }
     },

@@ -1,7 +1,7 @@
 // The add-job form's rules on plain values: which fields a workflow shows, their defaults and
 // ranges, the shape check of typed numbers, the JobSpec they make, and Tab completion outcomes.
 import {describe, expect, it} from 'vitest';
-import {buildJob, completePathValue, defaultValues, fieldHint, formFields, matchName} from '../../source/ui/panes/add-job-form.js';
+import {buildJob, completePathValue, defaultValues, fieldHint, formFields, matchName} from '../../source/ui/queue/add-job-form.js';
 import {IMG2IMG_FIELDS, IMG2VID_FIELDS} from './queue-fixtures.js';
 
 describe('add-job form rules', () => {

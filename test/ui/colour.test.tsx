@@ -10,7 +10,7 @@ vi.hoisted(() => {
 import {cleanup, render} from 'ink-testing-library';
 import {afterAll, afterEach, describe, expect, it} from 'vitest';
 import {App} from '../../source/ui/App.js';
-import {createTheme, noColorRequested, ThemeContext} from '../../source/ui/theme.js';
+import {createTheme, noColorRequested, ThemeContext} from '../../source/ui/shared/theme.js';
 import {makeInstanceRow, TestFleet} from './fleet-fixtures.js';
 import {makeDeck, makeOffers, type TestDeck} from './fixtures.js';
 import {makeJob, TestPolicies, TestQueue} from './queue-fixtures.js';

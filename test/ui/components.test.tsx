@@ -1,16 +1,19 @@
 // The dashboard's building blocks on their own: text fitting, the windowed Table, the line
-// editor, the progress bar and the keymap table.
+// editor, the progress bar and the key tables.
 import {Box} from 'ink';
 import {cleanup, render} from 'ink-testing-library';
 import {afterEach, describe, expect, it} from 'vitest';
-import {dialogBody} from '../../source/ui/components/Dialog.js';
-import {ProgressBar} from '../../source/ui/components/ProgressBar.js';
-import {fitColumns, Table, windowStart, type Column} from '../../source/ui/components/Table.js';
-import {editLine, lineAtEnd, TextInput} from '../../source/ui/components/TextInput.js';
-import {findBinding, hintsFor, KEYMAP, type Scope} from '../../source/ui/keymap.js';
+import {dialogBody} from '../../source/ui/shared/Dialog.js';
+import {ProgressBar} from '../../source/ui/shared/ProgressBar.js';
+import {fitColumns, Table, windowStart, type Column} from '../../source/ui/shared/Table.js';
+import {editLine, lineAtEnd, TextInput} from '../../source/ui/shared/TextInput.js';
+import {HELP_TABLES} from '../../source/ui/help-tables.js';
+import {characterKey} from '../../source/ui/keys/key-parser.js';
+import {findAction, hintsOf} from '../../source/ui/keys/key-table.js';
+import {FILTER_KEYS, OFFERS_KEYS} from '../../source/ui/offers/offers-keys.js';
+import {LOG_KEYS} from '../../source/ui/instances/instances-keys.js';
 import {layoutFor} from '../../source/ui/layout.js';
-import {fit, truncate, wrapWords} from '../../source/ui/text-fit.js';
-import type {Key} from 'ink';
+import {fit, truncate, wrapWords} from '../../source/ui/shared/text-fit.js';
 
 afterEach(() => cleanup());
 
@@ -74,16 +77,18 @@ describe('Table', () => {
 describe('line editor', () => {
   it('types, moves, deletes and clears', () => {
     let line = lineAtEnd('gpu=');
-    line = editLine(line, 'edit.insert', 'RTX_4090');
+    line = editLine(line, {insert: 'RTX_4090'});
     expect(line).toEqual({value: 'gpu=RTX_4090', cursor: 12});
-    line = editLine(editLine(line, 'edit.home', ''), 'edit.right', '');
-    line = editLine(line, 'edit.backspace', '');
+    line = editLine(editLine(line, 'home'), 'right');
+    line = editLine(line, 'backspace');
     expect(line).toEqual({value: 'pu=RTX_4090', cursor: 0});
-    expect(editLine(line, 'edit.backspace', '')).toBe(line);
-    line = editLine(editLine(line, 'edit.end', ''), 'edit.left', '');
+    expect(editLine(line, 'backspace')).toBe(line);
+    expect(editLine(line, 'delete')).toEqual({value: 'u=RTX_4090', cursor: 0});
+    line = editLine(editLine(line, 'end'), 'left');
     expect(line.cursor).toBe(10);
-    expect(editLine(line, 'edit.insert', 'a\nb').value).toBe('pu=RTX_409a b0');
-    expect(editLine(line, 'edit.clear', '')).toEqual({value: '', cursor: 0});
+    expect(editLine(line, {insert: 'a\nb'}).value).toBe('pu=RTX_409a b0');
+    expect(editLine(line, {insert: 'x\u0007\u001B[Ay'}).value).toBe('pu=RTX_409x[Ay0');
+    expect(editLine(line, 'clear')).toEqual({value: '', cursor: 0});
   });
 
   it('scrolls a long line sideways so the cursor stays visible', () => {
@@ -109,47 +114,36 @@ describe('ProgressBar', () => {
   });
 });
 
-const key = (overrides: Partial<Key> = {}): Key => ({
-  upArrow: false, downArrow: false, leftArrow: false, rightArrow: false, pageDown: false, pageUp: false, home: false, end: false,
-  return: false, escape: false, ctrl: false, shift: false, tab: false, backspace: false, delete: false, meta: false,
-  super: false, hyper: false, capsLock: false, numLock: false, ...overrides,
-});
+describe('key tables', () => {
+  const letters = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/?-=<>![]'.split('').map(characterKey);
+  const named = ['up', 'down', 'left', 'right', 'pageup', 'pagedown', 'home', 'end', 'enter', 'escape', 'tab', 'backtab', 'backspace', 'delete', 'space', 'f1', 'ctrl-a', 'ctrl-c', 'ctrl-e', 'ctrl-u'].map(name => ({name, text: name === 'space' ? ' ' : ''}));
 
-describe('keymap', () => {
-  it('lets Ctrl-C quit from every scope, and sends q to an open editor as text', () => {
-    for (const scope of ['offers', 'filter', 'help', 'global'] as Scope[]) {
-      expect(findBinding('c', key({ctrl: true}), [scope])?.command).toBe('app.quit');
-    }
-    expect(findBinding('q', key(), ['filter', 'editor'])?.command).toBe('edit.insert');
-    expect(findBinding('q', key(), ['offers', 'global'])?.command).toBe('app.quit');
-    expect(findBinding('q', key(), ['help'])?.command).toBe('help.close');
-    expect(findBinding('', key({tab: true, shift: true}), ['offers', 'global'])?.command).toBe('pane.previous');
-    expect(findBinding('a', key({ctrl: true}), ['filter', 'editor'])?.command).toBe('edit.home');
-  });
-
-  it('never has two bindings of one scope answering the same key', () => {
-    const samples: Array<[string, Key]> = [
-      ...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/?-=<>!'.split('').map((input): [string, Key] => [input, key()]),
-      ...'aceu'.split('').map((input): [string, Key] => [input, key({ctrl: true})]),
-      ...(['upArrow', 'downArrow', 'leftArrow', 'rightArrow', 'pageUp', 'pageDown', 'home', 'end', 'return', 'escape', 'tab', 'backspace', 'delete'] as const).map((name): [string, Key] => ['', key({[name]: true})]),
-      ['', key({tab: true, shift: true})],
-    ];
-    for (const scope of new Set(KEYMAP.map(binding => binding.scope))) {
-      for (const [input, pressed] of samples) {
-        const matches = KEYMAP.filter(binding => binding.scope === scope && binding.match(input, pressed));
-        expect(matches.length, `${scope}: ${JSON.stringify(input)} ${JSON.stringify(pressed)}`).toBeLessThanOrEqual(1);
+  it('never names one key in two actions of a table', () => {
+    for (const table of HELP_TABLES) {
+      for (const key of [...letters, ...named]) {
+        const naming = table.actions.filter(action => action.keys.includes(key.name));
+        expect(naming.length, `${table.title}: ${key.name}`).toBeLessThanOrEqual(1);
       }
     }
   });
 
-  it('has descriptions short enough for one line of the help overlay', () => {
-    for (const binding of KEYMAP) expect(binding.description.length, binding.description).toBeLessThanOrEqual(53);
+  it('sends typed letters to an open filter editor as text, and Enter to apply', () => {
+    const calls: string[] = [];
+    const context = {edit: (change: unknown) => calls.push(JSON.stringify(change)), apply: () => calls.push('apply'), cancel: () => calls.push('cancel')};
+    for (const key of [characterKey('q'), characterKey('X'), characterKey('?'), characterKey('\r')]) findAction(FILTER_KEYS, context, key)?.run(context, key);
+    expect(calls).toEqual(['{"insert":"q"}', '{"insert":"X"}', '{"insert":"?"}', 'apply']);
+  });
+
+  it('has help lines short enough for one line of the help overlay', () => {
+    for (const table of HELP_TABLES) for (const action of table.actions) expect(action.help.length, action.help).toBeLessThanOrEqual(53);
   });
 
   it('takes the status-bar hints from the table', () => {
-    expect(hintsFor(['offers', 'global']).map(hint => hint.label)).toEqual(['move', 'sort', 'filter', 'refresh', 'rent', 'quit', 'pane', 'help']);
-    expect(hintsFor(['filter', 'editor']).map(hint => hint.keys)).toEqual(['Enter', 'Esc', 'Ctrl-U']);
-    expect(hintsFor(['log', 'global']).map(hint => hint.keys)).toEqual(['Esc', 'j/k', 'G', '/', 'w', 't', 'S', 'p', '[ ]', 'q', 'Tab', '?']);
+    const list = {move: () => {}, page: () => {}, top: () => {}, bottom: () => {}};
+    const offers = {list, sort: () => {}, refresh: () => {}, editFilter: () => {}, rent: () => {}, rentWithOnstart: () => {}};
+    expect(hintsOf(OFFERS_KEYS, offers).map(hint => `${hint.keys} ${hint.label}`)).toEqual(['j/k move', 's sort', '/ filter', 'r refresh', 'c rent']);
+    expect(hintsOf(FILTER_KEYS, {edit: () => {}, apply: () => {}, cancel: () => {}}).map(hint => hint.keys)).toEqual(['Enter', 'Esc', 'Ctrl-U']);
+    expect(hintsOf(LOG_KEYS, {} as never).map(hint => hint.keys)).toEqual(['Esc', 'j/k', 'G', '/', 'w', 't', 'S', 'p', '[ ]']);
   });
 });
 
@@ -187,5 +181,22 @@ describe('layout', () => {
     const banner = layoutFor(80, 24, 72, 40, {roomy: 'queue', bannerRows: 1});
     expect(banner.body.height).toBe(small.body.height - 1);
     expect(banner.height).toBe(23);
+  });
+});
+
+describe('formats', () => {
+  it('writes money with three significant digits below $1, cents above, $0 for nothing and <$0.0001 for dust', async () => {
+    const {usd} = await import('../../source/ui/shared/money.js');
+    expect([0, 0.00003, 0.0001, 0.00451, 0.0893, 0.5, 0.102, 1, 25].map(usd)).toEqual(['$0', '<$0.0001', '$0.0001', '$0.00451', '$0.0893', '$0.50', '$0.102', '$1.00', '$25.00']);
+  });
+
+  it('writes a place without its blank city, rates in Mbps and cloud times on the wall clock', async () => {
+    const {placeText} = await import('../../source/ui/offers/offer-columns.js');
+    const {downloadFigures} = await import('../../source/ui/instances/instance-format.js');
+    expect([', US', 'Oregon, US', '', ' , '].map(placeText)).toEqual(['US', 'Oregon, US', '?', '?']);
+    const download = {pct: 43, rateBytesPerSec: 1_000_000, etaSec: 100, bytesDone: 1, filesDone: 0, file: 'model.safetensors', stalled: false, resumed: false};
+    expect(downloadFigures(download)[0]).toBe('43% 8Mbps 1m40s');
+    // The demo's cloud runs 10× fast: its tool says 100 s left, the wall clock 10 s; its rate is 10× too.
+    expect(downloadFigures(download, 10)[0]).toBe('43% 80Mbps 10s');
   });
 });

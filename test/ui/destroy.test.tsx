@@ -135,7 +135,7 @@ describe('D: destroy all instances', () => {
     const closed = await press(app, KEYS.enter);
     expect(closed).not.toContain('Destroy ALL');
     expect(fleet.destroyed).toEqual([{key: 'ready'}, {key: 'other'}]);
-    await waitForText(app, 'Destroying 2 instances: outputs and logs come home first.');
+    await waitForText(app, 'Destroying 2 instances: outputs and logs come home first');
   });
 
   it('Esc cancels, and keys typed there do not reach the panes', async () => {

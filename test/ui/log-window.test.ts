@@ -1,8 +1,8 @@
 // Picking the log rows that fit, without a terminal: following the tail, a paused window, wrap,
 // file tags, the filter's line list, and the highlight of matches.
 import {describe, expect, it} from 'vitest';
-import {highlightParts} from '../../source/ui/components/LogLines.js';
-import {bufferLines, fileTag, filteredLines, logWindow, TAG_WIDTH, type WindowOptions} from '../../source/ui/panes/log-window.js';
+import {highlightParts} from '../../source/ui/instances/LogLines.js';
+import {bufferLines, fileTag, filteredLines, logWindow, TAG_WIDTH, type WindowOptions} from '../../source/ui/instances/log-window.js';
 import {TestLog} from './fleet-fixtures.js';
 
 function logOf(count: number, capacity = 10_000): TestLog {

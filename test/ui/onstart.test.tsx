@@ -4,7 +4,8 @@
 // in rank order (the selected one first); an error sentence keeps the form open.
 import {cleanup} from 'ink-testing-library';
 import {afterEach, describe, expect, it} from 'vitest';
-import {helpLines} from '../../source/ui/components/HelpOverlay.js';
+import {HELP_TABLES} from '../../source/ui/help-tables.js';
+import {helpLines} from '../../source/ui/shared/HelpOverlay.js';
 import {App} from '../../source/ui/App.js';
 import {makeDeck, makeOffers, TestOnStart, type TestDeck} from './fixtures.js';
 import {frame, KEYS, press, renderAt, typeText, waitForText, type Rendered} from './helpers.js';
@@ -91,7 +92,7 @@ describe('OnStart form (O in the Offers pane)', () => {
   });
 
   it('lists O in the help', () => {
-    const line = helpLines().find(entry => entry.keys === 'O');
+    const line = helpLines(HELP_TABLES).find(entry => entry.keys === 'O');
     expect(line?.text).toBe('Rent with an OnStart job (runs at boot, no polling)');
   });
 });

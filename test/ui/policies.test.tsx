@@ -5,9 +5,10 @@
 import {cleanup} from 'ink-testing-library';
 import {afterEach, describe, expect, it} from 'vitest';
 import {App} from '../../source/ui/App.js';
-import {helpLines} from '../../source/ui/components/HelpOverlay.js';
+import {HELP_TABLES} from '../../source/ui/help-tables.js';
+import {helpLines} from '../../source/ui/shared/HelpOverlay.js';
 import {makeDeck, makeOffers, type TestDeck} from './fixtures.js';
-import {frame, press, renderAt, waitForFrame, waitForText, type Rendered} from './helpers.js';
+import {frame, KEYS, press, renderAt, waitForFrame, waitForText, type Rendered} from './helpers.js';
 import {TestPolicies} from './queue-fixtures.js';
 
 const decks: TestDeck[] = [];
@@ -40,18 +41,28 @@ describe('auto-destroy countdown', () => {
     await waitForText(app, 'Auto-destroy cancelled: the instances keep running (and billing).');
   });
 
-  it('works from any pane, and says so when nothing counts down', async () => {
+  it('works from any pane and inside an open form, where X is text while nothing counts down', async () => {
     const policies = new TestPolicies();
     const app = await open(policies);
-    await press(app, '2');
-    await press(app, 'X');
-    await waitForText(app, 'No auto-destroy is counting down.');
-    expect(policies.cancels).toBe(0);
     policies.set({countdown: countdown(5)});
     await waitForText(app, 'Auto-destroy in 5 s');
-    await press(app, '3');
+    await press(app, '2');
     await press(app, 'X');
     expect(policies.cancels).toBe(1);
+    policies.set({countdown: undefined});
+    await press(app, '3');
+    await press(app, 'a');
+    await waitForText(app, 'Add a generation job');
+    await press(app, KEYS.tab);
+    const typed = await press(app, 'X');
+    expect(typed).toMatch(/Image path\s+X/);
+    expect(policies.cancels).toBe(1);
+    policies.set({countdown: countdown(5)});
+    await waitForText(app, 'Auto-destroy in 5 s');
+    const cancelled = await press(app, 'X');
+    expect(policies.cancels).toBe(2);
+    expect(cancelled).toContain('Add a generation job');
+    expect(cancelled).toMatch(/Image path\s+X /);
   });
 
   it('says it is destroying now once the time is up', async () => {
@@ -88,7 +99,7 @@ describe('destroy when drained', () => {
 
 describe('help', () => {
   it('lists the queue, job, destroy and policy keys, and marks the dangerous ones', () => {
-    const lines = helpLines();
+    const lines = helpLines(HELP_TABLES);
     const find = (text: string) => lines.find(line => line.text.includes(text));
     for (const text of ['Add a job', 'Job detail: nodes', "Open the job's output folder", 'Clear done/cancelled jobs', 'Retry the selected failed', 'Cancel the auto-destroy countdown', 'Destroy instances once the queue is empty']) {
       expect(find(text), text).toBeDefined();

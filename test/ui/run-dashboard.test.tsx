@@ -1,6 +1,6 @@
 // runDashboard's promises to the terminal: alternate screen in and out, raw mode off, cursor back,
-// services closed before the screen is restored, signal handlers removed afterwards, and one
-// sentence (no stack) after a crash.
+// services closed before the screen is restored, then one line saying what still bills, signal
+// handlers removed afterwards, and one sentence (no stack) after a crash.
 import {EventEmitter} from 'node:events';
 import {afterEach, beforeAll, describe, expect, it, vi} from 'vitest';
 import type {DeckView} from '../../source/core/deck-types.js';
@@ -11,6 +11,8 @@ import {sleep} from './helpers.js';
 const ENTER = '\u001B[?1049h';
 const LEAVE = '\u001B[?1049l';
 const SHOW_CURSOR = '\u001B[?25h';
+/** After the screen is restored, the one line saying what still bills (nothing, in demo mode). */
+const RESTORED_THEN_SUMMARY = `${LEAVE}${SHOW_CURSOR}vastdeck: demo ended; its simulated instances ended with it and nothing was billed.\n`;
 
 class FakeStdout extends EventEmitter {
   isTTY = true;
@@ -134,7 +136,7 @@ describe('runDashboard', () => {
     await done;
     expect(outputWhenClosing).toContain('1 Offers');
     expect(outputWhenClosing).not.toContain(LEAVE);
-    expect(stdout.output.endsWith(LEAVE + SHOW_CURSOR)).toBe(true);
+    expect(stdout.output.endsWith(RESTORED_THEN_SUMMARY)).toBe(true);
     expect(stdin.isRaw).toBe(false);
     expect(listenerCounts()).toEqual(before);
   });
@@ -154,7 +156,7 @@ describe('runDashboard', () => {
     await sleep(50);
     addedListener(signal, existing)();
     await done;
-    expect(stdout.output.endsWith(LEAVE + SHOW_CURSOR)).toBe(true);
+    expect(stdout.output.endsWith(RESTORED_THEN_SUMMARY)).toBe(true);
     expect(listenerCounts()).toEqual(before);
   });
 

@@ -10,7 +10,7 @@ import {heartbeatMs} from '../../source/core/ssh/heartbeat.js';
 import {parseInstance} from '../../source/core/vast/instances-api.js';
 import {runCommandLine} from '../../source/sim/ssh-commands.js';
 import {VirtualFs} from '../../source/sim/virtual-fs.js';
-import {autostopText} from '../../source/ui/panes/instance-format.js';
+import {autostopText} from '../../source/ui/instances/instance-format.js';
 import {runCli} from '../helpers/run-cli.js';
 
 const API = 'https://console.vast.ai';
@@ -28,7 +28,7 @@ describe('the create variables', () => {
 
   it('a broken configuration is none at all', () => {
     const good = autostopEnv(DEFAULT_SETTINGS.autostop, API);
-    for (const broken of [{VASTDECK_AUTOSTOP_IDLE_MIN: '0'}, {VASTDECK_AUTOSTOP_IDLE_MIN: 'soon'}, {VASTDECK_AUTOSTOP_ACTION: 'explode'}, {VASTDECK_AUTOSTOP_API: 'console.vast.ai'}, {VASTDECK_AUTOSTOP_MAX_HOURS: '-1'}]) {
+    for (const broken of [{VASTDECK_AUTOSTOP_IDLE_MIN: '0'}, {VASTDECK_AUTOSTOP_IDLE_MIN: 'soon'}, {VASTDECK_AUTOSTOP_ACTION: 'explode'}, {VASTDECK_AUTOSTOP_API: 'console.vast.ai'}, {VASTDECK_AUTOSTOP_MAX_HOURS: '-1'}] as Array<Record<string, string>>) {
       expect(parseAutostopEnv({...good, ...broken}), JSON.stringify(broken)).toBeUndefined();
     }
   });

@@ -220,8 +220,12 @@ export class GenerationQueue extends Model<QueueSnapshot> {
     this.#publish();
   }
 
+  /** Publishes the jobs, unless nothing changed (the 1 s dispatch must not redraw an idle dashboard). */
   #publish(readyInstances = this.getSnapshot().readyInstances): void {
-    this.update({jobs: [...this.#options.store.all()], readyInstances});
+    const jobs = this.#options.store.all();
+    const previous = this.getSnapshot();
+    if (previous.readyInstances === readyInstances && previous.jobs.length === jobs.length && jobs.every((job, index) => job === previous.jobs[index])) return;
+    this.update({jobs: [...jobs], readyInstances});
   }
 }
 

@@ -1,0 +1,35 @@
+// The dashboard's first frame, drawn while the services start (the simulated cloud in demo mode,
+// the settings, the first searches): the header with the three panes and a line saying what is
+// starting, so the screen answers at once. q or Ctrl-C quits from here too.
+import {Box, Text, useInput} from 'ink';
+import {useTheme} from './shared/theme.js';
+import {useTerminalSize} from './shared/useTerminalSize.js';
+
+export function Booting({onQuit, what}: {onQuit: () => void; what: string}) {
+  const theme = useTheme();
+  const {columns, rows} = useTerminalSize();
+  useInput((input, key) => {
+    if (input === 'q' || (key.ctrl && input === 'c')) onQuit();
+  });
+  const width = Math.max(20, columns);
+  const height = Math.max(3, rows - 1);
+  return (
+    <Box flexDirection="column" width={width} height={height}>
+      <Box height={1} width={width} flexShrink={0}>
+        <Text wrap="truncate">
+          <Text {...theme.accent}>{' vastdeck '}</Text>
+          <Text {...theme.selected}>{' 1 Offers '}</Text>
+          <Text {...theme.muted}>{' 2 Instances  3 Queue   cheapest GPU for the whole ComfyUI job'}</Text>
+        </Text>
+      </Box>
+      <Box flexGrow={1} borderStyle="round" flexDirection="column" paddingX={1}>
+        <Text wrap="truncate">{what}</Text>
+      </Box>
+      <Box height={1} width={width} flexShrink={0}>
+        <Text wrap="truncate" {...theme.muted}>
+          {' q quit'}
+        </Text>
+      </Box>
+    </Box>
+  );
+}
