@@ -5,6 +5,8 @@
 // ComfyUI job keep it alive; outputs never fetched turn a destroy into a stop; the list of outputs
 // home (written over SSH) lets it destroy; maxHours ends it whatever it does; --no-autostop ships none.
 import {createHash} from 'node:crypto';
+import {existsSync} from 'node:fs';
+import {join} from 'node:path';
 import {afterEach, describe, expect, it} from 'vitest';
 import {sshEndpoint} from '../../source/core/instances/endpoints.js';
 import {InstanceWatch} from '../../source/core/instances/instance-watch.js';
@@ -13,6 +15,7 @@ import {AUTOSTOP_LOG_PATH, fetchedLine, type AutostopOverrides} from '../../sour
 import {Heartbeat, OwnConnection} from '../../source/core/ssh/heartbeat.js';
 import {hostPinKey} from '../../source/core/ssh/known-hosts.js';
 import type {DeckContext} from '../../source/core/usecases/context.js';
+import {cleanUpInstance} from '../../source/core/usecases/clean-up.js';
 import {rent, type Rented} from '../../source/core/usecases/rent.js';
 import {getInstance} from '../../source/core/vast/instances-api.js';
 import type {InstanceHost} from '../../source/sim/instance-host.js';
@@ -118,6 +121,30 @@ describe('autostop on a simulated instance (ManualClock)', () => {
     expect(alive(manual, id)).toBe(true);
     await advanceTo(manual, lastBeatMs + 6 * MINUTE);
     expect(alive(manual, id)).toBe(false);
+  });
+
+  it("a cleanup beats too, and leaves the heartbeat (which changes under it) out of the logs it verifies", async () => {
+    const {manual, ctx} = await cloudAndContext();
+    const {rented} = await rentBooted(manual, ctx, {idleMinutes: 5});
+    const id = rented.instanceId;
+    const watch = new InstanceWatch({entry: rented.ledgerEntry, apiOrigin: ctx.apiOrigin, identity: rented.identity, knownHosts: ctx.knownHosts, probe: async () => ({ok: true, status: 200}), onChange: () => {}});
+    watches.push(watch);
+    const streaming = new Promise<void>(resolve => watch.logs.subscribe(() => watch.logs.getSnapshot().state === 'streaming' && resolve()));
+    watch.feedInstance(await getInstance(ctx.client, id));
+    await streaming;
+    const beats: Array<Promise<boolean>> = [];
+    // The dashboard keeps beating while the cleanup copies and verifies: every step moves the clock a second and beats.
+    const result = await cleanUpInstance(ctx, {instanceId: id, entry: rented.ledgerEntry}, {
+      identity: rented.identity,
+      onStep: () => {
+        void manual.clock.advance(1000);
+        beats.push(watch.heartbeat.beat());
+      },
+    });
+    expect(result.outcome).toBe('destroyed');
+    expect(await Promise.all(beats)).toContain(true);
+    expect(existsSync(join(result.runDir!, 'logs', 'vastdeck', 'heartbeat'))).toBe(false);
+    expect(existsSync(join(result.runDir!, 'logs', 'portal', 'vastdeck-autostop.log'))).toBe(true);
   });
 
   it('a running ComfyUI job keeps it alive; outputs never fetched make it stop instead of destroy; once they are on the list it destroys', async () => {
