@@ -47,6 +47,16 @@ async function rentBooted({cloud, clock}: ManualCloud, ctx: DeckContext, autosto
   return {rented, host: cloud.instances.hostOf(id)!, idleFromMs: clock.now()};
 }
 
+/** vastdeck's InstanceWatch of the instance, once its log stream (and with it the heartbeat) is connected. */
+async function streamingWatch(ctx: DeckContext, rented: Rented): Promise<InstanceWatch> {
+  const watch = new InstanceWatch({entry: rented.ledgerEntry, apiOrigin: ctx.apiOrigin, identity: rented.identity, knownHosts: ctx.knownHosts, probe: async () => ({ok: true, status: 200}), onChange: () => {}});
+  watches.push(watch);
+  const streaming = new Promise<void>(resolve => watch.logs.subscribe(() => watch.logs.getSnapshot().state === 'streaming' && resolve()));
+  watch.feedInstance(await getInstance(ctx.client, rented.instanceId));
+  await streaming;
+  return watch;
+}
+
 const alive = ({cloud}: ManualCloud, id: number): boolean => cloud.instances.liveIds().includes(id);
 const state = ({cloud}: ManualCloud, id: number): unknown => cloud.instances.get(id)?.actual_status;
 const autostopLog = (host: InstanceHost): string[] => (host.fs.read(AUTOSTOP_LOG_PATH)?.toString('utf8') ?? '').split('\n').filter(Boolean);
@@ -100,11 +110,7 @@ describe('autostop on a simulated instance (ManualClock)', () => {
     const {manual, ctx} = await cloudAndContext();
     const {rented, host, idleFromMs} = await rentBooted(manual, ctx, {idleMinutes: 5});
     const id = rented.instanceId;
-    const watch = new InstanceWatch({entry: rented.ledgerEntry, apiOrigin: ctx.apiOrigin, identity: rented.identity, knownHosts: ctx.knownHosts, probe: async () => ({ok: true, status: 200}), onChange: () => {}});
-    watches.push(watch);
-    const streaming = new Promise<void>(resolve => watch.logs.subscribe(() => watch.logs.getSnapshot().state === 'streaming' && resolve()));
-    watch.feedInstance(await getInstance(ctx.client, id));
-    await streaming;
+    const watch = await streamingWatch(ctx, rented);
     expect(watch.autostop()).toMatchObject({config: {idleMinutes: 5, maxHours: 0, action: 'destroy', api: manual.cloud.baseUrl}});
 
     for (let minute = 1; minute <= 15; minute++) {
@@ -127,11 +133,7 @@ describe('autostop on a simulated instance (ManualClock)', () => {
     const {manual, ctx} = await cloudAndContext();
     const {rented} = await rentBooted(manual, ctx, {idleMinutes: 5});
     const id = rented.instanceId;
-    const watch = new InstanceWatch({entry: rented.ledgerEntry, apiOrigin: ctx.apiOrigin, identity: rented.identity, knownHosts: ctx.knownHosts, probe: async () => ({ok: true, status: 200}), onChange: () => {}});
-    watches.push(watch);
-    const streaming = new Promise<void>(resolve => watch.logs.subscribe(() => watch.logs.getSnapshot().state === 'streaming' && resolve()));
-    watch.feedInstance(await getInstance(ctx.client, id));
-    await streaming;
+    const watch = await streamingWatch(ctx, rented);
     const beats: Array<Promise<boolean>> = [];
     // The dashboard keeps beating while the cleanup copies and verifies: every step moves the clock a second and beats.
     const result = await cleanUpInstance(ctx, {instanceId: id, entry: rented.ledgerEntry}, {

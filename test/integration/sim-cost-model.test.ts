@@ -5,10 +5,8 @@
 // the manifest's modelGb of checkpoint (model-sizes.ts). Measured on a ManualClock: simulated time,
 // no test sleeps.
 import {randomUUID} from 'node:crypto';
-import {once} from 'node:events';
 import {readFileSync} from 'node:fs';
 import {createServer, type Server} from 'node:http';
-import type {AddressInfo} from 'node:net';
 import {PNG} from 'pngjs';
 import {afterEach, describe, expect, it} from 'vitest';
 import {bindJob} from '../../source/core/comfy/job-binding.js';
@@ -20,6 +18,7 @@ import {createSimComfy, type SimComfy} from '../../source/sim/comfy/comfy-server
 import {ManualClock} from '../../source/sim/comfy/sim-clock.js';
 import {imageSizeGb} from '../../source/sim/instance-create.js';
 import {VirtualFs} from '../../source/sim/virtual-fs.js';
+import {listenLoopback} from '../helpers/loopback.js';
 import {api, startManualCloud, untilComfyListens, type Json} from '../helpers/sim-provisioned.js';
 
 let comfy: SimComfy | undefined;
@@ -37,9 +36,7 @@ async function simComfy(gpuName: string): Promise<{base: string; clock: ManualCl
   fs.write('/workspace/ComfyUI/models/checkpoints/sd_xl_base_1.0.safetensors', Buffer.alloc(64));
   comfy = createSimComfy({fs, speed: 1, gpuName, listening: () => true, time: clock});
   server = createServer(comfy.handleRequest);
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return {base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, clock};
+  return {base: await listenLoopback(server), clock};
 }
 
 function inputPng(width: number, height: number): Buffer {

@@ -10,7 +10,6 @@ import {createHash} from 'node:crypto';
 import {once} from 'node:events';
 import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {createServer, type Server} from 'node:http';
-import type {AddressInfo} from 'node:net';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest';
@@ -18,6 +17,7 @@ import {LOG_CONTRACT_PATH} from '../../source/core/instances/log-contract.js';
 import {AUTOSTOP_LAUNCH, AUTOSTOP_SCRIPT_PATH, autostopEnv} from '../../source/core/provisioning/autostop.js';
 import {provisioningDelivery} from '../../source/core/provisioning/delivery.js';
 import {DEFAULT_SETTINGS} from '../../source/core/settings.js';
+import {listenLoopback} from '../helpers/loopback.js';
 
 const KINDS = (JSON.parse(readFileSync(LOG_CONTRACT_PATH, 'utf8')) as {autostop: {kinds: Record<string, {template: string; regex: string}>}}).autostop.kinds;
 const KEY = 'scoped-key-0123456789abcdef0123456789abcdef0123456789abcdef012345';
@@ -33,11 +33,9 @@ let queue: {queue_running: unknown[]; queue_pending: unknown[]} = {queue_running
 let dir = '';
 let runs = 0;
 
-async function listen(server: Server): Promise<string> {
+function listen(server: Server): Promise<string> {
   servers.push(server);
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return listenLoopback(server);
 }
 
 beforeAll(async () => {
