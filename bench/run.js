@@ -5,9 +5,10 @@ import {benchInstances} from './instances.js';
 import {benchOffers} from './offers.js';
 import {benchQueue} from './queue.js';
 import {benchSavings} from './savings.js';
+import {benchSpend} from './spend.js';
 import {writeResults} from './lib.js';
 
-const suites = {offers: benchOffers, savings: benchSavings, instances: benchInstances, queue: benchQueue, dashboard: benchDashboard};
+const suites = {offers: benchOffers, savings: benchSavings, instances: benchInstances, queue: benchQueue, dashboard: benchDashboard, spend: benchSpend};
 const summaries = {dashboard: summaryLines};
 const only = process.argv.slice(2);
 for (const [name, run] of Object.entries(suites)) {

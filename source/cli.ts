@@ -9,22 +9,26 @@ Usage:
   vastdeck [--demo | --live]            open the dashboard (demo = embedded simulated cloud)
   vastdeck offers [FILTER...] [--sort KEY] [--limit N] [--json] [--demo | --live]
                                         rank GPU offers by what the whole job costs
-  vastdeck up [FILTER...] [--json] [--create-key] [--show-token]
+  vastdeck up [FILTER...] [--json] [--create-key] [--show-token] [--max-spend USD]
                                         rent the best offer and watch it until READY or FAILED
   vastdeck watch ID [--json] [--show-token]
                                         watch an instance until READY or FAILED
   vastdeck sim [--port N] [--seed S] [--speed X]
                                         serve the simulated Vast.ai cloud for other clients
-  vastdeck run --workflow W --image F --prompt P [--seed S] [--count N] [--instance ID | --up [--down]] [--json]
+  vastdeck run --workflow W --image F --prompt P [--seed S] [--count N] [--instance ID | --up [--down]]
+               [--max-spend USD] [--json]
                                         one generation (or N seeds) end to end; output paths on stdout;
                                         --up --down: rent, run, bring everything home, destroy
-                                        (also on Ctrl-C, unless --keep-on-interrupt)
+                                        (also on Ctrl-C, unless --keep-on-interrupt); --max-spend:
+                                        stop and clean up so the session stays within USD
   vastdeck run --onstart --workflow W --image-url URL --prompt P
                                         the OnStart method: the job runs inside the instance at boot
                                         up and run: --autostop-idle MIN or --no-autostop set the
                                         instance's own watchdog (docs/autostop.md; on, 30 min)
   vastdeck down ID... | --all [--any-install] [--force] [--json]
                                         outputs and logs home and verified, then destroy and confirm gone
+  vastdeck spend [--json]               what was spent: per instance, per job, this session, all
+                                        time; balance, burn rate and how long the balance lasts
   vastdeck ssh-forget ID                forget an instance's pinned SSH host key
   vastdeck config list | get KEY | set KEY VALUE | reset [KEY] | path
   vastdeck login                        save your Vast.ai API key (from a prompt or stdin)
@@ -63,6 +67,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       case 'down': {
         const {runDownCommand} = await import('./commands/down.js');
         return await runDownCommand(rest, io);
+      }
+      case 'spend': {
+        const {runSpendCommand} = await import('./commands/spend.js');
+        return await runSpendCommand(rest, io);
       }
       case 'ssh-forget': {
         const {runSshForgetCommand} = await import('./commands/ssh-forget.js');
@@ -112,6 +120,7 @@ async function runDashboardCommand(argv: readonly string[]): Promise<number> {
     session = await openSession({demo: flags.demo === true, live: flags.live === true});
     deck = await openDeck(session);
     for (const warning of session.connection.warnings.filter(text => !text.startsWith('demo mode'))) deck.notify(warning, 'warn');
+    for (const note of session.notes) deck.notify(note, 'warn');
     return deck;
   })();
   try {

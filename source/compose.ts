@@ -10,6 +10,8 @@ import {desktopOpener} from './os/desktop.js';
 export interface Session {
   connection: Connection;
   ctx: DeckContext;
+  /** One-time notes about the settings file (retired settings dropped), for the dashboard's message line. */
+  notes: string[];
   close(): Promise<void>;
 }
 
@@ -32,7 +34,9 @@ export async function openSession(options: SessionOptions = {}): Promise<Session
       ...(options.env ? {env: options.env} : {}),
     });
     for (const warning of ctx.ledger.warnings) options.warn?.(warning);
-    return {connection, ctx, close: () => connection.close()};
+    const notes = ctx.settingsStore.migrationNotes();
+    for (const note of notes) options.warn?.(note);
+    return {connection, ctx, notes, close: () => connection.close()};
   } catch (error) {
     await connection.close();
     throw error;

@@ -13,6 +13,7 @@ export async function runConfigCommand(argv: string[], io: Io, store?: SettingsS
     const {flags, positionals} = parseArgs('config', argv, {json: {kind: 'boolean'}});
     const [action = 'list', key, ...values] = positionals;
     const settings = store ?? openSettings();
+    for (const note of settings.migrationNotes()) io.stderr.write(`vastdeck: ${note}\n`);
     const json = flags.json === true;
     const print = (text: string): void => void io.stdout.write(`${text}\n`);
     switch (action) {

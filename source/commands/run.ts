@@ -20,6 +20,7 @@ import {cloudSpeed} from '../core/usecases/pace.js';
 import {reconcileAccount} from '../core/usecases/reconcile.js';
 import {rentAndWatch, type Rented} from '../core/usecases/rent.js';
 import {readyInstance, runJobsOn} from '../core/usecases/run-jobs.js';
+import {CapGuard, sessionSpendOf} from '../core/usecases/spend-guard.js';
 import {validateJob} from '../core/usecases/validate.js';
 import {AUTOSTOP_FLAGS, autostopFromFlags, parseArgs} from './args.js';
 import {stillBillingNote, withSession, type Interrupt, type Io} from './command-io.js';
@@ -43,6 +44,7 @@ const FLAGS = {
   up: {kind: 'boolean'},
   down: {kind: 'boolean'},
   'keep-on-interrupt': {kind: 'boolean'},
+  'max-spend': {kind: 'number', min: 0},
   'create-key': {kind: 'boolean'},
   json: {kind: 'boolean'},
   demo: {kind: 'boolean'},
@@ -76,18 +78,24 @@ export async function runRunCommand(argv: readonly string[], io: Io): Promise<nu
     if (flags.instance === undefined && !rentNew) throw new InputError('Say where to run: --instance ID (a READY instance on your account) or --up (rent one first).');
     const search = rentNew ? buildOfferSearch(filter, ctx.settings()) : undefined;
     printReconcile(io, (await reconcileAccount(ctx)).messages);
+    // The session starts once the account was looked at: instances already there count from now on.
+    const capUsd = typeof flags['max-spend'] === 'number' ? flags['max-spend'] : ctx.settings().policies.spendCapUsd;
+    ctx.spend.beginSession('run', capUsd);
     const printer = new StagePrinter(json ? io.stdout : io.stderr, json, ctx.clock.now());
-    const mission = new Mission(ctx, io, interrupt, {json, down: flags.down === true, keepOnInterrupt: flags['keep-on-interrupt'] === true, autostop});
+    const mission = new Mission(ctx, io, interrupt, {json, down: flags.down === true, keepOnInterrupt: flags['keep-on-interrupt'] === true, capUsd, autostop});
     try {
       const target = search ? await mission.rentReady(search, printer, flags['create-key'] === true) : await readyInstance(ctx, Number(flags.instance));
-      if (!target || interrupt.signal.aborted) return await mission.end(1);
-      if (!search) mission.instanceId = target.instanceId;
-      const jobs = await runJobsOn(ctx, target, {spec: valid.spec, count, signal: interrupt.signal, onUpdate: list => mission.progress(list)});
+      if (!search) mission.instanceId = target?.instanceId;
+      if (!target || mission.signal.aborted) return await mission.end(1);
+      const jobs = await runJobsOn(ctx, target, {spec: valid.spec, count, signal: mission.signal, onUpdate: list => mission.progress(list)});
       return await mission.end(mission.report(jobs));
     } catch (error) {
       if (mission.instanceId === undefined) throw error;
       mission.fail(error);
       return await mission.end(exitCodeFor(error));
+    } finally {
+      mission.cap.stop();
+      ctx.spend.endSession();
     }
   });
 }
@@ -96,15 +104,31 @@ export async function runRunCommand(argv: readonly string[], io: Io): Promise<nu
 class Mission {
   instanceId: number | undefined;
   rented: Rented | undefined;
+  /** The session's spend cap (--max-spend, else policies.spendCapUsd): when it is due, the jobs stop and the instance is cleaned up. */
+  readonly cap: CapGuard;
+  /** Aborted by Ctrl-C or by the cap. */
+  readonly signal: AbortSignal;
+  readonly #stop = new AbortController();
   readonly #last = new Map<string, {line: string; atMs: number}>();
 
   constructor(
     readonly ctx: DeckContext,
     readonly io: Io,
     readonly interrupt: Interrupt,
-    readonly options: {json: boolean; down: boolean; keepOnInterrupt: boolean; autostop?: AutostopOverrides},
+    readonly options: {json: boolean; down: boolean; keepOnInterrupt: boolean; capUsd: number; autostop?: AutostopOverrides},
   ) {
     interrupt.onRepeat = () => io.stderr.write('vastdeck: still stopping and cleaning up so that nothing keeps billing; press Ctrl-C once more to stop at once (the instance then keeps billing).\n');
+    this.signal = AbortSignal.any([interrupt.signal, this.#stop.signal]);
+    this.cap = new CapGuard({
+      capUsd: options.capUsd,
+      spend: () => sessionSpendOf(ctx),
+      onDue: reason => {
+        this.say(`${reason}: stopping the jobs and cleaning up.`);
+        if (options.json) io.stdout.write(`${JSON.stringify({event: 'spend-cap', capUsd: options.capUsd, message: reason})}\n`);
+        this.#stop.abort();
+      },
+    });
+    this.cap.start();
   }
 
   /** The rent use case with the stage timeline printed; undefined when the instance did not become READY. */
@@ -112,7 +136,7 @@ class Mission {
     const watcher = printingWatcher(this.ctx, printer, this.io);
     const {rented, state} = await rentAndWatch(
       this.ctx,
-      {offers: {search, sortKey: parseSortKey('cost')}, createKey, autostop: this.options.autostop, signal: this.interrupt.signal, onEvent: event => printRentEvent(printer, event)},
+      {offers: {search, sortKey: parseSortKey('cost')}, createKey, autostop: this.options.autostop, signal: this.signal, onEvent: event => printRentEvent(printer, event), beforeCreate: () => this.cap.checkRent()},
       async (entry, identity, signal) => {
         this.instanceId = entry.instanceId;
         return watcher.watch(entry, identity, signal);
@@ -122,7 +146,7 @@ class Mission {
     const outcome = watcher.last();
     await outcome?.watch.stop();
     if (state.stage !== 'READY') {
-      if (!this.interrupt.signal.aborted) {
+      if (!this.signal.aborted) {
         const why = state.failure ? `${state.failure.reason} — ${state.failure.suggestion}` : state.stage;
         this.say(`instance ${rented.instanceId} did not become READY: nothing was run (${why}).`);
       }
@@ -134,7 +158,7 @@ class Mission {
       this.say(`instance ${rented.instanceId} has no portal URL or token: nothing was run.`);
       return undefined;
     }
-    return {key: rented.ledgerEntry.localId, instanceId: rented.instanceId, gpuName: rented.offer.gpuName, dphTotal: rented.offer.dphTotal, comfyui, token};
+    return {key: rented.ledgerEntry.localId, instanceId: rented.instanceId, gpuName: rented.offer.gpuName, dphTotal: rented.offer.dphTotal, comfyui, token, billing: this.ctx.spend.jobBilling(rented.instanceId)};
   }
 
   /** Progress on stderr (throttled), or JSON progress events. */
@@ -159,7 +183,7 @@ class Mission {
       else this.io.stderr.write(`vastdeck: job ${job.id} ${job.state}: ${job.error ?? 'no reason given'}\n`);
     }
     if (this.interrupt.signal.aborted) return 130;
-    return jobs.every(job => job.state === 'done') ? 0 : 1;
+    return jobs.every(job => job.state === 'done') && !this.cap.fired ? 0 : 1;
   }
 
   fail(error: unknown): void {
@@ -169,9 +193,12 @@ class Mission {
   /** The cleanup the mission owes (--down, also after an interrupt unless --keep-on-interrupt), then the exit code. */
   async end(code: number): Promise<number> {
     const id = this.instanceId;
-    if (id === undefined) return this.interrupt.signal.aborted ? 130 : code;
+    this.cap.stop();
+    const capped = this.cap.fired;
+    if (id === undefined) return this.interrupt.signal.aborted ? 130 : capped ? 1 : code;
     const interrupted = this.interrupt.signal.aborted;
-    const cleanUp = this.options.down && !(interrupted && this.options.keepOnInterrupt);
+    // The cap cleans up with or without --down: stopping what bills is the point of it.
+    const cleanUp = capped !== undefined || (this.options.down && !(interrupted && this.options.keepOnInterrupt));
     if (!cleanUp) {
       if (this.ctx.mode === 'live') this.say(stillBillingNote(id));
       else if (this.rented) this.say('demo mode — the simulated instance ends with this command.');
@@ -190,6 +217,11 @@ class Mission {
       const where = result.runDir ? ` Outputs and logs: ${result.runDir}.` : '';
       if (this.options.json) this.io.stdout.write(`${JSON.stringify({event: result.outcome, instanceId: id, runDir: result.runDir, volumesDeleted: result.volumesDeleted})}\n`);
       else this.say(`instance ${id} destroyed and confirmed gone: nothing bills any more.${where}`);
+      if (capped) {
+        const spent = sessionSpendOf(this.ctx).spentUsd;
+        this.say(`stopped at the spend cap of $${this.options.capUsd.toFixed(2)}: this session spent $${spent.toFixed(4)} (\`vastdeck spend\` itemises it).`);
+        return interrupted ? 130 : 1;
+      }
       return interrupted ? 130 : code;
     } catch (error) {
       this.say(toVastdeckError(error).message);
@@ -212,6 +244,14 @@ async function runOnstartCommand(flags: Flags, filter: string, io: Io): Promise<
   return withSession(io, flags, async ({ctx}, interrupt) => {
     let rentedId: number | undefined;
     printReconcile(io, (await reconcileAccount(ctx)).messages);
+    const capUsd = typeof flags['max-spend'] === 'number' ? flags['max-spend'] : ctx.settings().policies.spendCapUsd;
+    ctx.spend.beginSession('run', capUsd);
+    const stop = new AbortController();
+    const cap = new CapGuard({capUsd, spend: () => sessionSpendOf(ctx), onDue: reason => {
+      io.stderr.write(`vastdeck: ${reason}: stopping the job and destroying its instance.\n`);
+      stop.abort();
+    }});
+    cap.start();
     try {
       const result = await runOnstartJob(ctx, {
         spec,
@@ -222,7 +262,8 @@ async function runOnstartCommand(flags: Flags, filter: string, io: Io): Promise<
         // The simulated cloud runs `speed` times faster; live, speed is 1.
         pollMs: Math.max(250, 3000 / cloudSpeed(ctx)),
         listPollMs: Math.max(500, 5000 / cloudSpeed(ctx)),
-        signal: interrupt.signal,
+        signal: AbortSignal.any([interrupt.signal, stop.signal]),
+        beforeCreate: () => cap.checkRent(),
         onCreated: id => (rentedId = id),
         onEvent: event => {
           if (json) {
@@ -237,9 +278,22 @@ async function runOnstartCommand(flags: Flags, filter: string, io: Io): Promise<
     } catch (error) {
       const failure = toVastdeckError(error);
       if (json) io.stdout.write(`${JSON.stringify({event: 'job', state: 'failed', method: 'onstart', instanceId: rentedId, error: failure.message})}\n`);
+      if (cap.fired && rentedId !== undefined && !interrupt.signal.aborted) {
+        try {
+          await cleanUpInstance(ctx, {instanceId: rentedId}, {signal: interrupt.hard});
+          io.stderr.write(`vastdeck: stopped at the spend cap of $${capUsd.toFixed(2)}: instance ${rentedId} destroyed and confirmed gone; this session spent $${sessionSpendOf(ctx).spentUsd.toFixed(4)}.\n`);
+          rentedId = undefined;
+          return 1;
+        } catch (cleanupError) {
+          io.stderr.write(`vastdeck: ${toVastdeckError(cleanupError).message}\n`);
+          return 1;
+        }
+      }
       io.stderr.write(`vastdeck: ${failure.message}\n`);
       return interrupt.signal.aborted ? 130 : exitCodeFor(failure);
     } finally {
+      cap.stop();
+      ctx.spend.endSession();
       if (rentedId !== undefined && ctx.mode === 'live') io.stderr.write(`vastdeck: ${stillBillingNote(rentedId)}\n`);
     }
   });

@@ -22,8 +22,8 @@ export function printingWatcher(ctx: DeckContext, printer: StagePrinter, io: Io)
   return {watch, last: () => last};
 }
 
-export function watchCli(ctx: DeckContext, entry: LedgerInstance, identity: SshIdentity | undefined, printer: StagePrinter, io: Io, signal?: AbortSignal): Promise<WatchOutcome> {
-  return watchUntilSettled({
+export async function watchCli(ctx: DeckContext, entry: LedgerInstance, identity: SshIdentity | undefined, printer: StagePrinter, io: Io, signal?: AbortSignal): Promise<WatchOutcome> {
+  const outcome = await watchUntilSettled({
     client: ctx.client,
     entry,
     apiOrigin: ctx.apiOrigin,
@@ -35,8 +35,12 @@ export function watchCli(ctx: DeckContext, entry: LedgerInstance, identity: SshI
     onStage: state => printer.stage(state),
     onProgress: state => printer.progress(state),
     onWarning: text => io.stderr.write(`vastdeck: ${text}\n`),
+    onList: (instances, provisionedBytes) => ctx.spend.observe(instances, id => (id === entry.instanceId && provisionedBytes > 0 ? provisionedBytes : undefined)),
     signal,
   });
+  // Downloads the logs showed after the last list still count.
+  if (entry.instanceId !== undefined) ctx.spend.noteProvisioned(entry.instanceId, outcome.watch.tracker.downloadedBytes);
+  return outcome;
 }
 
 /** The rent use case's events as printed events. */

@@ -19,7 +19,18 @@ export interface SettingsStore {
   /** Back to the default (one key, or everything); returns where a broken file was kept, if it was moved aside. */
   reset(key?: string): string | undefined;
   list(): Array<{key: string; value: unknown; default: unknown; description: string}>;
+  /**
+   * Settings an older vastdeck stored that no longer exist, dropped from the file the first time
+   * this version reads it: one sentence each, returned once (then the file no longer has them).
+   */
+  migrationNotes(): string[];
 }
+
+/** Settings that existed once and were removed, with what replaced them; a file holding them is cleaned, never refused. */
+const RETIRED: Readonly<Record<string, string>> = {
+  'cost.modelGb': "each workflow's manifest gives its model downloads now (job.workflow picks the workflow)",
+  'cost.firstResultSeconds': "the job is priced to its last result now (job.generations and the workflow's seconds per generation)",
+};
 
 type Stored = Record<string, unknown>;
 
@@ -33,6 +44,8 @@ class ConfSettingsStore implements SettingsStore {
   readonly path: string;
   readonly #dir: string;
   #conf: Conf<Stored> | undefined;
+  #migrated = false;
+  #notes: string[] = [];
 
   constructor(dir: string) {
     this.#dir = dir;
@@ -82,6 +95,13 @@ class ConfSettingsStore implements SettingsStore {
     return undefined;
   }
 
+  migrationNotes(): string[] {
+    this.#migrate();
+    const notes = this.#notes;
+    this.#notes = [];
+    return notes;
+  }
+
   list(): Array<{key: string; value: unknown; default: unknown; description: string}> {
     const settings = this.all() as unknown as Stored;
     return Object.entries(SETTINGS).map(([key, spec]) => ({
@@ -110,6 +130,7 @@ class ConfSettingsStore implements SettingsStore {
    * schema-checked conf is still what writes). Any problem becomes one sentence about the file.
    */
   #stored(): Stored {
+    this.#migrate();
     const inFile = this.#readFile();
     if (inFile.kind === 'missing') return {};
     if (inFile.kind === 'broken') throw this.#explain(new Error(inFile.reason));
@@ -117,8 +138,28 @@ class ConfSettingsStore implements SettingsStore {
     return inFile.data;
   }
 
+  /** Drops retired settings from the file once (before any check sees them), keeping a note for each. */
+  #migrate(): void {
+    if (this.#migrated) return;
+    this.#migrated = true;
+    const inFile = this.#readFile();
+    if (inFile.kind !== 'ok') return;
+    const retired = Object.keys(RETIRED).filter(key => getPath(inFile.data, key) !== undefined);
+    if (retired.length === 0) return;
+    try {
+      const raw = this.#rawConf();
+      for (const key of retired) {
+        raw.delete(key);
+        this.#notes.push(`Dropped the setting ${key} (${JSON.stringify(getPath(inFile.data, key))}) from ${this.path}: it no longer exists — ${RETIRED[key]}.`);
+      }
+    } catch {
+      // A file that cannot be written stays as it is; the schema check then says what is wrong with it.
+    }
+  }
+
   /** Runs `use` on the schema-checked store; any failure becomes one sentence about the file. */
   #guard<T>(use: (conf: Conf<Stored>) => T): T {
+    this.#migrate();
     try {
       ensurePrivateDir(this.#dir);
       this.#conf ??= new Conf<Stored>({...this.#fileOptions(), schema: settingSchema() as Schema<Stored>, rootSchema: {additionalProperties: false}});

@@ -7,6 +7,7 @@ import type {OffersSnapshot, RankedOffer, SortKey} from './offers/types.js';
 import type {LogEntry} from './ssh/ring-buffer.js';
 import type {JobField, JobSpec, WorkflowInfo} from './comfy/types.js';
 import type {Job} from './queue/job-store.js';
+import type {MoneySnapshot} from './money/money-model.js';
 
 export interface ModelView<T> {
   subscribe(listener: () => void): () => void;
@@ -60,6 +61,8 @@ export interface DeckView {
   policies: PoliciesController;
   onstart: OnStartController;
   account: ModelView<AccountSnapshot>;
+  /** Burn $/h, this session's spend against its cap, all-time spend, balance and how long it lasts. */
+  money: ModelView<MoneySnapshot>;
   messages: ModelView<MessageSnapshot>;
   notify(text: string, level?: MessageLevel): void;
 }
@@ -84,7 +87,7 @@ export interface InstanceRow {
   createdAtMs: number;
   /** When Vast first reported the container running. */
   runningSinceMs?: number;
-  /** Estimated $ spent so far (GPU while running + storage since create). */
+  /** $ spent so far as Vast bills it (storage since create, GPU while running, downloads; core/money/billing.ts). */
   accruedUsd: number;
   log: {state: LogConnectionState; error?: string; lines: number; endSeq: number};
   /** Its autostop watchdog (docs/autostop.md) and whether vastdeck's heartbeat reaches it; absent without one. */
@@ -159,9 +162,9 @@ export interface PoliciesSnapshot {
   destroyWhenDrained: boolean;
   /** Destroy an instance idle (READY, no job) this many minutes; 0 = off. */
   idleMinutes: number;
-  /** Destroy everything when the session's spend reaches this many $; 0 = off. */
+  /** Destroy everything so that the session's spend stays within this many $; 0 = off. */
   spendCapUsd: number;
-  /** $ spent by the instances of this session so far. */
+  /** $ this session has spent so far (core/money/sessions.ts: what it rented, destroyed ones included). */
   spentUsd: number;
   /** A pending automatic destroy, shown with its countdown; cancel it with the policy key. */
   countdown?: {reason: string; instanceKeys: readonly string[]; endsAtMs: number};

@@ -10,6 +10,8 @@ import {toVastdeckError} from './errors.js';
 import {FleetModel} from './instances/fleet-model.js';
 import type {ProbeFunction} from './instances/probe.js';
 import {MessageModel} from './messages.js';
+import {spendOf} from './money/billing.js';
+import {MoneyModel} from './money/money-model.js';
 import {OffersModel} from './offers/offers-model.js';
 import type {RankedOffer} from './offers/types.js';
 import {OnStartRunner} from './onstart/onstart-controller.js';
@@ -23,7 +25,7 @@ import type {DeckContext} from './usecases/context.js';
 import {cloudSpeed} from './usecases/pace.js';
 import {reconcileWith} from './usecases/reconcile.js';
 import {rent} from './usecases/rent.js';
-import {PoliciesModel} from './usecases/spend-guard.js';
+import {PoliciesModel, sessionSpendOf} from './usecases/spend-guard.js';
 
 export interface DeckOptions {
   /** Poll intervals of the instance list (tests make them short). */
@@ -48,6 +50,7 @@ export class Deck implements DeckView {
   readonly queue: QueueFacade;
   readonly onstart: OnStartRunner;
   readonly account: AccountModel;
+  readonly money: MoneyModel;
   readonly messages = new MessageModel();
   #closed = false;
 
@@ -69,6 +72,7 @@ export class Deck implements DeckView {
       apiOrigin: ctx.apiOrigin,
       knownHosts: ctx.knownHosts,
       pollMs: options.fleetPollMs,
+      cloudRate: () => ctx.client.cloudClock.rate(),
       probe: options.probe,
       env: ctx.env,
       now: () => ctx.clock.now(),
@@ -81,8 +85,10 @@ export class Deck implements DeckView {
       },
       isOther: instance => /^vastdeck:/.test(instance.label ?? '') && !isOwnInstance(ctx, instance),
       onGone: entry => this.notify(`Instance ${entry.instanceId} is no longer on the account.`, 'warn'),
+      onList: (instances, provisionedBytes) => ctx.spend.observe(instances, provisionedBytes),
+      spentUsd: entry => (entry.billing ? spendOf(entry.billing, ctx.client.cloudClock.now() / 1000).totalUsd : 0),
     });
-    this.fleet = new FleetActions(ctx, this.fleetModel, (text, level) => this.notify(text, level), open);
+    this.fleet = new FleetActions(ctx, this.fleetModel, (text, level) => this.notify(text, level), open, () => this.policies.checkRent());
     this.generations = new GenerationQueue({
       store: new JobStore(join(ctx.stateDir, 'queue.json')),
       instances: () => this.readyInstances(),
@@ -95,13 +101,16 @@ export class Deck implements DeckView {
       notify: (text, level) => this.notify(text, level),
       onCreated: () => void this.fleetModel.pollNow().catch(error => this.notify(toVastdeckError(error).message, 'error')),
       pollMs: options.onstartPollMs,
+      beforeCreate: () => this.policies.checkRent(),
     });
     this.policies = new PoliciesModel({
       fleet: {getSnapshot: () => this.fleetModel.getSnapshot(), destroy: key => this.fleet.destroy(key)},
       queue: this.generations,
       settings: () => ctx.settings().policies,
+      spend: () => sessionSpendOf(ctx),
       now: () => ctx.clock.now(),
     });
+    this.money = new MoneyModel({spend: ctx.spend, account: this.account, capUsd: () => ctx.settings().policies.spendCapUsd});
     for (const warning of ctx.ledger.warnings) this.notify(warning, 'warn');
   }
 
@@ -110,13 +119,17 @@ export class Deck implements DeckView {
     return this.fleetModel.getSnapshot().rows.flatMap(row => {
       const secret = row.stage.stage === 'READY' && !row.cleanup ? this.fleetModel.portalSecret(row.key) : undefined;
       if (!secret?.comfyui) return [];
-      return [{key: row.key, instanceId: row.instanceId, gpuName: row.gpuName, dphTotal: row.dphTotal, comfyui: secret.comfyui, token: secret.token}];
+      const billing = row.instanceId === undefined ? {} : {billing: this.ctx.spend.jobBilling(row.instanceId)};
+      return [{key: row.key, instanceId: row.instanceId, gpuName: row.gpuName, dphTotal: row.dphTotal, comfyui: secret.comfyui, token: secret.token, ...billing}];
     });
   }
 
   start(): this {
+    // The dashboard is a session: what it rents, and what the install's instances bill while it runs, count against the cap.
+    if (!this.ctx.spend.session) this.ctx.spend.beginSession('dashboard', this.ctx.settings().policies.spendCapUsd);
     this.offers.start();
     this.account.start();
+    this.money.start();
     void this.fleetModel.start().catch(error => this.notify(toVastdeckError(error).message, 'error'));
     this.generations.start();
     this.policies.start();
@@ -132,10 +145,12 @@ export class Deck implements DeckView {
     this.#closed = true;
     this.offers.stop();
     this.account.stop();
+    this.money.stop();
     this.policies.stop();
     await this.onstart.stop();
     await this.generations.stop();
     await this.fleetModel.stop();
+    this.ctx.spend.endSession();
   }
 }
 
@@ -146,6 +161,7 @@ class FleetActions implements FleetController {
     readonly model: FleetModel,
     readonly notify: (text: string, level?: MessageLevel) => void,
     readonly open: (target: string) => boolean,
+    readonly beforeCreate: () => void,
   ) {}
 
   subscribe = (listener: () => void): (() => void) => this.model.subscribe(listener);
@@ -158,6 +174,7 @@ class FleetActions implements FleetController {
     try {
       const rented = await rent(this.ctx, {
         offers: {candidates: live.map(row => row.offer)},
+        beforeCreate: this.beforeCreate,
         onEvent: event => {
           if (event.kind === 'offer-taken' || event.kind === 'key-attach-failed') this.notify(event.message, 'warn');
           else if (event.kind === 'created') this.notify(event.message, 'info');

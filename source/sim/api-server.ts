@@ -130,6 +130,8 @@ export interface ApiServerOptions {
   log: RequestLogEntry[];
   /** Epoch ms for the request log (the simulator's clock). */
   now?: () => number;
+  /** The cloud's clock for the Date header (runs `speed` times faster than `now` in a compressed simulator). */
+  cloudNow?: () => number;
   /** Time compression, announced in X-Vastdeck-Sim-Speed so clients can keep pace (the real API has no such header). */
   speed?: number;
 }
@@ -176,7 +178,7 @@ async function serve(options: ApiServerOptions, request: IncomingMessage, respon
   };
   const send = (answer: SimResponse, fault?: FaultKind) => {
     record(answer.status, fault);
-    respond(response, answer, (options.now ?? Date.now)(), options.speed);
+    respond(response, answer, (options.cloudNow ?? options.now ?? Date.now)(), options.speed);
   };
 
   const fault = options.faults.take(url.pathname);

@@ -21,7 +21,10 @@ export interface SimAutostopOptions {
   fs: VirtualFs;
   /** Jobs running or waiting in ComfyUI's queue (GET /queue). */
   queueRemaining: () => number;
+  /** Its timers. */
   time: TimeSource;
+  /** The instance's clock, epoch ms: the cloud's (speed× the time source), what its `date` says. */
+  cloudNow: () => number;
   /** Sim seconds per real second. */
   speed: number;
 }
@@ -56,7 +59,7 @@ class Watchdog {
   private readonly hashes = new Map<unknown, {sizeBytes: number; sha256: string}>();
 
   constructor(private readonly options: SimAutostopOptions, private readonly config: AutostopConfig) {
-    this.startedAt = options.time.now();
+    this.startedAt = options.cloudNow();
     this.lastActiveAt = this.startedAt;
   }
 
@@ -87,14 +90,14 @@ class Watchdog {
   /** One look, as autostop.py's check(); true once the instance was stopped or destroyed. */
   private async check(): Promise<boolean> {
     if (this.stopped) return true;
-    const {fs, time, speed} = this.options;
-    const now = time.now();
+    const {fs} = this.options;
+    const now = this.options.cloudNow();
     const beat = Number((fs.read(HEARTBEAT_PATH)?.toString('utf8') ?? '').split(/\s+/)[0]);
     if (beat > 0 && beat * 1000 > this.lastActiveAt) this.lastActiveAt = Math.min(beat * 1000, now);
     if (this.options.queueRemaining() > 0 || fs.exists(PROVISIONING_MARKER)) this.lastActiveAt = now;
-    const idleMs = (now - this.lastActiveAt) * speed;
+    const idleMs = now - this.lastActiveAt;
     let reason: string;
-    if (this.config.maxHours > 0 && (now - this.startedAt) * speed >= this.config.maxHours * 3_600_000) {
+    if (this.config.maxHours > 0 && now - this.startedAt >= this.config.maxHours * 3_600_000) {
       reason = `the instance ran for its maximum of ${formatNumber(this.config.maxHours)} h (autostop.maxHours)`;
     } else if (idleMs >= this.config.idleMinutes * 60_000) {
       reason = `no heartbeat from vastdeck and no ComfyUI job for ${Math.floor(idleMs / 60_000)} min`;

@@ -33,7 +33,8 @@ export interface InstanceView {
  * public_ipaddr, 'uptime-null' keeps uptime_mins null even while running, 'hostport-int' sends
  * HostPort as a number instead of the real string.
  */
-export function renderInstance(instance: InstanceView, speed: number, nowMs: number): Record<string, unknown> {
+/** `nowMs` is the time source's now (for durations × speed); `cloudNowMs` the cloud's clock (for timestamps). */
+export function renderInstance(instance: InstanceView, speed: number, nowMs: number, cloudNowMs = nowMs): Record<string, unknown> {
   const {offer, spec, host, quirks} = instance;
   const running = instance.actual === 'running' && host !== undefined;
   const ports = running ? dockerPorts(host, spec, quirks.has('hostport-int')) : undefined;
@@ -70,7 +71,7 @@ export function renderInstance(instance: InstanceView, speed: number, nowMs: num
     direct_port_end: hostPorts.length > 0 ? Math.max(...hostPorts) : -1,
     start_date: instance.createdSec,
     uptime_mins: uptimeMin,
-    duration: nowMs / 1000 - instance.createdSec,
+    duration: cloudNowMs / 1000 - instance.createdSec,
     disk_space: spec.disk,
     // GB [INFERRED]: the unpacked image, plus the models once ComfyUI is up; -1 until running (Vast QA tool).
     disk_usage: running ? diskUsedGb(host) : -1,

@@ -121,12 +121,15 @@ export class SimInstances {
   private ticker: TimerHandle | undefined;
   private closed = false;
   private readonly time: TimeSource;
+  /** When this cloud's clock started (the time source's ms); the cloud clock runs from here. */
+  readonly #epochMs: number;
   /** Quirks for instances created from now on. */
   defaultQuirks: Set<InstanceQuirk>;
 
   constructor(private readonly options: SimInstancesOptions) {
     if (!(options.speed > 0)) throw new RangeError(`speed must be a positive number, got ${options.speed}`);
     this.time = options.time ?? wallClock;
+    this.#epochMs = this.time.now();
     this.defaultQuirks = new Set(options.quirks ?? []);
     this.ids = new Random(options.market.seed, 3);
     // Vast's ids only grow: they follow the clock (one per 10 s since 2026), so a simulator started
@@ -173,7 +176,7 @@ export class SimInstances {
       actual: null,
       intended: spec.targetState,
       statusMsg: null,
-      createdSec: now / 1000,
+      createdSec: this.cloudNowMs(now) / 1000,
       pulled: false,
       refuseSsh: false,
       keys: [...this.accountKeys],
@@ -194,13 +197,22 @@ export class SimInstances {
   }
 
   /** Every live instance as the API shows it, oldest first. */
+  /**
+   * The cloud's clock, epoch ms: the time source's, running `speed` times faster from when this
+   * cloud started. Every timestamp the API shows (start_date, uptime_mins, duration, the Date
+   * header) is on it, so a client that bills by the API's own time gets the simulator's billing.
+   */
+  cloudNowMs(atMs = this.time.now()): number {
+    return this.#epochMs + (atMs - this.#epochMs) * this.options.speed;
+  }
+
   list(): Record<string, unknown>[] {
-    return [...this.live.values()].map(instance => renderInstance(instance, this.options.speed, this.time.now()));
+    return [...this.live.values()].map(instance => renderInstance(instance, this.options.speed, this.time.now(), this.cloudNowMs()));
   }
 
   get(id: number): Record<string, unknown> | undefined {
     const instance = this.live.get(id);
-    return instance && renderInstance(instance, this.options.speed, this.time.now());
+    return instance && renderInstance(instance, this.options.speed, this.time.now(), this.cloudNowMs());
   }
 
   /** The market's offers (volume offers are cut from them). */
@@ -495,6 +507,7 @@ export class SimInstances {
       fs: host.fs,
       queueRemaining: () => comfy?.queueRemaining() ?? 0,
       time: this.time,
+      cloudNow: () => this.cloudNowMs(),
       speed: this.options.speed,
     });
     if (this.armed('refuse-ssh')) this.inject(instance.id, 'refuse-ssh');
@@ -528,6 +541,7 @@ export class SimInstances {
       gpuRamMb: Number(offer.gpu_ram),
       env: containerEnv(instance.spec.env, instance.apiKey, provisioned?.comfyuiArgs),
       time: this.time,
+      cloudNow: () => this.cloudNowMs(),
       ownTimestamps: true,
       comfyHandler: comfy.comfyHandler,
       comfyUpgrade: comfy.comfyUpgrade,

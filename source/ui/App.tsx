@@ -39,15 +39,15 @@ interface AppProps {
   onQuit: () => void;
 }
 
-export function App({deck, onQuit}: AppProps) {
+/**
+ * The dashboard with its own keyboard, or (`keyboard` false) inside one the caller already owns —
+ * run-dashboard keeps one KeyboardProvider from the first (booting) frame on, so no key is lost
+ * while the dashboard replaces the boot screen.
+ */
+export function App({deck, onQuit, keyboard = true}: AppProps & {keyboard?: boolean}) {
   const report = useCallback((error: unknown) => deck.notify(`That key failed: ${toVastdeckError(error).message}`, 'error'), [deck]);
-  return (
-    <ClockSpeedContext.Provider value={deck.clockSpeed ?? 1}>
-      <KeyboardProvider onError={report}>
-        <Dashboard deck={deck} onQuit={onQuit} />
-      </KeyboardProvider>
-    </ClockSpeedContext.Provider>
-  );
+  const body = <Dashboard deck={deck} onQuit={onQuit} />;
+  return <ClockSpeedContext.Provider value={deck.clockSpeed ?? 1}>{keyboard ? <KeyboardProvider onError={report}>{body}</KeyboardProvider> : body}</ClockSpeedContext.Provider>;
 }
 
 function Dashboard({deck, onQuit}: AppProps) {
@@ -57,7 +57,7 @@ function Dashboard({deck, onQuit}: AppProps) {
   const hasJobs = useModelSelector(deck.queue, queue => queue.jobs.length > 0);
   const countingDown = useModelSelector(deck.policies, policies => policies.countdown !== undefined);
   const message = useFreshMessage(deck.messages);
-  const balance = balanceText(useModel(deck.account));
+  const balance = balanceText(useModel(deck.account), useModel(deck.money));
   const help = useMemo(() => helpLines(HELP_TABLES), []);
   const [ui, dispatch] = useReducer(uiReducer, INITIAL_UI);
   const statusRows = (message ? messageLines(message.text, columns, balance).length : 1) + 1;

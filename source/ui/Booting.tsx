@@ -1,16 +1,24 @@
 // The dashboard's first frame, drawn while the services start (the simulated cloud in demo mode,
 // the settings, the first searches): the header with the three panes and a line saying what is
 // starting, so the screen answers at once. q or Ctrl-C quits from here too.
-import {Box, Text, useInput} from 'ink';
+import {Box, Text} from 'ink';
+import {useKeyLayer} from './keys/Keyboard.js';
+import type {KeyTable} from './keys/key-table.js';
 import {useTheme} from './shared/theme.js';
 import {useTerminalSize} from './shared/useTerminalSize.js';
+
+const BOOT_KEYS: KeyTable<{quit: () => void}> = {
+  title: 'Starting',
+  actions: [
+    {keys: ['q'], label: 'quit', help: 'Quit vastdeck', run: context => context.quit()},
+    {keys: ['ctrl-c'], help: 'Quit vastdeck', everywhere: true, run: context => context.quit()},
+  ],
+};
 
 export function Booting({onQuit, what}: {onQuit: () => void; what: string}) {
   const theme = useTheme();
   const {columns, rows} = useTerminalSize();
-  useInput((input, key) => {
-    if (input === 'q' || (key.ctrl && input === 'c')) onQuit();
-  });
+  useKeyLayer(BOOT_KEYS, {quit: onQuit});
   const width = Math.max(20, columns);
   const height = Math.max(3, rows - 1);
   return (

@@ -8,6 +8,7 @@ import {InputError, toVastdeckError} from '../core/errors.js';
 import type {DeckView, InstanceRow} from '../core/deck-types.js';
 import {App} from './App.js';
 import {Booting} from './Booting.js';
+import {KeyboardProvider} from './keys/Keyboard.js';
 import {billingAfterQuit} from './QuitDialog.js';
 import {reportFrameCost} from './shared/frame-clock.js';
 
@@ -70,8 +71,13 @@ export async function runDashboard(deck: DeckView | Promise<DeckView>, options: 
     finalRows = ready?.fleet.getSnapshot().rows ?? [];
     instance.unmount();
   };
-  const first = ready ? <App deck={ready} onQuit={stop} /> : <Booting onQuit={stop} what={options.starting ?? 'Starting…'} />;
-  const instance = render(first, {
+  // One keyboard from the first frame on: the dashboard replaces the boot screen inside it, so keys
+  // that come the moment the dashboard appears reach its key tables (registered as it mounts).
+  const report = (error: unknown) => ready?.notify(`That key failed: ${toVastdeckError(error).message}`, 'error');
+  const screen = (deckNow: DeckView | undefined) => (
+    <KeyboardProvider onError={report}>{deckNow ? <App deck={deckNow} onQuit={stop} keyboard={false} /> : <Booting onQuit={stop} what={options.starting ?? 'Starting…'} />}</KeyboardProvider>
+  );
+  const instance = render(screen(ready), {
     stdout,
     stdin,
     exitOnCtrlC: false,
@@ -91,7 +97,7 @@ export async function runDashboard(deck: DeckView | Promise<DeckView>, options: 
     deck.then(
       started => {
         ready = started;
-        if (!stopped) instance.rerender(<App deck={started} onQuit={stop} />);
+        if (!stopped) instance.rerender(screen(started));
       },
       (error: unknown) => {
         bootError = error;

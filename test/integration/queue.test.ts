@@ -89,6 +89,26 @@ describe('generation queue', () => {
     }
   });
 
+  it('a job’s cost share is its instance time on the cloud’s clock plus the downloads no earlier job took', async () => {
+    const a = await startComfy('inst-1');
+    const startMs = Date.now();
+    // The demo's cloud runs 10× faster; the instance has spent $0.30 on its image and models.
+    const billing = {cloudNowMs: () => 1_800_000_000_000 + (Date.now() - startMs) * 10, downloadsUsd: () => 0.3};
+    const queue = openQueue(() => [{...a.instance, billing}]);
+    await addJobs(queue, spec(), 3);
+    const jobs = await until(queue, all => all.length === 3 && all.every(job => job.state === 'done'));
+    const records = jobs.map(job => JSON.parse(readFileSync(join(job.outputDir!, 'job.json'), 'utf8')) as {timings: {totalSeconds: number; instanceSeconds: number}; cost: {instanceUsd: number; downloadsUsd: number; totalUsd: number}; costShareUsd: number});
+    // The downloads are taken on once, whole, by the first job to finish.
+    expect(records.map(record => record.cost.downloadsUsd).sort()).toEqual([0, 0, 0.3]);
+    for (const record of records) {
+      expect(Math.abs(record.timings.instanceSeconds - 10 * record.timings.totalSeconds)).toBeLessThan(0.05);
+      expect(record.cost.instanceUsd).toBeCloseTo((0.5 * record.timings.instanceSeconds) / 3600, 10);
+      expect(record.costShareUsd).toBe(record.cost.totalUsd);
+      expect(record.cost.totalUsd).toBeCloseTo(record.cost.instanceUsd + record.cost.downloadsUsd, 12);
+    }
+    expect(jobs.reduce((sum, job) => sum + job.downloadsUsd!, 0)).toBeCloseTo(0.3, 12);
+  });
+
   it('retries a job on another instance when its instance is lost mid-job', async () => {
     const a = await startComfy('inst-1', 0.5);
     const b = await startComfy('inst-2');

@@ -75,6 +75,11 @@ export interface TestDeck extends DeckView {
   close(): void;
 }
 
+/** A model whose snapshot never changes (the same object every read, as useSyncExternalStore needs). */
+function staticModel<T>(snapshot: T): {subscribe: () => () => void; getSnapshot: () => T} {
+  return {subscribe: () => () => {}, getSnapshot: () => snapshot};
+}
+
 /** A deck over `market`; the first search and the balance load start right away. */
 export function makeDeck(market: Offer[], options: {balanceUsd?: number; mode?: 'demo' | 'live'; hang?: boolean; failure?: Error; fleet?: TestFleet; queue?: TestQueue; policies?: TestPolicies; onstart?: TestOnStart} = {}): TestDeck {
   const queries: Array<Record<string, unknown>> = [];
@@ -100,6 +105,7 @@ export function makeDeck(market: Offer[], options: {balanceUsd?: number; mode?: 
     policies: options.policies ?? new TestPolicies(),
     onstart: options.onstart ?? new TestOnStart(),
     account: new AccountModel({currentUser: async () => ({email: 'demo@example.com', balanceUsd: options.balanceUsd ?? 25})}),
+    money: staticModel({burnUsdPerHour: 0, sessionUsd: 0, sessionBurnUsdPerHour: 0, capUsd: 0, allTimeUsd: 0, known: true}),
     messages,
     notify: (text: string, level?: MessageLevel) => messages.post(text, level),
     close: () => deck.offers.stop(),

@@ -89,13 +89,14 @@ function addedListener(event: (typeof EVENTS)[number], before: Function[]): (...
   return added[0] as (...args: unknown[]) => void;
 }
 
-function start(deck: DeckView, onExit?: () => Promise<void>) {
+function start(deck: DeckView | Promise<DeckView>, onExit?: () => Promise<void>, starting?: string) {
   const stdout = new FakeStdout();
   const stdin = new FakeStdin();
   const done = runDashboard(deck, {
     stdout: stdout as unknown as NodeJS.WriteStream,
     stdin: stdin as unknown as NodeJS.ReadStream,
     onExit,
+    starting,
   });
   return {stdout, stdin, done};
 }
@@ -139,6 +140,38 @@ describe('runDashboard', () => {
     expect(stdout.output.endsWith(RESTORED_THEN_SUMMARY)).toBe(true);
     expect(stdin.isRaw).toBe(false);
     expect(listenerCounts()).toEqual(before);
+  });
+
+  it('draws its first frame before the services are ready, then the dashboard, and loses no key typed the moment it appears', async () => {
+    let ready!: (deck: DeckView) => void;
+    const {stdout, stdin, done} = start(new Promise<DeckView>(resolve => (ready = resolve)), undefined, 'Starting the simulated Vast.ai cloud…');
+    await sleep(50);
+    expect(stdout.output).toContain('Starting the simulated Vast.ai cloud…');
+    expect(stdout.output).not.toContain('DEMO');
+    const made = deck();
+    ready(made);
+    // The key comes in the same turn the dashboard is drawn: the keyboard was there all along.
+    await Promise.resolve();
+    stdin.type('?');
+    await sleep(100);
+    expect(stdout.output).toContain('DEMO');
+    expect(stdout.output).toMatch(/Keys \(/);
+    stdin.type('\u001B');
+    await sleep(30);
+    stdin.type('q');
+    await done;
+  });
+
+  it('quits from the first frame, and a service that fails to start leaves the screen and says why', async () => {
+    const quitting = start(new Promise<DeckView>(() => {}), undefined, 'Starting…');
+    await sleep(50);
+    quitting.stdin.type('q');
+    await quitting.done;
+    expect(quitting.stdout.output).toContain(LEAVE);
+
+    const failing = start(Promise.reject(new Error('no key')), undefined, 'Connecting…');
+    await expect(failing.done).rejects.toThrow('no key');
+    expect(failing.stdout.output).toContain(LEAVE);
   });
 
   it('quits on Ctrl-C', async () => {

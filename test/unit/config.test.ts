@@ -137,6 +137,22 @@ describe('openSettings', () => {
     expect(store.all()).toEqual(DEFAULT_SETTINGS);
   });
 
+  it('drops settings an older vastdeck stored that no longer exist, with a note once, never a failure', () => {
+    const dir = freshDir();
+    mkdirSync(dir, {recursive: true});
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({cost: {modelGb: 7, firstResultSeconds: 30, imageGb: 9}, filters: {minReliability: 0.97}}));
+    const store = openSettings({cwd: dir});
+    expect(store.all().cost.imageGb).toBe(9);
+    expect(store.all().filters.minReliability).toBe(0.97);
+    const notes = store.migrationNotes();
+    expect(notes).toHaveLength(2);
+    expect(notes[0]).toMatch(/^Dropped the setting cost\.modelGb \(7\) from .*config\.json: it no longer exists — each workflow's manifest gives its model downloads now/);
+    expect(notes[1]).toMatch(/^Dropped the setting cost\.firstResultSeconds \(30\)/);
+    expect(store.migrationNotes()).toEqual([]);
+    expect(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'))).toEqual({cost: {imageGb: 9}, filters: {minReliability: 0.97}});
+    expect(openSettings({cwd: dir}).migrationNotes()).toEqual([]);
+  });
+
   it('names a hand-edited bad value or unknown key, and lets `config reset KEY` remove just that', () => {
     const dir = freshDir();
     mkdirSync(dir, {recursive: true});

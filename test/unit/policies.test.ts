@@ -2,7 +2,7 @@
 // countdown, cancelling keeps that trigger quiet until its condition clears, and expiry destroys
 // through the fleet's normal cleanup.
 import {describe, expect, it} from 'vitest';
-import {PoliciesModel} from '../../source/core/usecases/spend-guard.js';
+import {DEFAULT_CLEANUP_SEC, PoliciesModel, projectCap, type SessionSpend} from '../../source/core/usecases/spend-guard.js';
 import type {FleetSnapshot, InstanceRow, QueueSnapshot} from '../../source/core/deck-types.js';
 import type {Job} from '../../source/core/queue/job-store.js';
 import {DEFAULT_SETTINGS, type PolicySettings} from '../../source/core/settings.js';
@@ -35,11 +35,13 @@ function rig(policies: Partial<PolicySettings>, rows: InstanceRow[], jobs: Job[]
   const destroyed: string[] = [];
   const fleet = {rows, getSnapshot: (): FleetSnapshot => ({rows: fleet.rows, otherInstalls: [], reconciled: true, creating: [], sshKey: {ok: true, description: 'test'}}), destroy: async (key: string) => void destroyed.push(key)};
   const queue = {jobs, getSnapshot: (): QueueSnapshot => ({jobs: queue.jobs, readyInstances: 1})};
-  const model = new PoliciesModel({fleet, queue, settings: () => ({...DEFAULT_SETTINGS.policies, countdownSeconds: 30, ...policies}), now: () => now});
+  const spend: SessionSpend = {spentUsd: 0, burnUsdPerHour: 0, cloudRate: 1};
+  const model = new PoliciesModel({fleet, queue, settings: () => ({...DEFAULT_SETTINGS.policies, countdownSeconds: 30, ...policies}), spend: () => spend, now: () => now});
   return {
     model,
     fleet,
     queue,
+    spend,
     destroyed,
     advance(ms: number) {
       now += ms;
@@ -98,16 +100,40 @@ describe('auto-destroy policies', () => {
     expect(r.destroyed).toEqual(['a']);
   });
 
-  it('destroys everything at the spend cap, with the spend shown', () => {
-    const r = rig({spendCapUsd: 1}, [row('a', 'READY', 0.4), row('b', 'DOWNLOADING', 0.4)], []);
+  it('starts the cap countdown early enough that the cleanup ends at the cap, and stops what was rented during it', () => {
+    // Lead: 30 s countdown + 15 s cleanup + 2 s of ticks = 47 s; at $3.60/h the session spends $0.001 a second.
+    expect(DEFAULT_CLEANUP_SEC).toBe(15);
+    const r = rig({spendCapUsd: 1}, [row('a', 'READY'), row('b', 'DOWNLOADING')], []);
+    Object.assign(r.spend, {spentUsd: 0.9, burnUsdPerHour: 3.6});
     r.advance(0);
-    expect(r.snapshot().spentUsd).toBeCloseTo(0.8);
-    expect(r.snapshot().countdown).toBeUndefined();
-    r.fleet.rows = [row('a', 'READY', 0.6), row('b', 'DOWNLOADING', 0.5)];
+    expect(r.snapshot().spentUsd).toBeCloseTo(0.9);
+    expect(r.snapshot().countdown).toBeUndefined(); // 100 s left
+    expect(() => r.model.checkRent()).not.toThrow();
+    r.spend.spentUsd = 0.954; // 46 s left
     r.advance(1000);
-    expect(r.snapshot().countdown?.reason).toMatch(/spend cap of \$1\.00/);
-    r.advance(30_000);
-    expect(r.destroyed.sort()).toEqual(['a', 'b']);
+    expect(r.snapshot().countdown?.reason).toMatch(/spend cap of \$1\.00 will be reached in about 46s \(\$0\.95 spent this session\)/);
+    expect(() => r.model.checkRent()).toThrow(/spend cap of \$1\.00 is about to stop/);
+    r.fleet.rows = [...r.fleet.rows, row('c', 'DOWNLOADING')]; // rented anyway (another front end)
+    r.spend.spentUsd = 0.983;
+    r.advance(29_000);
+    expect(r.destroyed).toEqual([]);
+    r.advance(1000);
+    expect(r.destroyed.sort()).toEqual(['a', 'b', 'c']);
+  });
+
+  it('in the demo the projection runs on the cloud’s clock: 10× faster, 10× less time', () => {
+    expect(projectCap(1, {spentUsd: 0.5, burnUsdPerHour: 3.6, cloudRate: 1}, 47)).toEqual({reached: false, secondsLeft: 500, due: false});
+    expect(projectCap(1, {spentUsd: 0.5, burnUsdPerHour: 3.6, cloudRate: 20}, 47)).toEqual({reached: false, secondsLeft: 25, due: true});
+    expect(projectCap(1, {spentUsd: 1.2, burnUsdPerHour: 0, cloudRate: 1}, 47)).toEqual({reached: true, secondsLeft: 0, due: true});
+    expect(projectCap(0, {spentUsd: 5, burnUsdPerHour: 3.6, cloudRate: 1}, 47).due).toBe(false);
+  });
+
+  it('refuses to rent once the cap is reached, even with nothing left running', () => {
+    const r = rig({spendCapUsd: 0.25}, [], []);
+    r.spend.spentUsd = 0.25;
+    r.advance(0);
+    expect(r.snapshot().countdown).toBeUndefined();
+    expect(() => r.model.checkRent()).toThrow(/spend cap of \$0\.25 is reached \(\$0\.25 spent this session\): nothing was rented/);
   });
 
   it('the countdown goes away when its condition clears before it ends', () => {

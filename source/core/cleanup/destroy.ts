@@ -26,6 +26,8 @@ export interface CleanupDeps {
   /** The queue's outputs folder; run folders go in its runs/. */
   outputsDir: string;
   onStep?: (step: CleanupStep, message: string) => void;
+  /** The instance list the cleanup starts from (the spend book looks at it). */
+  onList?: (instances: Instance[]) => void;
   /** Between autostop heartbeats while extracting (60 s live): the instance must not stop itself meanwhile. */
   heartbeatMs?: number | (() => number);
 }
@@ -77,7 +79,7 @@ const DEAD_STATES: ReadonlySet<string> = new Set(['exited', 'offline', 'unknown'
 export async function cleanUp(deps: CleanupDeps, target: CleanupTarget, options: CleanupOptions = {}): Promise<CleanupResult> {
   const {instanceId} = target;
   const say = (step: CleanupStep, message: string): void => deps.onStep?.(step, message);
-  const instance = await findInstance(deps.client, instanceId);
+  const instance = await findInstance(deps, instanceId);
   const known = target.entry ?? deps.ledger.findByInstanceId(deps.apiOrigin, instanceId);
   if (!instance) return gone(deps, instanceId, known, options);
   const entry = known ?? deps.ledger.adopt(deps.apiOrigin, instance, 'found on the account by the cleanup');
@@ -134,7 +136,7 @@ export type PendingOutputs =
 
 /** For the destroy dialog: how many output files on the instance are not safely home yet. */
 export async function pendingOutputs(deps: Omit<CleanupDeps, 'onStep'>, instanceId: number): Promise<PendingOutputs> {
-  const instance = await findInstance(deps.client, instanceId);
+  const instance = await findInstance(deps, instanceId);
   if (!instance) return {instanceId, reachable: true, totalFiles: 0, safeFiles: 0, pendingFiles: 0, pendingBytes: 0, stillBillingStorage: false};
   const stillBillingStorage = instance.actualStatus === 'stopped';
   const label = deps.ledger.findByInstanceId(deps.apiOrigin, instanceId)?.label ?? instance.label;
@@ -201,6 +203,8 @@ async function destroyAndConfirm(deps: CleanupDeps, entry: LedgerInstance, state
     state.step('destroy', 'failed', failure.message);
     throw failure;
   }
+  // Billing stops when the destroy is accepted, not when the list confirms it.
+  if (outcome === 'destroyed') deps.ledger.endBilling(entry.localId, 'destroyed');
   state.step('destroy', 'done', outcome);
   deps.onStep?.('destroy', outcome === 'destroyed' ? `Vast.ai accepted the destroy of instance ${instanceId}.` : `Instance ${instanceId} was already destroyed (the API answered 404).`);
   state.step('confirm-gone', 'running');
@@ -246,6 +250,7 @@ async function gone(deps: CleanupDeps, instanceId: number, entry: LedgerInstance
     throw destroyFailedError(instanceId, error);
   }
   if (outcome === 'destroyed') {
+    if (entry) deps.ledger.endBilling(entry.localId, 'destroyed');
     // The list did not show it but the API still had it: confirm like any destroy.
     const problem = await confirmGone(deps.client, instanceId, options.confirmDelaysMs ?? CONFIRM_DELAYS_MS);
     if (problem) throw problem;
@@ -260,8 +265,10 @@ async function gone(deps: CleanupDeps, instanceId: number, entry: LedgerInstance
 }
 
 /** The instance from the list, or from the by-id read when the list misses it (a list can lag or be cut short). */
-async function findInstance(client: VastClient, instanceId: number): Promise<Instance | undefined> {
-  return (await listInstances(client)).find(instance => instance.id === instanceId) ?? (await getInstance(client, instanceId));
+async function findInstance(deps: Pick<CleanupDeps, 'client' | 'onList'>, instanceId: number): Promise<Instance | undefined> {
+  const instances = await listInstances(deps.client);
+  deps.onList?.(instances);
+  return instances.find(instance => instance.id === instanceId) ?? (await getInstance(deps.client, instanceId));
 }
 
 async function identityOf(deps: Pick<CleanupDeps, 'identity'>): Promise<SshIdentity> {

@@ -28,8 +28,14 @@ export interface FleetOptions {
   isOther?: (instance: Instance) => boolean;
   /** Vast losing an instance this install tracks (one sentence each). */
   onGone?: (entry: LedgerInstance) => void;
-  /** List interval while something is booting (5 s) and when everything is settled (15 s). */
+  /** Every instance list, with the provisioning bytes the watched instances' logs showed (the spend book's look). */
+  onList?: (instances: Instance[], provisionedBytes: (instanceId: number) => number | undefined) => void;
+  /** What a ledger entry has cost so far, for its row (0 before its first look). */
+  spentUsd?: (entry: LedgerInstance) => number;
+  /** List interval while something is booting (5 s) and when everything is settled (15 s), in the cloud's time. */
   pollMs?: {busy: number; idle: number};
+  /** Cloud seconds per local second (a simulator's speed): the intervals shrink by it, to no less than 250 ms. */
+  cloudRate?: () => number;
   probe?: ProbeFunction;
   env?: NodeJS.ProcessEnv;
   now?: () => number;
@@ -41,6 +47,7 @@ export interface FleetOptions {
 
 const ACTIVE_STATES = new Set(['creating', 'active', 'destroying']);
 const SETTLED = new Set(['READY', 'FAILED']);
+const MIN_POLL_MS = 250;
 
 export class FleetModel extends Model<FleetSnapshot> {
   readonly #options: FleetOptions;
@@ -200,6 +207,11 @@ export class FleetModel extends Model<FleetSnapshot> {
       watch.feedInstance(instance, now);
       watch.tick(now);
     }
+    if (this.#options.onList) {
+      const watches = [...this.#watches.values()];
+      this.#options.onList(instances, instanceId => watches.find(watch => watch.entry.instanceId === instanceId)?.tracker.downloadedBytes || undefined);
+      for (const watch of watches) watch.entry = this.#options.ledger.find(watch.key) ?? watch.entry;
+    }
     this.#publish();
   }
 
@@ -226,7 +238,8 @@ export class FleetModel extends Model<FleetSnapshot> {
     if (this.#timer) clearTimeout(this.#timer);
     const {busy, idle} = this.#options.pollMs ?? {busy: 5000, idle: 15_000};
     const booting = [...this.#watches.values()].some(watch => !SETTLED.has(watch.stage.stage) && ACTIVE_STATES.has(watch.entry.state));
-    this.#timer = setTimeout(() => void this.pollNow(), booting || this.#creating.length > 0 ? busy : idle);
+    const intervalMs = booting || this.#creating.length > 0 ? busy : idle;
+    this.#timer = setTimeout(() => void this.pollNow(), Math.min(intervalMs, Math.max(MIN_POLL_MS, intervalMs / Math.max(1, this.#options.cloudRate?.() ?? 1))));
     this.#timer.unref();
   }
 
@@ -245,7 +258,7 @@ export class FleetModel extends Model<FleetSnapshot> {
       stage: watch.stage,
       createdAtMs: watch.entry.createdAtMs,
       runningSinceMs: watch.runningSinceMs,
-      accruedUsd: watch.accruedUsd(now),
+      accruedUsd: this.#options.spentUsd?.(watch.entry) ?? 0,
       log: watch.logState(),
       autostop: watch.autostop(),
       portal: watch.portal(),

@@ -125,16 +125,6 @@ export class InstanceWatch {
     this.#afterEvidence();
   }
 
-  /** $ spent so far: storage from create, GPU while running (an estimate from Vast's hourly prices). */
-  accruedUsd(nowMs = this.#now()): number {
-    const instance = this.instance;
-    const storagePerHour = instance?.storageCostPerHour ?? 0;
-    const gpuPerHour = Math.max(0, (instance?.dphTotal ?? this.entry.dphTotal) - storagePerHour);
-    const hoursSinceCreate = Math.max(0, nowMs - this.entry.createdAtMs) / 3_600_000;
-    const hoursRunning = this.runningSinceMs === undefined ? 0 : Math.max(0, nowMs - this.runningSinceMs) / 3_600_000;
-    return storagePerHour * hoursSinceCreate + gpuPerHour * hoursRunning;
-  }
-
   /** The instance's autostop as configured at create, and whether vastdeck's heartbeat reaches it; undefined without a watchdog. */
   autostop(): AutostopView | undefined {
     const config = this.instance?.autostop;

@@ -70,11 +70,13 @@ export interface LedgerInstance {
   updatedAtMs: number;
   /** Short human notes: "created", "create refused: ...", "destroyed", "not in the list any more". */
   events: Array<{atMs: number; what: string}>;
+  /** The session (core/money/sessions.ts) that rented it; absent for adopted instances and older entries. */
+  sessionId?: string;
   /** What the instance has cost, kept up to date from the API (core/money/billing.ts). */
   billing?: BillingRecord;
 }
 
-/** One instance's billing as vastdeck accounts it, on the cloud's clock (epoch seconds). */
+/** One instance's billing as vastdeck accounts it, on the cloud's clock (epoch seconds); see core/money/billing.ts. */
 export interface BillingRecord {
   /** start_date: storage bills from here until the instance is destroyed. */
   startSec: number;
@@ -82,14 +84,27 @@ export interface BillingRecord {
   /** $/h of the GPUs while running (dph_total − storage). */
   gpuPerHour: number;
   inetDownCostPerGb: number;
+  inetDownMbps: number;
   /** GPU seconds of runs that have ended. */
   closedGpuSec: number;
-  /** The current run's start (cloud clock), while the instance runs. */
+  /** The current run's start, while the instance runs. */
   runStartSec?: number;
-  /** GB downloaded by the instance so far (image pull + provisioning downloads, as far as vastdeck can tell). */
-  downloadedGb: number;
-  /** Cloud second of the last observation. */
+  /** The container ran at least once (the image is on the machine). */
+  ran: boolean;
+  /** GB of the Docker image (cost.imageGb when first seen). */
+  imageGb: number;
+  /** When the image pull began (estimated from the looks around it). */
+  pullStartSec?: number;
+  /** GB of the image downloaded so far. */
+  pulledGb: number;
+  /** GB the provisioning downloaded (transfer lines in its logs), the most seen. */
+  provisionedGb: number;
+  /** Seconds offline that ended (storage does not bill offline). */
+  closedOfflineSec: number;
+  offlineSinceSec?: number;
+  /** Cloud second of the last look, and the actual_status it showed. */
   seenSec: number;
-  /** Destroyed or gone: storage stops here. */
+  seenStatus: string | null;
+  /** Destroyed or gone: every clock stops here. */
   endedSec?: number;
 }

@@ -9,7 +9,7 @@ import type {VastClient} from '../vast/client.js';
 import {listInstances} from '../vast/instances-api.js';
 import {InstanceWatch} from './instance-watch.js';
 import type {StageState, StageTimeout} from './stages.js';
-import type {LedgerInstance} from './types.js';
+import type {Instance, LedgerInstance} from './types.js';
 
 export interface WatchUntilOptions {
   client: VastClient;
@@ -24,6 +24,8 @@ export interface WatchUntilOptions {
   progressEveryMs?: number;
   /** One sentence when a list call fails (the watch goes on). */
   onWarning?: (text: string) => void;
+  /** Every instance list, with the bytes the watched instance's provisioning downloaded so far (the spend book's look). */
+  onList?: (instances: Instance[], provisionedBytes: number) => void;
   signal?: AbortSignal;
   timeoutsMs?: Partial<Record<StageTimeout, number>>;
   now?: () => number;
@@ -73,6 +75,7 @@ export async function watchUntilSettled(options: WatchUntilOptions): Promise<Wat
       const instances = await listInstances(options.client);
       const instance = instances.find(candidate => candidate.id === options.entry.instanceId);
       watch.feedInstance(instance);
+      options.onList?.(instances, watch.tracker.downloadedBytes);
       if (instance) {
         seen = true;
         missing = 0;

@@ -8,7 +8,8 @@ import {basename, join} from 'node:path';
 import {tildePath, writePrivateFile} from '../credentials.js';
 import {VastdeckError} from '../errors.js';
 import {newLabel, parseLabel} from '../instances/create-body.js';
-import type {Instance, LedgerInstance, LedgerState} from '../instances/types.js';
+import type {BillingRecord, Instance, LedgerInstance, LedgerState} from '../instances/types.js';
+import {endBilling, type BillingEnd} from '../money/billing.js';
 
 export interface LedgerIntent {
   apiOrigin: string;
@@ -36,19 +37,24 @@ export class Ledger {
   readonly path: string;
   /** This install's id, put in the label of every entry begun here. */
   readonly installId: string | undefined;
+  /** The session (core/money/sessions.ts) this process runs, stamped on every entry begun here. */
+  sessionId: string | undefined;
+  /** The cloud's clock in epoch seconds (billing ends on it); this machine's clock by default. */
+  readonly #cloudNowSec: () => number;
   /** One sentence each: a corrupt file that was moved aside. The dashboard shows them. */
   readonly warnings: string[] = [];
   #entries: LedgerInstance[] = [];
   /** Identity of the file version in #entries; another process's write changes it. */
   #seen = '';
 
-  private constructor(path: string, installId: string | undefined) {
+  private constructor(path: string, installId: string | undefined, cloudNowSec: () => number) {
     this.path = path;
     this.installId = installId;
+    this.#cloudNowSec = cloudNowSec;
   }
 
-  static open(options: {path?: string; installId?: string} = {}): Ledger {
-    const ledger = new Ledger(options.path ?? ledgerPath(), options.installId);
+  static open(options: {path?: string; installId?: string; cloudNowSec?: () => number} = {}): Ledger {
+    const ledger = new Ledger(options.path ?? ledgerPath(), options.installId, options.cloudNowSec ?? (() => Date.now() / 1000));
     ledger.#refresh();
     return ledger;
   }
@@ -79,6 +85,7 @@ export class Ledger {
       localId,
       label: newLabel(localId, this.installId),
       ...intent,
+      ...(this.sessionId ? {sessionId: this.sessionId} : {}),
       state: 'creating',
       createdAtMs: nowMs,
       updatedAtMs: nowMs,
@@ -129,6 +136,30 @@ export class Ledger {
     return this.#change(localId, undefined, text);
   }
 
+  /** Stores billing records brought up to date from the API (one write for all; no event). */
+  recordBilling(records: ReadonlyArray<{localId: string; billing: BillingRecord}>): void {
+    if (records.length === 0) return;
+    this.#refresh();
+    let changed = false;
+    for (const {localId, billing} of records) {
+      const entry = this.#entries.find(candidate => candidate.localId === localId);
+      // A record ended meanwhile (the destroy was accepted) stays ended unless the instance lives on ('active' again).
+      if (!entry || (entry.billing?.endedSec !== undefined && billing.endedSec === undefined && entry.state !== 'active')) continue;
+      entry.billing = billing;
+      changed = true;
+    }
+    if (changed) this.#write();
+  }
+
+  /** The instance's billing stops: destroyed at `cloudSec` (the API accepted the destroy), or found missing then. */
+  endBilling(localId: string, how: BillingEnd, cloudSec = this.#cloudNowSec()): void {
+    this.#refresh();
+    const entry = this.#entries.find(candidate => candidate.localId === localId);
+    if (!entry?.billing || entry.billing.endedSec !== undefined) return;
+    entry.billing = endBilling(entry.billing, cloudSec, how);
+    this.#write();
+  }
+
   #change(localId: string, state: LedgerState | undefined, what: string, also?: (entry: LedgerInstance) => void): LedgerInstance {
     this.#refresh();
     const entry = this.#entries.find(candidate => candidate.localId === localId);
@@ -137,6 +168,10 @@ export class Ledger {
     if (state) entry.state = state;
     // The portal password is only useful while the instance lives; do not keep it at rest after.
     if (FINISHED.has(entry.state)) delete entry.webPassword;
+    // Nothing bills once it is destroyed or gone; a destroy's own moment was recorded by the cleanup already.
+    if ((entry.state === 'destroyed' || entry.state === 'gone') && entry.billing && entry.billing.endedSec === undefined) {
+      entry.billing = endBilling(entry.billing, this.#cloudNowSec(), entry.state === 'destroyed' ? 'destroyed' : 'vanished');
+    }
     also?.(entry);
     entry.updatedAtMs = nowMs;
     entry.events = [...entry.events, {atMs: nowMs, what}].slice(-MAX_EVENTS_PER_ENTRY);
@@ -264,5 +299,23 @@ function parseEntry(raw: unknown): LedgerInstance | undefined {
   };
   if (typeof fields.instanceId === 'number' && Number.isInteger(fields.instanceId)) entry.instanceId = fields.instanceId;
   if (typeof fields.webPassword === 'string') entry.webPassword = fields.webPassword;
+  if (typeof fields.sessionId === 'string' && fields.sessionId !== '') entry.sessionId = fields.sessionId;
+  const billing = parseBilling(fields.billing);
+  if (billing) entry.billing = billing;
   return entry;
+}
+
+/** A stored billing record, or undefined when it is missing or not one (the next look rebuilds it from the API). */
+function parseBilling(raw: unknown): BillingRecord | undefined {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return undefined;
+  const fields = raw as Record<string, unknown>;
+  const numbers = ['startSec', 'storagePerHour', 'gpuPerHour', 'inetDownCostPerGb', 'inetDownMbps', 'closedGpuSec', 'imageGb', 'pulledGb', 'provisionedGb', 'closedOfflineSec', 'seenSec'] as const;
+  if (!numbers.every(name => typeof fields[name] === 'number' && Number.isFinite(fields[name]))) return undefined;
+  const record = Object.fromEntries(numbers.map(name => [name, fields[name] as number])) as Pick<BillingRecord, (typeof numbers)[number]>;
+  const billing: BillingRecord = {...record, ran: fields.ran === true, seenStatus: typeof fields.seenStatus === 'string' ? fields.seenStatus : null};
+  for (const name of ['runStartSec', 'pullStartSec', 'offlineSinceSec', 'endedSec'] as const) {
+    const value = fields[name];
+    if (typeof value === 'number' && Number.isFinite(value)) billing[name] = value;
+  }
+  return billing;
 }

@@ -15,6 +15,8 @@ export interface OnStartControllerOptions {
   onCreated(instanceId: number): void;
   /** Between marker checks and instance-list calls (3 s and 5 s; the simulator can go faster). */
   pollMs?: {marker: number; list: number};
+  /** The rent's last check before the create call (the spend cap). */
+  beforeCreate?: () => void;
 }
 
 /** Events worth a line of their own; the rest (SSH retries and the like) stay quiet. */
@@ -68,6 +70,7 @@ export class OnStartRunner implements OnStartController {
         pollMs: pollMs?.marker,
         listPollMs: pollMs?.list,
         signal: this.#abort.signal,
+        beforeCreate: this.#options.beforeCreate,
         onCreated: instanceId => {
           notify(`${label}: rented instance ${instanceId}, waiting for its done marker.`);
           this.#options.onCreated(instanceId);

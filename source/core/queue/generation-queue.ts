@@ -19,6 +19,15 @@ export interface ReadyInstance {
   dphTotal: number;
   comfyui: string;
   token: string;
+  /** What the job's cost share is measured with (the cloud's clock, the instance's downloads so far). */
+  billing?: InstanceBilling;
+}
+
+export interface InstanceBilling {
+  /** The cloud's clock, epoch ms (billing runs on it; in the demo it is faster than the wall's). */
+  cloudNowMs(): number;
+  /** $ the instance has spent on downloads (image pull and provisioning) so far. */
+  downloadsUsd(): number;
 }
 
 export interface QueueOptions {
@@ -155,13 +164,27 @@ export class GenerationQueue extends Model<QueueSnapshot> {
     const controller = new AbortController();
     this.#running.set(job.id, {controller, instanceKey: instance.key});
     this.#patch(job.id, {attempts: job.attempts + 1});
-    const target = {key: instance.key, instanceId: instance.instanceId, gpuName: instance.gpuName, dphTotal: instance.dphTotal, client: this.#clientFor(instance)};
+    const billing = instance.billing;
+    const target = {
+      key: instance.key,
+      instanceId: instance.instanceId,
+      gpuName: instance.gpuName,
+      dphTotal: instance.dphTotal,
+      client: this.#clientFor(instance),
+      ...(billing ? {cloudNowMs: () => billing.cloudNowMs(), claimDownloadsUsd: () => this.#claimDownloads(instance.key, job.id, billing)} : {}),
+    };
     runJob(this.#find(job.id)!, target, {update: patch => this.#patch(job.id, patch), signal: controller.signal}, this.#options.outputsRoot)
       .catch((error: unknown): RunOutcome => {
         this.#patch(job.id, {error: toVastdeckError(error).message});
         return 'retry';
       })
       .then(outcome => this.#finish(job.id, instance, outcome, controller.signal));
+  }
+
+  /** The instance's downloads no earlier job on it has taken on yet (the first job takes the image and the models). */
+  #claimDownloads(instanceKey: string, jobId: string, billing: InstanceBilling): number {
+    const taken = this.#options.store.all().filter(job => job.instanceKey === instanceKey && job.id !== jobId).reduce((sum, job) => sum + (job.downloadsUsd ?? 0), 0);
+    return Math.max(0, billing.downloadsUsd() - taken);
   }
 
   #finish(jobId: string, instance: ReadyInstance, outcome: RunOutcome, signal: AbortSignal): void {

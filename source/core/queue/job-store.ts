@@ -30,8 +30,12 @@ export interface Job {
   error?: string;
   /** The settings the workflow was bound with (manifest defaults filled in). */
   settings?: Record<string, unknown>;
-  /** GPU seconds of the run, for the cost share. */
+  /** GPU seconds of the run (ComfyUI executing). */
   gpuSeconds?: number;
+  /** The instance's downloads (image, models) this job took on as its share, $ (the first job on an instance takes them). */
+  downloadsUsd?: number;
+  /** What the job cost: its instance's $/h while it held it, plus its downloads share. */
+  costUsd?: number;
   /** Outputs ComfyUI finished that are not saved here yet: a retry only downloads them. */
   pendingOutputs?: OutputFile[];
 }

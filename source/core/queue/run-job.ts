@@ -21,6 +21,10 @@ export interface JobTarget {
   /** $/h of the instance, for the job's cost share. */
   dphTotal: number;
   client: ComfyClient;
+  /** The cloud's clock (the job's time on the instance is billed by it); this machine's when absent. */
+  cloudNowMs?: () => number;
+  /** Takes on the instance's downloads no earlier job took (the first job on an instance takes the image and models). */
+  claimDownloadsUsd?: () => number;
 }
 
 /** How a run ended: 'retry' means the instance failed the job, so another instance should take it. */
@@ -34,11 +38,12 @@ export interface RunHooks {
 
 export async function runJob(job: Job, target: JobTarget, hooks: RunHooks, outputsRoot: string): Promise<RunOutcome> {
   const startedAtMs = Date.now();
+  const cloudStartMs = target.cloudNowMs?.() ?? startedAtMs;
   let gpuStartMs: number | undefined;
   try {
     // The GPU already did this job; only its files could not be saved here: fetch them again.
     if (job.pendingOutputs && job.promptId && job.instanceKey === target.key) {
-      return await saveOutputs(job, target, hooks, outputsRoot, {promptId: job.promptId, seed: job.seed, settings: job.settings ?? {}, startedAtMs, gpuSeconds: job.gpuSeconds ?? 0, files: job.pendingOutputs});
+      return await saveOutputs(job, target, hooks, outputsRoot, {promptId: job.promptId, seed: job.seed, settings: job.settings ?? {}, startedAtMs, cloudStartMs, gpuSeconds: job.gpuSeconds ?? 0, files: job.pendingOutputs});
     }
     const loaded = await loadWorkflow(job.spec.workflow);
     hooks.update({state: 'uploading', startedAtMs, instanceKey: target.key, instanceId: target.instanceId, error: undefined, progress: undefined, pendingOutputs: undefined});
@@ -69,7 +74,7 @@ export async function runJob(job: Job, target: JobTarget, hooks: RunHooks, outpu
       return 'failed';
     }
     const gpuSeconds = (Date.now() - (gpuStartMs ?? startedAtMs)) / 1000;
-    return await saveOutputs(job, target, hooks, outputsRoot, {promptId, seed: bound.seed, settings: bound.settings, startedAtMs, gpuSeconds, files: result.outputs});
+    return await saveOutputs(job, target, hooks, outputsRoot, {promptId, seed: bound.seed, settings: bound.settings, startedAtMs, cloudStartMs, gpuSeconds, files: result.outputs});
   } catch (error) {
     if (hooks.signal.aborted) return abortedOutcome(hooks);
     const failure = toVastdeckError(error);
@@ -89,6 +94,8 @@ interface FinishedRun {
   seed: number | undefined;
   settings: Record<string, unknown>;
   startedAtMs: number;
+  /** The cloud's clock when the job began on the instance. */
+  cloudStartMs: number;
   gpuSeconds: number;
   files: OutputFile[];
 }
@@ -104,7 +111,9 @@ async function saveOutputs(job: Job, target: JobTarget, hooks: RunHooks, outputs
     });
     for (const file of run.files) outputs.push(await target.client.download(file, outputDir));
     const finishedAtMs = Date.now();
-    await writeJobRecord(outputDir, job, target, {seed: run.seed, settings: run.settings, promptId: run.promptId, startedAtMs: run.startedAtMs, finishedAtMs, gpuSeconds: run.gpuSeconds, outputs}).catch((error: NodeJS.ErrnoException) => {
+    const cost = jobCost(target, run);
+    hooks.update({downloadsUsd: cost.downloadsUsd, costUsd: cost.totalUsd});
+    await writeJobRecord(outputDir, job, target, {seed: run.seed, settings: run.settings, promptId: run.promptId, startedAtMs: run.startedAtMs, finishedAtMs, gpuSeconds: run.gpuSeconds, outputs, cost}).catch((error: NodeJS.ErrnoException) => {
       throw new LocalFileError(`vastdeck cannot write ${join(outputDir, 'job.json')} (${error.code ?? 'unknown error'}): free some space or fix the permissions; the outputs themselves are saved.`, error);
     });
     hooks.update({state: 'done', outputs, outputDir, finishedAtMs, progress: undefined, pendingOutputs: undefined, error: undefined});
@@ -142,7 +151,7 @@ async function writeJobRecord(
   outputDir: string,
   job: Job,
   target: JobTarget,
-  run: {seed: number | undefined; settings: Record<string, unknown>; promptId: string; startedAtMs: number; finishedAtMs: number; gpuSeconds: number; outputs: string[]},
+  run: {seed: number | undefined; settings: Record<string, unknown>; promptId: string; startedAtMs: number; finishedAtMs: number; gpuSeconds: number; outputs: string[]; cost: JobCost},
 ): Promise<void> {
   const files = [];
   for (const path of run.outputs) files.push({file: basename(path), bytes: (await stat(path)).size, sha256: await sha256(path)});
@@ -160,12 +169,34 @@ async function writeJobRecord(
       finishedAt: new Date(run.finishedAtMs).toISOString(),
       totalSeconds: (run.finishedAtMs - run.startedAtMs) / 1000,
       gpuSeconds: run.gpuSeconds,
+      instanceSeconds: run.cost.instanceSeconds,
     },
-    costShareUsd: (target.dphTotal * run.gpuSeconds) / 3600,
+    cost: {instanceUsd: run.cost.instanceUsd, downloadsUsd: run.cost.downloadsUsd, totalUsd: run.cost.totalUsd},
+    costShareUsd: run.cost.totalUsd,
     attempts: job.attempts,
     outputs: files,
   };
   writePrivateFile(join(outputDir, 'job.json'), `${JSON.stringify(record, null, 2)}\n`);
+}
+
+interface JobCost {
+  /** Seconds of the cloud's clock the job held the instance (upload to outputs home). */
+  instanceSeconds: number;
+  instanceUsd: number;
+  downloadsUsd: number;
+  totalUsd: number;
+}
+
+/**
+ * The job's cost share: the instance's $/h (GPU and disk) for the time it held it, on the cloud's
+ * clock, plus the instance's downloads no earlier job on it took (so the shares of all jobs on an
+ * instance add up to its downloads plus their time).
+ */
+function jobCost(target: JobTarget, run: FinishedRun): JobCost {
+  const instanceSeconds = Math.max(0, ((target.cloudNowMs?.() ?? Date.now()) - run.cloudStartMs) / 1000);
+  const instanceUsd = (target.dphTotal * instanceSeconds) / 3600;
+  const downloadsUsd = target.claimDownloadsUsd?.() ?? 0;
+  return {instanceSeconds, instanceUsd, downloadsUsd, totalUsd: instanceUsd + downloadsUsd};
 }
 
 function sha256(path: string): Promise<string> {

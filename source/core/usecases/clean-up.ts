@@ -70,7 +70,7 @@ export interface CleanupRun extends CleanupOptions {
 export function cleanUpInstance(ctx: DeckContext, target: {instanceId: number; entry?: LedgerInstance}, run: CleanupRun = {}): Promise<CleanupResult> {
   const {onStep, identity, ...options} = run;
   return cleanUp(
-    {client: ctx.client, ledger: ctx.ledger, apiOrigin: ctx.apiOrigin, knownHosts: ctx.knownHosts, outputsDir: ctx.outputsRoot(), identity, onStep, heartbeatMs: heartbeatPace(ctx)},
+    {client: ctx.client, ledger: ctx.ledger, apiOrigin: ctx.apiOrigin, knownHosts: ctx.knownHosts, outputsDir: ctx.outputsRoot(), identity, onStep, onList: instances => ctx.spend.observe(instances), heartbeatMs: heartbeatPace(ctx)},
     target,
     options,
   );

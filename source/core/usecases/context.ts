@@ -7,6 +7,8 @@ import {systemClock, type Clock} from '../clock.js';
 import {openSettings, type SettingsStore} from '../config.js';
 import {loadInstallId} from '../install-id.js';
 import {Ledger} from '../ledger/ledger.js';
+import {Sessions} from '../money/sessions.js';
+import {SpendBook} from '../money/spend-book.js';
 import {outputsRoot} from '../queue/paths.js';
 import type {VastdeckSettings} from '../settings.js';
 import {KnownHosts} from '../ssh/known-hosts.js';
@@ -25,6 +27,8 @@ export interface DeckContext {
   /** The settings as they are now (re-read each call: `vastdeck config set` in another terminal applies). */
   settings(): VastdeckSettings;
   ledger: Ledger;
+  /** Billing of every instance the front end lists, the session and its spend (core/money). */
+  spend: SpendBook;
   knownHosts: KnownHosts;
   /** scheme://host:port of the API: ledger entries of other APIs are not ours. */
   apiOrigin: string;
@@ -58,16 +62,21 @@ export function buildContext(options: ContextOptions): DeckContext {
   const dir = options.stateDir ?? stateDir(env);
   const installId = loadInstallId(dir);
   const settingsStore = options.settings ?? openSettings();
+  const client = new VastClient({baseUrl: options.baseUrl, apiKey: options.apiKey, userAgent: `vastdeck/${VERSION}`, ...options.clientOptions});
+  const cloudNowSec = (): number => client.cloudClock.now() / 1000;
+  const ledger = Ledger.open({path: join(dir, 'ledger.json'), installId, cloudNowSec});
+  const apiOrigin = new URL(options.baseUrl).origin;
   return {
     mode: options.mode,
     detail: options.detail,
     speed: options.speed && options.speed > 0 ? options.speed : 1,
-    client: new VastClient({baseUrl: options.baseUrl, apiKey: options.apiKey, userAgent: `vastdeck/${VERSION}`, ...options.clientOptions}),
+    client,
     settingsStore,
     settings: () => settingsStore.all(),
-    ledger: Ledger.open({path: join(dir, 'ledger.json'), installId}),
+    ledger,
+    spend: new SpendBook({ledger, apiOrigin, sessions: new Sessions(dir), cloudNowSec, imageGb: () => settingsStore.all().cost.imageGb}),
     knownHosts: KnownHosts.open(join(dir, 'known_hosts.json')),
-    apiOrigin: new URL(options.baseUrl).origin,
+    apiOrigin,
     installId,
     stateDir: dir,
     outputsRoot: () => outputsRoot(settingsStore.all(), env),

@@ -4,6 +4,7 @@
 // --onstart` and the dashboard's O key (core/onstart/onstart-controller.ts).
 import {randomUUID} from 'node:crypto';
 import {join, posix} from 'node:path';
+import {getInstance} from '../vast/instances-api.js';
 import {writePrivateFile} from '../credentials.js';
 import type {JobSpec} from '../comfy/types.js';
 import {bindJob, loadWorkflow} from '../comfy/workflow.js';
@@ -47,6 +48,8 @@ export interface OnstartRunOptions {
   onEvent: (event: OnstartEvent) => void;
   /** As soon as an instance exists (it bills from now on). */
   onCreated?: (instanceId: number) => void;
+  /** The rent's last check before the create call (the spend cap). */
+  beforeCreate?: () => void;
   /** `--no-autostop`, `--autostop-idle MIN`. */
   autostop?: AutostopOverrides;
 }
@@ -100,6 +103,7 @@ export async function runOnstartJob(ctx: DeckContext, options: OnstartRunOptions
     body: {onstart: runner.onstart, extraEnv: {...runner.env, ...jobEnv}},
     signal: options.signal,
     onEvent,
+    beforeCreate: options.beforeCreate,
   });
   const {instanceId, offer, identity} = created;
   options.onCreated?.(instanceId);
@@ -145,7 +149,9 @@ export async function runOnstartJob(ctx: DeckContext, options: OnstartRunOptions
       },
       outputs: marker.outputs,
     };
-    writePrivateFile(join(outputDir, 'job.json'), `${JSON.stringify(record, null, 2)}\n`);
+    // The instance ran this one job: its whole spend so far is the job's (storage, GPU, downloads).
+    const cost = await instanceCost(ctx, instanceId);
+    writePrivateFile(join(outputDir, 'job.json'), `${JSON.stringify({...record, ...(cost ? {cost, costShareUsd: cost.totalUsd} : {})}, null, 2)}\n`);
     // The outputs are home: the instance's autostop may destroy it instead of only stopping it.
     const heartbeat = new Heartbeat({client: () => ssh});
     heartbeat.markLines(marker.outputs.map(output => fetchedLine(output.sha256, output.file)));
@@ -154,6 +160,18 @@ export async function runOnstartJob(ctx: DeckContext, options: OnstartRunOptions
   } finally {
     ssh.end();
   }
+}
+
+/** What the instance has cost so far, after one fresh look at it; undefined when it cannot be read. */
+async function instanceCost(ctx: DeckContext, instanceId: number): Promise<{storageUsd: number; gpuUsd: number; downloadsUsd: number; totalUsd: number} | undefined> {
+  try {
+    const instance = await getInstance(ctx.client, instanceId);
+    if (instance) ctx.spend.observe([instance], undefined, {partial: true});
+  } catch {
+    // The record of the last look still prices it.
+  }
+  const spend = ctx.spend.instanceSpend(instanceId);
+  return spend && {storageUsd: spend.storageUsd, gpuUsd: spend.gpuUsd, downloadsUsd: spend.bandwidthUsd, totalUsd: spend.totalUsd};
 }
 
 /** An http(s) URL, or an absolute path on the instance (normally under /workspace/vastdeck/inputs). */

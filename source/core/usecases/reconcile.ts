@@ -19,9 +19,10 @@ export async function reconcileAccount(ctx: DeckContext): Promise<AccountView> {
   return reconcileWith(ctx, await listInstances(ctx.client));
 }
 
-/** The ledger brought in line with a list already fetched (the dashboard's fleet poll). */
+/** The ledger brought in line with a list already fetched (the dashboard's fleet poll), and every instance's billing looked at. */
 export function reconcileWith(ctx: DeckContext, instances: Instance[]): AccountView {
   const reconciliation = reconcile(ctx.ledger, ctx.apiOrigin, instances, {nowMs: ctx.clock.now(), installId: ctx.installId});
+  ctx.spend.observe(instances);
   return {instances, reconciliation, messages: reconcileMessages(reconciliation)};
 }
 

@@ -111,7 +111,7 @@ export async function readyInstance(ctx: DeckContext, id: number): Promise<Ready
   if (!comfyui || !token) throw new InputError(`Instance ${id} has no ComfyUI portal (or no token) yet: wait for it with \`vastdeck watch ${id}\`.`);
   const probe = await probeComfy(comfyui, token);
   if (!probe.ok) throw new InputError(`Instance ${id} is not READY (ComfyUI answered ${probe.status ?? 'nothing'}): wait for it with \`vastdeck watch ${id}\`.`);
-  return {key: entry?.localId ?? `instance-${id}`, instanceId: id, gpuName: instance.gpuName, dphTotal: instance.dphTotal, comfyui, token};
+  return {key: entry?.localId ?? `instance-${id}`, instanceId: id, gpuName: instance.gpuName, dphTotal: instance.dphTotal, comfyui, token, billing: ctx.spend.jobBilling(id)};
 }
 
 /** Polls the one instance a `vastdeck run` uses; `lost` says why it can no longer run jobs. */
@@ -142,6 +142,7 @@ class HealthWatch {
     this.#checking = true;
     try {
       const instance = await getInstance(this.ctx.client, this.target.instanceId);
+      if (instance) this.ctx.spend.observe([instance], undefined, {partial: true});
       if (!instance) {
         if (++this.#missing >= 2) this.#lose(`instance ${this.target.instanceId} is no longer on the account`);
       } else if (instance.actualStatus !== 'running') {

@@ -162,6 +162,7 @@ export class VastClient {
 
   async #send<T>(method: string, path: string, bare: string, options: RequestOptions<T>, attempt: number): Promise<Outcome> {
     const started = performance.now();
+    const sentMs = Date.now();
     let outcome: Outcome;
     try {
       const response = await this.#http(path.replace(/^\/+/, ''), {
@@ -169,7 +170,7 @@ export class VastClient {
         ...(options.json === undefined ? {} : {json: options.json}),
         ...(options.searchParams ? {searchParams: options.searchParams} : {}),
       });
-      this.cloudClock.observe(typeof response.headers.date === 'string' ? response.headers.date : undefined);
+      this.cloudClock.observe(typeof response.headers.date === 'string' ? response.headers.date : undefined, Date.now(), sentMs);
       const mediaType = String(response.headers['content-type'] ?? '').split(';', 1)[0]!.trim().toLowerCase();
       outcome = {kind: 'response', status: response.statusCode, mediaType, text: response.body};
       const simSpeed = Number(response.headers['x-vastdeck-sim-speed']);

@@ -1,51 +1,86 @@
 // The cloud's own clock, read from the HTTP `Date` header of every API answer. Vast bills by its
 // clock, and so does the simulated cloud (which runs `speed` times faster than the wall clock in the
 // demo): spend computed from the API's timestamps (start_date, uptime_mins) must be measured against
-// the API's "now", not this machine's. Between answers the clock runs on at the rate it was seen to
-// run (≈ 1 against the real API), so the same code is right live and against a compressed simulator.
+// the API's "now", not this machine's.
+//
+// The header has whole seconds, so one answer only says the cloud's time was in [D, D + 1 s) at some
+// moment between sending the request and reading the answer. Every answer narrows the fit
+// cloud = offset + rate × local: the rate from the oldest and newest answers (exactly 1 whenever 1
+// is consistent with them — a real clock, or a simulator at speed 1), the offset from the
+// intersection of the newest answers' intervals. After a few answers at different sub-second
+// phases the error is tens of milliseconds instead of up to a second.
 
 interface Sample {
-  serverMs: number;
-  localMs: number;
+  /** The Date header, epoch ms (whole seconds). */
+  dateMs: number;
+  /** Local time the request was sent and the answer read. */
+  sentMs: number;
+  recvMs: number;
 }
 
-/** Samples older than this do not count for the rate (the rate of a simulator is constant). */
-const RATE_WINDOW_MS = 10 * 60_000;
-/** A rate needs this much local time between its samples to be trusted over 1 (the Date header has 1 s steps). */
-const MIN_RATE_SPAN_MS = 3000;
+/** Answers older than this do not count (a simulator's rate is constant, a real clock's is 1). */
+const WINDOW_MS = 10 * 60_000;
+const MAX_SAMPLES = 120;
+/** Local time the oldest and newest answers must span before a rate other than 1 is believed. */
+const MIN_RATE_SPAN_MS = 1000;
+const HEADER_STEP_MS = 1000;
 
 export class CloudClock {
-  #first: Sample | undefined;
-  #last: Sample | undefined;
+  #samples: Sample[] = [];
+  #rate = 1;
+  #offset: number | undefined;
 
-  /** Feed one answer's Date header (ignored when absent or unreadable). */
-  observe(dateHeader: string | undefined, localMs: number = Date.now()): void {
+  /** Feed one answer's Date header (ignored when absent or unreadable), with when its request left. */
+  observe(dateHeader: string | undefined, recvMs: number = Date.now(), sentMs: number = recvMs): void {
     if (!dateHeader) return;
-    const serverMs = Date.parse(dateHeader);
-    if (!Number.isFinite(serverMs)) return;
-    const sample = {serverMs, localMs};
-    if (!this.#first || localMs - this.#first.localMs > RATE_WINDOW_MS) this.#first = this.#last && localMs - this.#last.localMs <= RATE_WINDOW_MS ? this.#last : sample;
-    this.#last = sample;
+    const dateMs = Date.parse(dateHeader);
+    if (!Number.isFinite(dateMs)) return;
+    this.#samples.push({dateMs, sentMs: Math.min(sentMs, recvMs), recvMs});
+    const oldest = recvMs - WINDOW_MS;
+    while (this.#samples.length > 2 && (this.#samples.length > MAX_SAMPLES || this.#samples[0]!.recvMs < oldest)) this.#samples.shift();
+    this.#fit();
   }
 
-  /** How many cloud seconds pass per local second (1 until there is enough to tell). */
+  /** How many cloud seconds pass per local second (1 until there is enough to tell otherwise). */
   rate(): number {
-    const first = this.#first;
-    const last = this.#last;
-    if (!first || !last || last.localMs - first.localMs < MIN_RATE_SPAN_MS) return 1;
-    const rate = (last.serverMs - first.serverMs) / (last.localMs - first.localMs);
-    return Number.isFinite(rate) && rate > 0 ? Math.min(10_000, Math.max(0.01, rate)) : 1;
+    return this.#rate;
   }
 
   /** The cloud's "now" in epoch ms; this machine's clock until an answer has been seen. */
   now(localMs: number = Date.now()): number {
-    const last = this.#last;
-    if (!last) return localMs;
-    return last.serverMs + (localMs - last.localMs) * this.rate();
+    return this.#offset === undefined ? localMs : this.#offset + this.#rate * localMs;
   }
 
   /** Whether any answer carried a Date header. */
   get known(): boolean {
-    return this.#last !== undefined;
+    return this.#offset !== undefined;
+  }
+
+  #fit(): void {
+    const samples = this.#samples;
+    const first = samples[0]!;
+    const last = samples.at(-1)!;
+    this.#rate = 1;
+    if (last.sentMs - first.recvMs >= MIN_RATE_SPAN_MS) {
+      const cloudSpan = last.dateMs - first.dateMs;
+      const low = (cloudSpan - HEADER_STEP_MS) / (last.recvMs - first.sentMs);
+      const high = (cloudSpan + HEADER_STEP_MS) / (last.sentMs - first.recvMs);
+      if (!(low <= 1 && 1 <= high)) {
+        const rate = (low + high) / 2;
+        this.#rate = Number.isFinite(rate) && rate > 0 ? Math.min(10_000, Math.max(0.01, rate)) : 1;
+      }
+    }
+    // Newest first, each answer's interval for the offset narrows the range until one would empty it.
+    let low = -Infinity;
+    let high = Infinity;
+    for (let index = samples.length - 1; index >= 0; index--) {
+      const sample = samples[index]!;
+      const sampleLow = sample.dateMs - this.#rate * sample.recvMs;
+      const sampleHigh = sample.dateMs + HEADER_STEP_MS - this.#rate * sample.sentMs;
+      if (Math.max(low, sampleLow) > Math.min(high, sampleHigh)) break;
+      low = Math.max(low, sampleLow);
+      high = Math.min(high, sampleHigh);
+    }
+    this.#offset = (low + high) / 2;
   }
 }

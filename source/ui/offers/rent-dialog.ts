@@ -3,6 +3,7 @@
 // the fleet actions they are given.
 import type {FleetSnapshot} from '../../core/deck-types.js';
 import {formatDuration, formatMbps, formatPercent} from '../../core/format.js';
+import {BILLING_SUMMARY} from '../../core/money/billing.js';
 import type {RankedOffer} from '../../core/offers/types.js';
 import type {DialogLine, DialogSpec} from '../shared/Dialog.js';
 import type {FleetActions} from '../shared/useFleetActions.js';
@@ -30,8 +31,7 @@ export function rentDialog(candidates: readonly RankedOffer[], sshKey: FleetSnap
     {text: `Ready in about ${formatDuration(cost.etaReadySec / clockSpeed)} · 10-minute rule ${usd(cost.windowCostUsd)}`},
     {text: ''},
     {text: others > 0 ? 'If it is taken, vastdeck falls through to the next ranked offer.' : 'If it is taken, no other offer in the list is left to fall through to.', tone: 'muted'},
-    {text: 'Billing until destroyed: disk from creation, also loading or stopped;', tone: 'warn'},
-    {text: 'GPU only while running; every GB downloaded, the image pull too.', tone: 'warn'},
+    ...BILLING_SUMMARY.map(text => ({text, tone: 'warn' as const})),
   ];
   return {
     title: live ? 'Rent this offer? LIVE: this spends real money' : 'Rent this offer? (demo: the simulated cloud)',

@@ -5,7 +5,8 @@
 // The last line: the key hints of whatever has the keyboard, generated from its key table.
 import {Box, Text} from 'ink';
 import type {AccountSnapshot, DeckView, Message, MessageLevel} from '../../core/deck-types.js';
-
+import {formatDuration} from '../../core/format.js';
+import type {MoneySnapshot} from '../../core/money/money-model.js';
 import {useKeyHints} from '../keys/Keyboard.js';
 import {cellWidth, truncate, wrapWords} from './text-fit.js';
 import {useModel} from './useModel.js';
@@ -22,10 +23,19 @@ function levelTone(theme: Theme, level: MessageLevel): Tone {
   return {};
 }
 
-/** The balance when known; 'balance unknown' when the last lookup failed; nothing before the first. */
-export function balanceText(account: AccountSnapshot): string | undefined {
-  if (account.balanceUsd !== undefined) return `balance ${usd(account.balanceUsd)}`;
-  return account.error === undefined ? undefined : 'balance unknown';
+/**
+ * The money line (core/money): `$0.41/h · session $0.12 of $5.00 · balance $24.12 (2d10h)` — what the
+ * account burns (while anything bills) and this session's spend and cap (once it spent, or has a cap),
+ * the balance when known ('balance unknown' when its lookup failed) with how long it lasts at that
+ * burn; nothing before any of them is known. Kept short: it shares the message line's first row.
+ */
+export function balanceText(account: AccountSnapshot, money?: MoneySnapshot): string | undefined {
+  const parts: string[] = [];
+  if (money?.known && money.burnUsdPerHour > 0) parts.push(`${usd(money.burnUsdPerHour)}/h`);
+  if (money?.known && (money.sessionUsd > 0 || money.capUsd > 0)) parts.push(`session ${usd(money.sessionUsd)}${money.capUsd > 0 ? ` of ${usd(money.capUsd)}` : ''}`);
+  if (account.balanceUsd !== undefined) parts.push(`balance ${usd(account.balanceUsd)}${money?.runwayHours === undefined ? '' : ` (${formatDuration(money.runwayHours * 3600)})`}`);
+  else if (account.error !== undefined) parts.push('balance unknown');
+  return parts.length > 0 ? parts.join(' · ') : undefined;
 }
 
 /** The message's rows for a status bar `width` wide (the badge and the balance take the first row's sides). */
@@ -47,7 +57,7 @@ interface StatusBarProps {
 
 export function StatusBar({deck, message, width}: StatusBarProps) {
   const theme = useTheme();
-  const balance = balanceText(useModel(deck.account));
+  const balance = balanceText(useModel(deck.account), useModel(deck.money));
   const hints = useKeyHints();
   const live = deck.mode === 'live';
   const lines = message ? messageLines(message.text, width, balance) : [deck.modeDetail];
