@@ -559,7 +559,7 @@ export class SimInstances {
       listening: () => host.comfyListening(),
       time: this.time,
       faults: name => this.armed(name),
-      // A replayed boot bills what its wget bars download (a provisioned one bills its own run, below).
+      // A replayed boot bills each model its wget finishes (a provisioned one bills its own run, below).
       onModelBytes: provisioned ? undefined : (file, bytes) => this.chargeModelBytes(instance, file, bytes),
       // Dies mid-job: a moment after the job starts, so the client has seen it running.
       onJobStart: () => {
@@ -637,7 +637,7 @@ export class SimInstances {
     }
   }
 
-  /** A model download's progress: bills the bytes not billed yet (a resumed download counts once). */
+  /** A finished model download: bills its bytes once (a file finished again after a restart counts once). */
   private chargeModelBytes(instance: Instance, file: string, bytes: number): void {
     const billed = instance.modelBytes.get(file) ?? 0;
     if (bytes <= billed) return;

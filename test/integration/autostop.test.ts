@@ -5,7 +5,8 @@
 // ComfyUI job keep it alive; outputs never fetched turn a destroy into a stop; the list of outputs
 // home (written over SSH) lets it destroy; maxHours ends it whatever it does; --no-autostop ships none.
 import {createHash} from 'node:crypto';
-import {existsSync} from 'node:fs';
+import {existsSync, mkdtempSync} from 'node:fs';
+import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {afterEach, describe, expect, it} from 'vitest';
 import {sshEndpoint} from '../../source/core/instances/endpoints.js';
@@ -35,7 +36,9 @@ afterEach(async () => {
 async function cloudAndContext(): Promise<{manual: ManualCloud; ctx: DeckContext}> {
   open = await startManualCloud();
   open.cloud.account.balance = 1000;
-  return {manual: open, ctx: simContext(open.cloud)};
+  const ctx = simContext(open.cloud);
+  ctx.settingsStore.set('outputsDir', mkdtempSync(join(tmpdir(), 'vastdeck-autostop-outputs-')));
+  return {manual: open, ctx};
 }
 
 /** Rents an RTX 4090 through the rent use case, boots it, and returns when provisioning has ended (the watchdog's idle clock starts then). */

@@ -35,7 +35,7 @@ export interface SimComfyOptions {
   faults?: (name: 'ws-drop' | 'ws-silence' | 'node-failure' | 'comfy-restart') => boolean;
   /** Called as each job starts (the instance's death fault waits for this). */
   onJobStart?: (promptId: string) => void;
-  /** The bytes of each model the boot's wget has downloaded so far (the instance bills them). */
+  /** The bytes of each model the boot's wget has finished downloading (the instance bills them). */
   onModelBytes?: (file: string, bytes: number) => void;
 }
 

@@ -1,8 +1,8 @@
 // The model folders of the simulated ComfyUI (folder_paths.py: names, directories, extensions) over
 // the instance's virtual fs, and the files the boot's downloads leave there: when the replayed wget
-// reaches 100% a small placeholder safetensors appears in the folder it downloaded to. The bytes each
-// bar shows are reported too, for the instance's bandwidth bill (a finished file at its real size,
-// core/comfy/model-sizes.ts, so the bill counts what the cost model counts).
+// reaches 100% a small placeholder safetensors appears in the folder it downloaded to, and its bytes
+// are reported for the instance's bandwidth bill (at its real size, core/comfy/model-sizes.ts, so the
+// bill counts what the cost model counts).
 // Used by comfy-server.ts (GET /models, /embeddings) and node-catalogue.ts (combo lists).
 import {MODEL_BYTES} from '../../core/comfy/model-sizes.js';
 import type {FsChange, VirtualFile, VirtualFs} from '../virtual-fs.js';
@@ -104,7 +104,7 @@ function wgetBar(line: string): {file: string; pct: number; bytes: number} | und
 
 /**
  * Follows the boot's provisioning output: `Downloading N model(s) to <dir>...` names the folder,
- * a wget bar at `100%[` means that file is complete; `onBytes` hears each bar's bytes so far.
+ * a wget bar at `100%[` means that file is complete (`onBytes` hears its bytes).
  * Returns the unsubscribe function.
  */
 export function watchModelDownloads(fs: VirtualFs, onBytes?: (file: string, bytes: number) => void): () => void {
@@ -122,7 +122,8 @@ export function watchModelDownloads(fs: VirtualFs, onBytes?: (file: string, byte
       const target = /^Downloading \d+ model\(s\) to (\/\S+?)\.\.\.$/.exec(line.trim());
       if (target?.[1]) folder = target[1];
       const bar = wgetBar(line);
-      if (bar) onBytes?.(bar.file, bar.bytes);
+      // Billed as each file completes (as the recorded boot's bytes were once billed in one lump at its end).
+      if (bar?.pct === 100) onBytes?.(bar.file, bar.bytes);
       if (bar?.pct === 100 && folder && !fs.exists(`${folder}/${bar.file}`)) fs.write(`${folder}/${bar.file}`, placeholderSafetensors(bar.file));
     }
   };
