@@ -23,6 +23,8 @@ Usage:
                                         stop and clean up so the session stays within USD
   vastdeck run --onstart --workflow W --image-url URL --prompt P
                                         the OnStart method: the job runs inside the instance at boot
+                                        up and run: --autostop-idle MIN or --no-autostop set the
+                                        instance's own watchdog (docs/autostop.md; on, 30 min)
   vastdeck down ID... | --all [--any-install] [--force] [--json]
                                         outputs and logs home and verified, then destroy and confirm gone
   vastdeck spend [--json]               what was spent: per instance, per job, this session, all

@@ -1,6 +1,7 @@
 // A small, strict flag parser shared by the subcommands. Unknown flags and missing or malformed
 // values become one InputError sentence; there is no implicit coercion beyond what a spec asks for.
 import {InputError} from '../core/errors.js';
+import type {AutostopOverrides} from '../core/provisioning/autostop.js';
 
 export type FlagKind = 'boolean' | 'string' | 'number' | 'integer';
 
@@ -75,4 +76,18 @@ function convert(name: string, value: string, spec: FlagSpec): string | number {
 function example(spec: FlagSpec): string {
   if (spec.kind === 'string') return 'VALUE';
   return String(spec.min ?? 1);
+}
+
+/** `--no-autostop` and `--autostop-idle MIN` of the commands that rent (`up`, `run`). */
+export const AUTOSTOP_FLAGS = {
+  'no-autostop': {kind: 'boolean'},
+  'autostop-idle': {kind: 'integer', min: 1, max: 10_080},
+} as const satisfies Record<string, FlagSpec>;
+
+/** The rent's autostop overrides from those flags; both at once is one InputError. */
+export function autostopFromFlags(flags: ParsedArgs['flags']): AutostopOverrides | undefined {
+  const idle = flags['autostop-idle'];
+  if (flags['no-autostop'] === true && idle !== undefined) throw new InputError('Use either --no-autostop or --autostop-idle MIN, not both.');
+  if (flags['no-autostop'] === true) return {enabled: false};
+  return typeof idle === 'number' ? {enabled: true, idleMinutes: idle} : undefined;
 }

@@ -8,6 +8,7 @@
 import type {JobSpec} from '../core/comfy/types.js';
 import {InputError, exitCodeFor, toVastdeckError} from '../core/errors.js';
 import type {OnstartImage} from '../core/onstart/job-env.js';
+import type {AutostopOverrides} from '../core/provisioning/autostop.js';
 import {parseSortKey} from '../core/offers/rank.js';
 import {buildOfferSearch} from '../core/offers/search.js';
 import type {ReadyInstance} from '../core/queue/generation-queue.js';
@@ -15,12 +16,13 @@ import type {Job} from '../core/queue/job-store.js';
 import type {DeckContext} from '../core/usecases/context.js';
 import {cleanUpInstance} from '../core/usecases/clean-up.js';
 import {runOnstartJob, type OnstartSpec} from '../core/usecases/onstart.js';
+import {cloudSpeed} from '../core/usecases/pace.js';
 import {reconcileAccount} from '../core/usecases/reconcile.js';
 import {rentAndWatch, type Rented} from '../core/usecases/rent.js';
 import {readyInstance, runJobsOn} from '../core/usecases/run-jobs.js';
 import {CapGuard, sessionSpendOf} from '../core/usecases/spend-guard.js';
 import {validateJob} from '../core/usecases/validate.js';
-import {parseArgs} from './args.js';
+import {AUTOSTOP_FLAGS, autostopFromFlags, parseArgs} from './args.js';
 import {stillBillingNote, withSession, type Interrupt, type Io} from './command-io.js';
 import {StagePrinter} from './stage-printer.js';
 import {printingWatcher, printReconcile, printRentEvent} from './watching.js';
@@ -50,6 +52,7 @@ const FLAGS = {
   onstart: {kind: 'boolean'},
   'image-url': {kind: 'string'},
   'image-remote': {kind: 'string'},
+  ...AUTOSTOP_FLAGS,
 } as const;
 
 type Flags = Record<string, string | number | boolean | undefined>;
@@ -57,6 +60,8 @@ type Flags = Record<string, string | number | boolean | undefined>;
 export async function runRunCommand(argv: readonly string[], io: Io): Promise<number> {
   const {flags, positionals} = parseArgs('run', argv, FLAGS);
   const filter = positionals.join(' ');
+  const autostop = autostopFromFlags(flags);
+  if (autostop && flags.instance !== undefined) throw new InputError('--no-autostop and --autostop-idle apply to an instance vastdeck creates: drop them with --instance ID (its watchdog was set when it was created).');
   if (flags.onstart === true) return runOnstartCommand(flags, filter, io);
   if (flags['image-url'] !== undefined || flags['image-remote'] !== undefined) {
     throw new InputError('--image-url and --image-remote belong to the OnStart method: add --onstart, or pass a local file with --image.');
@@ -77,7 +82,7 @@ export async function runRunCommand(argv: readonly string[], io: Io): Promise<nu
     const capUsd = typeof flags['max-spend'] === 'number' ? flags['max-spend'] : ctx.settings().policies.spendCapUsd;
     ctx.spend.beginSession('run', capUsd);
     const printer = new StagePrinter(json ? io.stdout : io.stderr, json, ctx.clock.now());
-    const mission = new Mission(ctx, io, interrupt, {json, down: flags.down === true, keepOnInterrupt: flags['keep-on-interrupt'] === true, capUsd});
+    const mission = new Mission(ctx, io, interrupt, {json, down: flags.down === true, keepOnInterrupt: flags['keep-on-interrupt'] === true, capUsd, autostop});
     try {
       const target = search ? await mission.rentReady(search, printer, flags['create-key'] === true) : await readyInstance(ctx, Number(flags.instance));
       if (!search) mission.instanceId = target?.instanceId;
@@ -110,7 +115,7 @@ class Mission {
     readonly ctx: DeckContext,
     readonly io: Io,
     readonly interrupt: Interrupt,
-    readonly options: {json: boolean; down: boolean; keepOnInterrupt: boolean; capUsd: number},
+    readonly options: {json: boolean; down: boolean; keepOnInterrupt: boolean; capUsd: number; autostop?: AutostopOverrides},
   ) {
     interrupt.onRepeat = () => io.stderr.write('vastdeck: still stopping and cleaning up so that nothing keeps billing; press Ctrl-C once more to stop at once (the instance then keeps billing).\n');
     this.signal = AbortSignal.any([interrupt.signal, this.#stop.signal]);
@@ -131,7 +136,7 @@ class Mission {
     const watcher = printingWatcher(this.ctx, printer, this.io);
     const {rented, state} = await rentAndWatch(
       this.ctx,
-      {offers: {search, sortKey: parseSortKey('cost')}, createKey, signal: this.signal, onEvent: event => printRentEvent(printer, event), beforeCreate: () => this.cap.checkRent()},
+      {offers: {search, sortKey: parseSortKey('cost')}, createKey, autostop: this.options.autostop, signal: this.signal, onEvent: event => printRentEvent(printer, event), beforeCreate: () => this.cap.checkRent()},
       async (entry, identity, signal) => {
         this.instanceId = entry.instanceId;
         return watcher.watch(entry, identity, signal);
@@ -252,10 +257,11 @@ async function runOnstartCommand(flags: Flags, filter: string, io: Io): Promise<
         spec,
         offers: {search: buildOfferSearch(filter, ctx.settings()), sortKey: parseSortKey('cost')},
         createKey: flags['create-key'] === true,
+        autostop: autostopFromFlags(flags),
         outputsRoot: ctx.outputsRoot(),
         // The simulated cloud runs `speed` times faster; live, speed is 1.
-        pollMs: Math.max(250, 3000 / ctx.speed),
-        listPollMs: Math.max(500, 5000 / ctx.speed),
+        pollMs: Math.max(250, 3000 / cloudSpeed(ctx)),
+        listPollMs: Math.max(500, 5000 / cloudSpeed(ctx)),
         signal: AbortSignal.any([interrupt.signal, stop.signal]),
         beforeCreate: () => cap.checkRent(),
         onCreated: id => (rentedId = id),

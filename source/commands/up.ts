@@ -10,7 +10,7 @@ import {reconcileAccount} from '../core/usecases/reconcile.js';
 import {rentAndWatch} from '../core/usecases/rent.js';
 import {CapGuard, sessionSpendOf} from '../core/usecases/spend-guard.js';
 import {toVastdeckError} from '../core/errors.js';
-import {parseArgs} from './args.js';
+import {AUTOSTOP_FLAGS, autostopFromFlags, parseArgs} from './args.js';
 import {stillBillingNote, withSession, type Io} from './command-io.js';
 import {StagePrinter} from './stage-printer.js';
 import {printingWatcher, printReconcile, printRentEvent, reportOutcome} from './watching.js';
@@ -24,7 +24,9 @@ export async function runUpCommand(argv: readonly string[], io: Io): Promise<num
     'max-spend': {kind: 'number', min: 0},
     demo: {kind: 'boolean'},
     live: {kind: 'boolean'},
+    ...AUTOSTOP_FLAGS,
   });
+  const autostop = autostopFromFlags(flags);
   const sortKey = parseSortKey(typeof flags.sort === 'string' ? flags.sort : 'cost');
   return withSession(io, flags, async ({ctx}, interrupt) => {
     const search = buildOfferSearch(positionals.join(' '), ctx.settings());
@@ -42,7 +44,7 @@ export async function runUpCommand(argv: readonly string[], io: Io): Promise<num
     const watcher = printingWatcher(ctx, printer, io);
     let rented;
     try {
-      ({rented} = await rentAndWatch(ctx, {offers: {search, sortKey}, createKey: flags['create-key'] === true, signal, onEvent: event => printRentEvent(printer, event), beforeCreate: () => cap.checkRent()}, watcher.watch));
+      ({rented} = await rentAndWatch(ctx, {offers: {search, sortKey}, createKey: flags['create-key'] === true, autostop, signal, onEvent: event => printRentEvent(printer, event), beforeCreate: () => cap.checkRent()}, watcher.watch));
     } finally {
       cap.stop();
       ctx.spend.endSession();

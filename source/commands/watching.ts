@@ -5,7 +5,9 @@ import type {StageState} from '../core/instances/stages.js';
 import type {LedgerInstance} from '../core/instances/types.js';
 import {watchUntilSettled, type WatchOutcome} from '../core/instances/watch-until.js';
 import type {SshIdentity} from '../core/ssh/keys.js';
+import {heartbeatPace} from '../core/ssh/heartbeat.js';
 import type {DeckContext} from '../core/usecases/context.js';
+import {cloudSpeed} from '../core/usecases/pace.js';
 import type {InstanceWatcher, RentEvent} from '../core/usecases/rent.js';
 import {stillBillingNote, type Io} from './command-io.js';
 import type {StagePrinter} from './stage-printer.js';
@@ -27,7 +29,8 @@ export async function watchCli(ctx: DeckContext, entry: LedgerInstance, identity
     apiOrigin: ctx.apiOrigin,
     identity,
     knownHosts: ctx.knownHosts,
-    pollMs: Math.max(250, 5000 / ctx.speed),
+    pollMs: Math.max(250, 5000 / cloudSpeed(ctx)),
+    heartbeatMs: heartbeatPace(ctx),
     now: () => ctx.clock.now(),
     onStage: state => printer.stage(state),
     onProgress: state => printer.progress(state),

@@ -209,7 +209,7 @@ class ConfSettingsStore implements SettingsStore {
   }
 }
 
-type SettingKind = 'number' | 'integer' | 'boolean' | 'name' | 'image' | 'url' | 'path' | 'optional-path' | 'gpu-list' | 'region-list';
+type SettingKind = 'number' | 'integer' | 'boolean' | 'choice' | 'name' | 'image' | 'url' | 'path' | 'optional-path' | 'gpu-list' | 'region-list';
 
 /** An http(s) URL without spaces, or empty for "none". */
 const URL_PATTERN = /^(https?:\/\/\S+)?$/;
@@ -220,6 +220,8 @@ interface SettingSpec {
   kind: SettingKind;
   min?: number;
   max?: number;
+  /** The values a 'choice' takes. */
+  choices?: readonly string[];
   description: string;
 }
 
@@ -251,6 +253,10 @@ const SETTINGS: Readonly<Record<string, SettingSpec>> = {
   'policies.idleMinutes': {kind: 'number', min: 0, max: 10_080, description: 'destroy an instance that sat READY without a job this many minutes; 0 = off'},
   'policies.spendCapUsd': {kind: 'number', min: 0, description: 'destroy everything when this session has spent this many $; 0 = off'},
   'policies.countdownSeconds': {kind: 'integer', min: 5, max: 3600, description: 'seconds of countdown (cancel with X) before an automatic destroy'},
+  'autostop.enabled': {kind: 'boolean', description: 'install the autostop watchdog on instances vastdeck creates (docs/autostop.md)'},
+  'autostop.idleMinutes': {kind: 'integer', min: 1, max: 10_080, description: 'minutes without a heartbeat from vastdeck and without a ComfyUI job before an instance stops or destroys itself'},
+  'autostop.maxHours': {kind: 'number', min: 0, max: 8760, description: 'hours an instance may run at most, whatever it does; 0 = no limit'},
+  'autostop.action': {kind: 'choice', choices: ['destroy', 'stop'], description: 'what an idle instance does: destroy (only once every output was fetched, else it stops) or stop'},
   refreshSeconds: {kind: 'integer', min: 3, max: 3600, description: 'seconds between offer list refreshes'},
   searchLimit: {kind: 'integer', min: 10, max: 5000, description: 'offers to ask Vast.ai for in one search call (a search makes a few to cover the market)'},
   outputsDir: {kind: 'path', description: 'folder for generated outputs (relative paths start at the folder vastdeck runs in)'},
@@ -280,6 +286,8 @@ function leafSchema(spec: SettingSpec): object {
       return {type: spec.kind, ...range};
     case 'boolean':
       return {type: 'boolean'};
+    case 'choice':
+      return {type: 'string', enum: [...(spec.choices ?? [])]};
     case 'name':
       return {type: 'string', pattern: NAME_PATTERN.source};
     case 'image':
@@ -307,6 +315,8 @@ function needs(spec: SettingSpec): string {
       return `a whole number ${range}`;
     case 'boolean':
       return 'true or false (yes/no and 1/0 work too)';
+    case 'choice':
+      return `one of ${(spec.choices ?? []).join(', ')}`;
     case 'name':
       return 'a workflow name such as img2img-sdxl (letters, digits, _ . -)';
     case 'image':
@@ -341,6 +351,10 @@ function parseSettingValue(key: string, spec: SettingSpec, raw: string): unknown
       if (['true', 'yes', '1', 'on'].includes(lower)) return true;
       if (['false', 'no', '0', 'off'].includes(lower)) return false;
       return refuse();
+    }
+    case 'choice': {
+      const lower = text.toLowerCase();
+      return isValidValue(spec, lower) ? lower : refuse();
     }
     case 'name':
     case 'image':
@@ -378,6 +392,8 @@ function isValidValue(spec: SettingSpec, value: unknown): boolean {
       );
     case 'boolean':
       return typeof value === 'boolean';
+    case 'choice':
+      return typeof value === 'string' && (spec.choices ?? []).includes(value);
     case 'name':
       return typeof value === 'string' && NAME_PATTERN.test(value);
     case 'image':

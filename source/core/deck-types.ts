@@ -1,5 +1,6 @@
 // What the dashboard (source/ui) sees of the service layer. The UI reads these models through
 // useSyncExternalStore and calls their actions; it never touches got, ssh2, ws or fs.
+import type {AutostopView} from './instances/instance-watch.js';
 import type {StageState} from './instances/stages.js';
 import type {LedgerState} from './instances/types.js';
 import type {OffersSnapshot, RankedOffer, SortKey} from './offers/types.js';
@@ -89,6 +90,8 @@ export interface InstanceRow {
   /** $ spent so far as Vast bills it (storage since create, GPU while running, downloads; core/money/billing.ts). */
   accruedUsd: number;
   log: {state: LogConnectionState; error?: string; lines: number; endSeq: number};
+  /** Its autostop watchdog (docs/autostop.md) and whether vastdeck's heartbeat reaches it; absent without one. */
+  autostop?: AutostopView;
   /** URLs without any token (the token is shown only on request, see portalSecret). */
   portal: {comfyui?: string; instancePortal?: string};
   /** e.g. 'found on the account, not created by this vastdeck' */

@@ -18,9 +18,11 @@ import {OnStartRunner} from './onstart/onstart-controller.js';
 import {GenerationQueue, type ReadyInstance} from './queue/generation-queue.js';
 import {JobStore} from './queue/job-store.js';
 import {QueueFacade} from './queue/queue-controller.js';
+import {heartbeatPace} from './ssh/heartbeat.js';
 import {createVastdeckKey} from './ssh/keys.js';
 import {cleanUpInstance, isOwnInstance, outputsNotHome} from './usecases/clean-up.js';
 import type {DeckContext} from './usecases/context.js';
+import {cloudSpeed} from './usecases/pace.js';
 import {reconcileWith} from './usecases/reconcile.js';
 import {rent} from './usecases/rent.js';
 import {PoliciesModel, sessionSpendOf} from './usecases/spend-guard.js';
@@ -74,6 +76,8 @@ export class Deck implements DeckView {
       probe: options.probe,
       env: ctx.env,
       now: () => ctx.clock.now(),
+      heartbeatMs: heartbeatPace(ctx),
+      cloudSpeed: () => cloudSpeed(ctx),
       onFirstList: instances => {
         const view = reconcileWith(ctx, instances);
         for (const message of view.messages) this.notify(message.text, message.level);
@@ -90,6 +94,7 @@ export class Deck implements DeckView {
       instances: () => this.readyInstances(),
       outputsRoot: ctx.outputsRoot(),
       notify: (text, level) => this.notify(text, level),
+      onOutputsHome: (key, paths) => this.fleetModel.watchOf(key)?.heartbeat.markHome(paths),
     });
     this.queue = new QueueFacade(this.generations, open);
     this.onstart = new OnStartRunner(ctx, {

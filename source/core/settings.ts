@@ -67,12 +67,28 @@ export interface PolicySettings {
   countdownSeconds: number;
 }
 
+/**
+ * The watchdog vastdeck installs on the instances it creates (docs/autostop.md): the instance stops
+ * or destroys itself, with its own scoped key, when vastdeck has not been heard from for a while.
+ */
+export interface AutostopSettings {
+  /** Install the watchdog on instances vastdeck creates. */
+  enabled: boolean;
+  /** Minutes without a heartbeat from vastdeck and without a ComfyUI job before the instance acts. */
+  idleMinutes: number;
+  /** Hours a container may run at most, whatever it does; 0 = no limit. */
+  maxHours: number;
+  /** What the instance does: destroy (only when every output was fetched; else it stops) or stop. */
+  action: 'destroy' | 'stop';
+}
+
 export interface VastdeckSettings {
   filters: FilterSettings;
   job: JobSettings;
   cost: CostSettings;
   instance: InstanceSettings;
   policies: PolicySettings;
+  autostop: AutostopSettings;
   /** Offer list refresh interval in the dashboard, seconds. */
   refreshSeconds: number;
   /** How many offers one search call asks for (a search makes a few calls to cover the market). */
@@ -117,6 +133,12 @@ export const DEFAULT_SETTINGS: VastdeckSettings = {
     idleMinutes: 0,
     spendCapUsd: 0,
     countdownSeconds: 60,
+  },
+  autostop: {
+    enabled: true,
+    idleMinutes: 30,
+    maxHours: 0,
+    action: 'destroy',
   },
   refreshSeconds: 15,
   searchLimit: 400,

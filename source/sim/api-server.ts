@@ -132,6 +132,8 @@ export interface ApiServerOptions {
   now?: () => number;
   /** The cloud's clock for the Date header (runs `speed` times faster than `now` in a compressed simulator). */
   cloudNow?: () => number;
+  /** Time compression, announced in X-Vastdeck-Sim-Speed so clients can keep pace (the real API has no such header). */
+  speed?: number;
 }
 
 const MAX_LOG = 10_000;
@@ -176,7 +178,7 @@ async function serve(options: ApiServerOptions, request: IncomingMessage, respon
   };
   const send = (answer: SimResponse, fault?: FaultKind) => {
     record(answer.status, fault);
-    respond(response, answer, (options.cloudNow ?? options.now ?? Date.now)());
+    respond(response, answer, (options.cloudNow ?? options.now ?? Date.now)(), options.speed);
   };
 
   const fault = options.faults.take(url.pathname);
@@ -244,9 +246,10 @@ function faultAnswer(kind: Exclude<FaultKind, 'hang' | 'reset'>, limiter: RateLi
 }
 
 /** The Date header tells clients the cloud's time: the simulator's clock, not necessarily the wall's. */
-function respond(response: ServerResponse, answer: SimResponse, nowMs = Date.now()): void {
+function respond(response: ServerResponse, answer: SimResponse, nowMs = Date.now(), speed?: number): void {
   if (response.headersSent || response.destroyed) return;
   response.setHeader('Date', new Date(nowMs).toUTCString());
+  if (speed !== undefined) response.setHeader('X-Vastdeck-Sim-Speed', String(speed));
   const isJson = answer.json !== undefined;
   const payload = isJson ? JSON.stringify(answer.json) : (answer.text ?? '');
   response.writeHead(answer.status, {

@@ -105,7 +105,7 @@ export async function startSimCloud(options: SimCloudOptions = {}): Promise<SimC
     const instanceId = instances.instanceOfKey(key);
     return instanceId === undefined ? undefined : {kind: 'instance', instanceId};
   };
-  const server = await startApiServer({port: options.port ?? 0, router, faults, limiter, identify, log: requests, now: () => time.now(), cloudNow: () => instances.cloudNowMs()});
+  const server = await startApiServer({port: options.port ?? 0, router, faults, limiter, identify, log: requests, now: () => time.now(), cloudNow: () => instances.cloudNowMs(), speed});
   let churnIntervalMs = options.churnIntervalMs ?? 5000;
   let churn: TimerHandle | undefined;
   const tick = (): void => {

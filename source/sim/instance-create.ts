@@ -3,6 +3,7 @@
 // Called by instances.ts (SimInstances.create); a problem becomes Vast's 400 invalid_args answer.
 import type {BootScenarioName} from './boot-fixture.js';
 import {INSTANCE_QUIRKS, type InstanceQuirk} from './instance-record.js';
+import {DEFAULT_SETTINGS} from '../core/settings.js';
 
 /** What a route sends back: a status and a JSON body. */
 export interface SimAnswer {
@@ -40,8 +41,8 @@ const RUNTYPE_TOKENS = new Set(['ssh', 'ssh_proxy', 'ssh_direct', 'ssh_direc', '
 /** The sim keeps no templates: any template_hash_id stands for Vast's ComfyUI template. */
 const TEMPLATE_IMAGE = 'vastai/comfyui:@vastai-automatic-tag';
 const TEMPLATE_RUNTYPE = 'jupyter jupyter_direc ssh_direc ssh_proxy';
-/** Compressed image sizes in GB by repository prefix; anything else counts as 5 GB. */
-const IMAGE_GB: readonly (readonly [string, number])[] = [['vastai/comfy', 10], ['vastai/pytorch', 8], ['pytorch/pytorch', 7], ['vastai/base-image', 6], ['nvidia/cuda', 4]];
+/** Compressed image sizes in GB by repository prefix (Vast's ComfyUI image: the cost model's cost.imageGb); anything else counts as 5 GB. */
+const IMAGE_GB: readonly (readonly [string, number])[] = [['vastai/comfy', DEFAULT_SETTINGS.cost.imageGb], ['vastai/pytorch', 8], ['pytorch/pytorch', 7], ['vastai/base-image', 6], ['nvidia/cuda', 4]];
 const AUTO_TAG = '@vastai-automatic-tag';
 const CUDA_TAGS = [12.9, 12.8, 12.6, 12.4, 12.1, 11.8];
 

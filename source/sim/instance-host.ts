@@ -40,6 +40,8 @@ export interface InstanceHostOptions {
 	env?: Record<string, string>;
 	/** Where time comes from (the wall clock unless a test drives it). */
 	time?: TimeSource;
+	/** The cloud's clock, epoch ms (the API's Date header; what `date` says on the instance); `time` when absent. */
+	cloudNow?: () => number;
 	/** Log lines carry this boot's own timestamps (as a rented instance's do) instead of the fixture's. */
 	ownTimestamps?: boolean;
 }
@@ -170,6 +172,7 @@ export async function startInstanceHost(options: InstanceHostOptions): Promise<I
 		const ssh = await startSshServer({
 			fs,
 			env,
+			now: options.cloudNow ?? (() => time.now()),
 			authorizedKeys: options.authorizedKeys,
 			hostKey: options.hostKey,
 			onConnection: (connectionId) => events.emit('ssh-connection', {connectionId}),

@@ -5,6 +5,7 @@ import {randomBytes} from 'node:crypto';
 import {EventEmitter} from 'node:events';
 import type {BootScenarioName} from './boot-fixture.js';
 import type {SimAccount} from './cloud.js';
+import {startSimAutostop, type SimAutostop} from './autostop.js';
 import {createSimComfy, deferredComfyHandlers, type SimComfy} from './comfy/comfy-server.js';
 import {imageSizeGb, parseCreateBody, resolveImage, type SimAnswer} from './instance-create.js';
 import {startInstanceHost, torchDeviceName, type InstanceHost} from './instance-host.js';
@@ -65,6 +66,8 @@ interface Instance extends InstanceView {
   comfy?: SimComfy;
   /** The OnStart job of its env (VASTDECK_JOB_*), run against that ComfyUI. */
   onstart?: SimOnstart;
+  /** Its autostop watchdog (VASTDECK_AUTOSTOP_* and the shipped script), while the container runs. */
+  autostop?: SimAutostop;
   keys: SimSshKey[];
   /** Bumped by every transition, so a late timer or host start of an older phase does nothing. */
   phase: number;
@@ -73,6 +76,8 @@ interface Instance extends InstanceView {
   destroyed: boolean;
   quirks: Set<InstanceQuirk>;
   charges: InstanceCharges;
+  /** Bytes of each model billed so far (replayed boots). */
+  modelBytes: Map<string, number>;
   /** What the create's shipped provisioning (script, manifest) makes the boot do, if any. */
   provisioning?: ProvisioningPlan;
 }
@@ -89,8 +94,6 @@ function containerEnv(env: ReadonlyArray<readonly [string, string]>, apiKey: str
   return {...vars, ...(comfyuiArgs ? {COMFYUI_ARGS: comfyuiArgs} : {}), CONTAINER_API_KEY: apiKey};
 }
 
-/** What the first-boot scenarios download (SDXL checkpoint + LoRA + pip), in GB; failure/ stops early. */
-const MODEL_GB: Record<'provisioning-complete' | 'provisioning-failed', number> = {'provisioning-complete': 6.8, 'provisioning-failed': 0.4};
 const HOST_EVENTS = ['provisioning-complete', 'provisioning-failed', 'comfy-listening'] as const;
 const BILLING_TICK_MS = 250;
 /** When armed faults strike after their moment (simulated ms). */
@@ -183,6 +186,7 @@ export class SimInstances {
       destroyed: false,
       quirks: new Set([...this.defaultQuirks, ...spec.quirks]),
       charges: {gpu: 0, storage: 0, bandwidth: 0, downloadedGb: 0},
+      modelBytes: new Map(),
       provisioning: planProvisionedBoot(spec.env, offer),
     };
     this.nextScenario = undefined;
@@ -270,6 +274,7 @@ export class SimInstances {
     this.bill(instance);
     this.cancel(instance);
     instance.destroyed = true;
+    instance.autostop?.stop();
     this.live.delete(id);
     this.gone.set(id, instance);
     if (instance.host) this.track(instance.host.close());
@@ -492,6 +497,19 @@ export class SimInstances {
     const runtype = instance.spec.imageRuntype.split(' ')[0];
     this.setStatus(instance, 'running', `success, running ${instance.imageUuid.replace(':', '_')}/${runtype}`);
     instance.runningSinceMs = this.time.now();
+    // The onstart runs at every container start, and with it the watchdog.
+    instance.autostop?.stop();
+    const {host, comfy} = instance;
+    instance.autostop = startSimAutostop({
+      env: instance.spec.env,
+      onstart: instance.spec.onstart ?? '',
+      containerEnv: host.env,
+      fs: host.fs,
+      queueRemaining: () => comfy?.queueRemaining() ?? 0,
+      time: this.time,
+      cloudNow: () => this.cloudNowMs(),
+      speed: this.options.speed,
+    });
     if (this.armed('refuse-ssh')) this.inject(instance.id, 'refuse-ssh');
     const breakdown = (['exited', 'offline', 'unknown'] as const).find(kind => this.armed(kind));
     if (breakdown) this.after(instance, BREAKDOWN_AFTER_SIM_MS, () => this.inject(instance.id, breakdown));
@@ -523,6 +541,7 @@ export class SimInstances {
       gpuRamMb: Number(offer.gpu_ram),
       env: containerEnv(instance.spec.env, instance.apiKey, provisioned?.comfyuiArgs),
       time: this.time,
+      cloudNow: () => this.cloudNowMs(),
       ownTimestamps: true,
       comfyHandler: comfy.comfyHandler,
       comfyUpgrade: comfy.comfyUpgrade,
@@ -540,6 +559,8 @@ export class SimInstances {
       listening: () => host.comfyListening(),
       time: this.time,
       faults: name => this.armed(name),
+      // A replayed boot bills each model its wget finishes (a provisioned one bills its own run, below).
+      onModelBytes: provisioned ? undefined : (file, bytes) => this.chargeModelBytes(instance, file, bytes),
       // Dies mid-job: a moment after the job starts, so the client has seen it running.
       onJobStart: () => {
         if (this.armed('instance-death')) this.after(instance, DEATH_AFTER_SIM_MS, () => this.inject(instance.id, 'death'));
@@ -551,10 +572,9 @@ export class SimInstances {
       if (this.armed('drop-ssh')) this.after(instance, DROP_SSH_AFTER_SIM_MS, () => this.inject(instance.id, 'drop-ssh'));
     });
     instance.onstart = startSimOnstart({env: instance.spec.env, host, comfy: instance.comfy, speed: this.options.speed});
-    const modelGb = provisioned ? {'provisioning-complete': provisioned.downloadedGb, 'provisioning-failed': provisioned.downloadedGb} : MODEL_GB;
     for (const name of HOST_EVENTS) {
       host.events.on(name, () => {
-        if (name !== 'comfy-listening') this.chargeDownload(instance, modelGb[name]);
+        if (name !== 'comfy-listening' && provisioned) this.chargeDownload(instance, provisioned.downloadedGb);
         this.events.emit(name, {instanceId: instance.id, atMs: this.time.now()});
       });
     }
@@ -564,6 +584,8 @@ export class SimInstances {
   /** Stops the container side: timers, SSH, ComfyUI's memory (the gates keep answering: the host has no pause). */
   private halt(instance: Instance, actual: string, statusMsg: string | null): void {
     this.cancel(instance);
+    instance.autostop?.stop();
+    instance.autostop = undefined;
     instance.host?.dropSshConnections();
     // Nothing listens behind a stopped container's or a dead host's port: connections fail, keys are never asked for.
     instance.host?.setSshUnreachable(true);
@@ -613,6 +635,14 @@ export class SimInstances {
       this.chargeDownload(instance, gb - pull.chargedGb);
       pull.chargedGb = gb;
     }
+  }
+
+  /** A finished model download: bills its bytes once (a file finished again after a restart counts once). */
+  private chargeModelBytes(instance: Instance, file: string, bytes: number): void {
+    const billed = instance.modelBytes.get(file) ?? 0;
+    if (bytes <= billed) return;
+    instance.modelBytes.set(file, bytes);
+    this.chargeDownload(instance, (bytes - billed) / 1e9);
   }
 
   /** $/GB of inet_down_cost for `gb` downloaded by the instance. */

@@ -1,9 +1,10 @@
 // The simulated instance's "shell": a small sh-like interpreter over the virtual filesystem for SSH
-// `exec` requests (quoting, $VAR, &&, ||, ;, /dev/null redirections, echo/true/exit/sh -c). It never
-// spawns a process. Called by ssh-server.ts; cat/ls/stat/wc/test are in ssh-file-commands.ts, tail in ssh-tail.ts.
+// `exec` requests (quoting, $VAR, &&, ||, ;, redirections to /dev/null and to files with > and >>,
+// echo/true/exit/sh -c). It never spawns a process. Called by ssh-server.ts; the file commands (cat,
+// ls, stat, wc, test, mkdir, touch, mv, printf, date) are in ssh-file-commands.ts, tail in ssh-tail.ts.
 import {fileCommands} from './ssh-file-commands.js';
 import {runTail} from './ssh-tail.js';
-import type {VirtualFs} from './virtual-fs.js';
+import {normalizePath, type VirtualFs} from './virtual-fs.js';
 
 export interface CommandIo {
 	fs: VirtualFs;
@@ -13,9 +14,11 @@ export interface CommandIo {
 	stderr(data: Buffer | string): void;
 	/** Aborted when the client closes the channel or the connection drops (the SIGPIPE/SIGHUP case). */
 	signal: AbortSignal;
+	/** The instance's clock, epoch ms (`date`); the wall clock when absent. */
+	now?: () => number;
 }
 
-type Redirect = {fd: 1 | 2; to: 1 | 2 | string};
+type Redirect = {fd: 1 | 2; to: 1 | 2 | string; append?: boolean};
 interface SimpleCommand {
 	words: string[];
 	redirects: Redirect[];
@@ -109,13 +112,14 @@ function parseCommandLine(line: string, env: Readonly<Record<string, string>>): 
 			endWord();
 			const fd = ch === '2' ? 2 : 1;
 			let at = ch === '>' ? i + 1 : i + 2;
-			if (line[at] === '>') at++;
+			const append = line[at] === '>';
+			if (append) at++;
 			if (line[at] === '&' && (line[at + 1] === '1' || line[at + 1] === '2')) {
 				current.redirects.push({fd, to: line[at + 1] === '1' ? 1 : 2});
 				i = at + 2;
 			} else {
 				const [target, end] = readTarget(at);
-				current.redirects.push({fd, to: target});
+				current.redirects.push({fd, to: target, append});
 				i = end;
 			}
 		} else if (ch === '#' && word === undefined) {
@@ -161,12 +165,21 @@ function parseCommandLine(line: string, env: Readonly<Record<string, string>>): 
 async function runSimpleCommand(command: SimpleCommand, io: CommandIo): Promise<number> {
 	const sinks = {1: io.stdout, 2: io.stderr};
 	const discard = (): void => {};
-	for (const {fd, to} of command.redirects) {
+	for (const {fd, to, append} of command.redirects) {
 		if (to === 1 || to === 2) sinks[fd] = sinks[to];
 		else if (to === '/dev/null') sinks[fd] = discard;
 		else {
-			io.stderr(`sh: 1: cannot create ${to}: Read-only file system\n`);
-			return 2;
+			const path = normalizePath(to, io.cwd);
+			const parent = path.slice(0, path.lastIndexOf('/')) || '/';
+			const problem = io.fs.stat(path)?.kind === 'directory' ? 'Is a directory' : io.fs.stat(parent)?.kind !== 'directory' ? 'Directory nonexistent' : undefined;
+			if (problem) {
+				io.stderr(`sh: 1: cannot create ${to}: ${problem}\n`);
+				return 2;
+			}
+			// Opened (and truncated by >) before the command runs, as a shell does.
+			if (append) io.fs.append(path, '');
+			else io.fs.write(path, '');
+			sinks[fd] = (data) => io.fs.append(path, data);
 		}
 	}
 	const [name, ...args] = command.words;

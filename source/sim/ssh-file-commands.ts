@@ -1,11 +1,67 @@
-// The file-inspecting commands of the simulated instance's shell: cat, ls, stat -c, wc, sha256sum
-// and test/[ over the virtual filesystem, with GNU-style messages and exit codes. Called through
+// The file commands of the simulated instance's shell: cat, ls, stat -c, wc, sha256sum and test/[
+// to look, mkdir, touch, mv and printf to write (what vastdeck's autostop heartbeat uses), and date,
+// over the virtual filesystem with GNU-style messages and exit codes. Called through
 // ssh-commands.ts, which parses the command line and dispatches here.
 import {createHash} from 'node:crypto';
 import type {Command, CommandIo} from './ssh-commands.js';
 import {normalizePath} from './virtual-fs.js';
 
 export const fileCommands: Record<string, Command> = {
+	'mkdir': (args, io) => {
+		const parents = args.includes('-p');
+		let status = 0;
+		for (const arg of args.filter((candidate) => !candidate.startsWith('-'))) {
+			const path = normalizePath(arg, io.cwd);
+			const stat = io.fs.stat(path);
+			const parent = io.fs.stat(path.slice(0, path.lastIndexOf('/')) || '/');
+			const problem = stat?.kind === 'file' || (stat && !parents) ? 'File exists' : !parents && parent?.kind !== 'directory' ? 'No such file or directory' : undefined;
+			if (problem) {
+				io.stderr(`mkdir: cannot create directory '${arg}': ${problem}\n`);
+				status = 1;
+			} else io.fs.mkdir(path);
+		}
+		return status;
+	},
+	'touch': (args, io) => {
+		for (const arg of args.filter((candidate) => !candidate.startsWith('-'))) io.fs.touch(normalizePath(arg, io.cwd));
+		return 0;
+	},
+	'mv': (args, io) => {
+		const [from, to] = args.filter((arg) => !arg.startsWith('-'));
+		if (from === undefined || to === undefined) {
+			io.stderr('mv: missing file operand\n');
+			return 1;
+		}
+		if (io.fs.rename(normalizePath(from, io.cwd), normalizePath(to, io.cwd))) return 0;
+		io.stderr(`mv: cannot stat '${from}': No such file or directory\n`);
+		return 1;
+	},
+	'printf': (args, io) => {
+		const [format, ...values] = args;
+		if (format === undefined) {
+			io.stderr('printf: usage: printf format [arguments]\n');
+			return 2;
+		}
+		// As coreutils printf does: the format is used again while arguments are left.
+		let rest = values;
+		do {
+			const used = {count: 0};
+			io.stdout(formatOnce(format, rest, used));
+			rest = rest.slice(used.count);
+			if (used.count === 0) break;
+		} while (rest.length > 0);
+		return 0;
+	},
+	'date': (args, io) => {
+		const now = new Date(io.now?.() ?? Date.now());
+		const format = args.find((arg) => arg.startsWith('+'));
+		if (args.some((arg) => !arg.startsWith('+') && arg !== '-u')) {
+			io.stderr('date: only `date [-u] [+FORMAT]` is available on the simulated instance\n');
+			return 1;
+		}
+		io.stdout(`${format ? strftime(format.slice(1), now) : now.toUTCString().replace('GMT', 'UTC')}\n`);
+		return 0;
+	},
 	'cat': (args, io) => {
 		let status = 0;
 		for (const arg of args) {
@@ -157,4 +213,43 @@ function evaluateTest(args: string[], io: CommandIo, name: string): number {
 	}
 	io.stderr(`sh: 1: ${name}: ${args.length > 3 ? 'too many arguments' : `${args.length === 2 ? first : second}: unexpected operator`}\n`);
 	return 2;
+}
+
+/** One pass of printf's format: %s %d %%, and the escapes \n \t \\; `used.count` says how many arguments it took. */
+function formatOnce(format: string, values: readonly string[], used: {count: number}): string {
+	let out = '';
+	for (let index = 0; index < format.length; index++) {
+		const ch = format[index]!;
+		const next = format[index + 1];
+		if (ch === '\\' && next !== undefined) {
+			out += next === 'n' ? '\n' : next === 't' ? '\t' : next === '\\' ? '\\' : `\\${next}`;
+			index++;
+		} else if (ch === '%' && next === '%') {
+			out += '%';
+			index++;
+		} else if (ch === '%' && (next === 's' || next === 'd')) {
+			const value = values[used.count++] ?? '';
+			out += next === 'd' ? String(Number.parseInt(value, 10) || 0) : value;
+			index++;
+		} else out += ch;
+	}
+	return out;
+}
+
+/** The few strftime fields scripts use, in UTC: %s %Y %m %d %H %M %S %F %T %%. */
+function strftime(format: string, date: Date): string {
+	const two = (value: number): string => String(value).padStart(2, '0');
+	const fields: Record<string, string> = {
+		s: String(Math.floor(date.getTime() / 1000)),
+		Y: String(date.getUTCFullYear()),
+		m: two(date.getUTCMonth() + 1),
+		d: two(date.getUTCDate()),
+		H: two(date.getUTCHours()),
+		M: two(date.getUTCMinutes()),
+		S: two(date.getUTCSeconds()),
+		'%': '%',
+	};
+	fields.F = `${fields.Y}-${fields.m}-${fields.d}`;
+	fields.T = `${fields.H}:${fields.M}:${fields.S}`;
+	return format.replace(/%(.)/g, (all, key: string) => fields[key] ?? all);
 }

@@ -24,6 +24,8 @@ export interface SshServerOptions {
 	hostKey?: string;
 	/** The container environment that `$VAR` expands from. */
 	env: Record<string, string>;
+	/** The instance's clock, epoch ms (`date`). */
+	now?: () => number;
 	onConnection?: (connectionId: number) => void;
 	onClose?: (connectionId: number) => void;
 }
@@ -107,6 +109,7 @@ export async function startSshServer(options: SshServerOptions): Promise<SimSshS
 			// With a pty the terminal merges stderr into the output stream.
 			stderr: (data: Buffer | string) => send(pty ? channel : channel.stderr, data),
 			signal: controller.signal,
+			now: options.now,
 		};
 		runCommandLine(command, io)
 			.catch((error: unknown) => {

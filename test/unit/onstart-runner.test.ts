@@ -6,7 +6,6 @@ import {createHash} from 'node:crypto';
 import {once} from 'node:events';
 import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {createServer, type Server} from 'node:http';
-import type {AddressInfo} from 'node:net';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {PNG} from 'pngjs';
@@ -16,6 +15,7 @@ import {LOG_CONTRACT_PATH} from '../../source/core/instances/log-contract.js';
 import {encodeOnstartJob, parseMarker, RUNNER_PATH, type OnstartJob} from '../../source/core/onstart/job-env.js';
 import {createSimComfy, type SimComfy} from '../../source/sim/comfy/comfy-server.js';
 import {VirtualFs} from '../../source/sim/virtual-fs.js';
+import {listenLoopback} from '../helpers/loopback.js';
 
 interface OnstartKind {
   template: string;
@@ -31,11 +31,9 @@ let imageBase: string;
 let png: Buffer;
 let runs = 0;
 
-async function listen(server: Server): Promise<string> {
+function listen(server: Server): Promise<string> {
   servers.push(server);
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return listenLoopback(server);
 }
 
 beforeAll(async () => {

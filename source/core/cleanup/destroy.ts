@@ -12,6 +12,7 @@ import {destroyInstance, getInstance, listInstances} from '../vast/instances-api
 import {CleanupError, CleanupState, type CleanupStep} from './cleanup-state.js';
 import {extractRun, queueCopies, type ExtractReport} from './extract.js';
 import {destroyFailedError, failurePhrase, refusalError} from './refusal.js';
+import {Heartbeat} from '../ssh/heartbeat.js';
 import {closeRemote, listOutputs, openRemote, remoteSha256, type Remote} from './remote-files.js';
 import {attachedVolumes, deleteVolumes} from './volumes.js';
 
@@ -27,6 +28,8 @@ export interface CleanupDeps {
   onStep?: (step: CleanupStep, message: string) => void;
   /** The instance list the cleanup starts from (the spend book looks at it). */
   onList?: (instances: Instance[]) => void;
+  /** Between autostop heartbeats while extracting (60 s live): the instance must not stop itself meanwhile. */
+  heartbeatMs?: number | (() => number);
 }
 
 export interface CleanupTarget {
@@ -166,12 +169,16 @@ export async function pendingOutputs(deps: Omit<CleanupDeps, 'onStep'>, instance
 async function extract(deps: CleanupDeps, instance: Instance, state: CleanupState, options: CleanupOptions): Promise<ExtractReport> {
   const startedMs = Date.now();
   let remote: Remote | undefined;
+  let heartbeat: Heartbeat | undefined;
   const abort = (): void => {
     if (remote) closeRemote(remote);
   };
   options.signal?.addEventListener('abort', abort, {once: true});
   try {
     remote = await openRemote(instance, {apiOrigin: deps.apiOrigin, knownHosts: deps.knownHosts, identity: await identityOf(deps)});
+    const ssh = remote.ssh;
+    heartbeat = instance.autostop ? new Heartbeat({client: () => ssh, intervalMs: deps.heartbeatMs}) : undefined;
+    heartbeat?.start();
     const report = await extractRun(remote, {state, outputsDir: deps.outputsDir, onStep: (step, message) => deps.onStep?.(step, message), signal: options.signal});
     if (state.unsafeFiles().length > 0) throw new VastdeckError('bad-answer', `Some files of instance ${instance.id} have unsafe names or are not verified.`);
     return report;
@@ -179,6 +186,7 @@ async function extract(deps: CleanupDeps, instance: Instance, state: CleanupStat
     throw refusalError(instance, state, error, {startedMs, aborted: options.signal?.aborted === true, connectionBroke: remote?.closed === true});
   } finally {
     options.signal?.removeEventListener('abort', abort);
+    heartbeat?.stop();
     if (remote) closeRemote(remote);
   }
 }

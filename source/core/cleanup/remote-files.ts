@@ -5,6 +5,7 @@ import type {Client as SshClient, FileEntryWithStats, SFTPWrapper, Stats} from '
 import {VastdeckError} from '../errors.js';
 import {sshEndpoint} from '../instances/endpoints.js';
 import type {Instance} from '../instances/types.js';
+import {HEARTBEAT_PATH} from '../provisioning/autostop.js';
 import {connectSsh, execCapture, SshError, type LoginIdentity} from '../ssh/connect.js';
 import {hostPinKey, type KnownHosts} from '../ssh/known-hosts.js';
 
@@ -14,6 +15,8 @@ const PORTAL_LOGS = '/var/log/portal';
 /** The OnStart method's folder (job, runner log, done marker) and its outputs, when the instance ran one. */
 const ONSTART_FOLDER = '/workspace/vastdeck';
 const ONSTART_OUTPUTS = `${ONSTART_FOLDER}/outputs`;
+/** Autostop's files there (docs/autostop.md) that change under the cleanup's feet. */
+const CHANGING_FILES: readonly string[] = [HEARTBEAT_PATH, `${ONSTART_FOLDER}/autostop-state.json`];
 const MAX_DEPTH = 16;
 const HASH_BATCH_CHARS = 8000;
 const HASH_TIMEOUT_MS = 180_000;
@@ -96,7 +99,8 @@ export async function listLogs(remote: Remote): Promise<RemoteEntry[]> {
     const found = await statOrUndefined(remote, remotePath);
     if (found?.isFile()) single.push({remotePath, localPath, sizeBytes: found.size});
   }
-  const onstart = (await walk(remote, ONSTART_FOLDER, 'logs/vastdeck', 0)).filter(entry => !entry.remotePath.startsWith(`${ONSTART_OUTPUTS}/`));
+  // The heartbeat and the watchdog's state change while the cleanup runs (its own heartbeat writes the first): not logs.
+  const onstart = (await walk(remote, ONSTART_FOLDER, 'logs/vastdeck', 0)).filter(entry => !entry.remotePath.startsWith(`${ONSTART_OUTPUTS}/`) && !CHANGING_FILES.includes(entry.remotePath));
   return [...portal, ...single, ...onstart];
 }
 

@@ -39,6 +39,10 @@ export interface FleetOptions {
   probe?: ProbeFunction;
   env?: NodeJS.ProcessEnv;
   now?: () => number;
+  /** Between autostop heartbeats per instance (60 s live; shorter against a fast simulator). */
+  heartbeatMs?: number | (() => number);
+  /** Cloud seconds per local second (usecases/pace.ts). */
+  cloudSpeed?: () => number;
 }
 
 const ACTIVE_STATES = new Set(['creating', 'active', 'destroying']);
@@ -238,6 +242,8 @@ export class FleetModel extends Model<FleetSnapshot> {
         knownHosts: this.#options.knownHosts,
         probe: this.#options.probe,
         now: this.#now,
+        heartbeatMs: this.#options.heartbeatMs,
+        cloudSpeed: this.#options.cloudSpeed,
         onChange: () => this.#publish(),
       }),
     );
@@ -295,6 +301,7 @@ export class FleetModel extends Model<FleetSnapshot> {
       runningSinceMs: watch.runningSinceMs,
       accruedUsd: this.#options.spentUsd?.(watch.entry) ?? 0,
       log: watch.logState(),
+      autostop: watch.autostop(),
       portal: watch.portal(),
       note: watch.entry.events.find(event => event.what === 'found on the account') ? 'found on the account, not created in this session' : undefined,
       cleanup: this.#cleanups.get(watch.key),

@@ -1,7 +1,11 @@
 // One instance watched from create to READY or FAILED: feeds its StageTracker from Vast's status
 // (the fleet-wide list call, passed in by the owner), from the SSH log stream, and from an
-// authenticated probe of ComfyUI. Used by FleetModel (dashboard) and by `vastdeck up` / `watch`.
+// authenticated probe of ComfyUI. While it follows the logs of an instance that has an autostop
+// watchdog it also sends the heartbeat over that connection (ssh/heartbeat.ts, docs/autostop.md).
+// Used by FleetModel (dashboard) and by `vastdeck up` / `watch`.
 import type {LogConnectionState} from '../deck-types.js';
+import type {AutostopConfig} from '../provisioning/autostop.js';
+import {Heartbeat} from '../ssh/heartbeat.js';
 import type {KnownHosts} from '../ssh/known-hosts.js';
 import {hostPinKey} from '../ssh/known-hosts.js';
 import type {SshIdentity} from '../ssh/keys.js';
@@ -22,6 +26,21 @@ export interface InstanceWatchOptions {
   logCapacity?: number;
   timeoutsMs?: Partial<Record<StageTimeout, number>>;
   now?: () => number;
+  /** Between autostop heartbeats (60 s live; shorter against a fast simulator). */
+  heartbeatMs?: number | (() => number);
+  /** Cloud seconds per local second (usecases/pace.ts), for autostop's deadline on this machine's clock. */
+  cloudSpeed?: () => number;
+}
+
+/** What the dashboard shows of an instance's autostop. */
+export interface AutostopView {
+  config: AutostopConfig;
+  /** This machine's clock at the last heartbeat the instance confirmed. */
+  lastBeatAtMs?: number;
+  /** The log connection is up, so heartbeats are arriving. */
+  beating: boolean;
+  /** When not beating: this machine's time at which the instance acts unless a ComfyUI job keeps it busy. */
+  deadlineAtMs?: number;
 }
 
 /** Probe cadence: fast once ComfyUI says it listens, slow while the boot is still under way. */
@@ -33,6 +52,8 @@ export class InstanceWatch {
   readonly key: string;
   readonly tracker: StageTracker;
   readonly logs: LogStream;
+  /** Tells the instance's autostop watchdog that vastdeck is here (only for instances that have one). */
+  readonly heartbeat: Heartbeat;
   entry: LedgerInstance;
   instance: Instance | undefined;
   runningSinceMs: number | undefined;
@@ -61,8 +82,13 @@ export class InstanceWatch {
         this.#afterEvidence();
       },
     });
+    this.heartbeat = new Heartbeat({client: () => this.logs.connectedClient(), intervalMs: options.heartbeatMs, now: this.#now, onBeat: () => options.onChange()});
+    let streaming = false;
     this.#unsubscribeLogs = this.logs.subscribe(() => {
       const logs = this.logs.getSnapshot();
+      // A new connection beats at once: the watchdog hears of vastdeck as soon as it can.
+      if (logs.state === 'streaming' && !streaming && this.instance?.autostop && !this.#stopped) void this.heartbeat.beat();
+      streaming = logs.state === 'streaming';
       if (logs.state === 'failed' && !this.#stopped) this.tracker.feedLogAccess(logs.error ?? 'the SSH log stream failed', this.#now());
       options.onChange();
     });
@@ -87,6 +113,7 @@ export class InstanceWatch {
       this.runningSinceMs ??= atMs;
       if (!this.#options.identity) this.tracker.feedLogAccess('no SSH key was found to log in with', atMs);
       if (this.#options.identity && sshEndpoint(instance) && this.logs.getSnapshot().state === 'stopped' && !this.#stopped) this.logs.start();
+      if (instance.autostop && !this.#stopped) this.heartbeat.start();
       this.#scheduleProbe(PROBE_FIRST_MS);
     }
     this.#afterEvidence();
@@ -96,6 +123,16 @@ export class InstanceWatch {
   tick(nowMs = this.#now()): void {
     this.tracker.checkTimeouts(nowMs);
     this.#afterEvidence();
+  }
+
+  /** The instance's autostop as configured at create, and whether vastdeck's heartbeat reaches it; undefined without a watchdog. */
+  autostop(): AutostopView | undefined {
+    const config = this.instance?.autostop;
+    if (!config) return undefined;
+    const {lastBeatAtMs} = this.heartbeat.state;
+    const beating = this.logs.getSnapshot().state === 'streaming' && lastBeatAtMs !== undefined;
+    const deadlineAtMs = !beating && lastBeatAtMs !== undefined ? lastBeatAtMs + (config.idleMinutes * 60_000) / (this.#options.cloudSpeed?.() ?? 1) : undefined;
+    return {config, ...(lastBeatAtMs === undefined ? {} : {lastBeatAtMs}), beating, ...(deadlineAtMs === undefined ? {} : {deadlineAtMs})};
   }
 
   logState(): {state: LogConnectionState; error?: string; lines: number; endSeq: number} {
@@ -111,6 +148,9 @@ export class InstanceWatch {
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#probeTimer) clearTimeout(this.#probeTimer);
+    this.heartbeat.stop();
+    // Outputs that came home are put on the instance's list before the connection goes.
+    if (this.heartbeat.state.pending > 0 && this.logs.connectedClient()) await this.heartbeat.flush();
     this.#unsubscribeLogs();
     await this.logs.stop();
   }

@@ -1,5 +1,6 @@
 // Our own type for a Vast instance (parsed once at the boundary from the instance JSON,
 // docs/vast-api.md §4.2) and for what vastdeck records locally about the instances it creates.
+import type {AutostopConfig} from '../provisioning/autostop.js';
 
 export interface PortMapping {
   hostIp: string;
@@ -42,6 +43,8 @@ export interface Instance {
   uptimeMins: number | null;
   inetUpCostPerGb: number;
   computeCap: number;
+  /** Its autostop watchdog's settings (from the create variables), when it has one (docs/autostop.md). */
+  autostop?: AutostopConfig;
 }
 
 /** What the local ledger keeps about an instance vastdeck created (or adopted). */

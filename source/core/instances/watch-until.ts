@@ -29,6 +29,8 @@ export interface WatchUntilOptions {
   signal?: AbortSignal;
   timeoutsMs?: Partial<Record<StageTimeout, number>>;
   now?: () => number;
+  /** Between autostop heartbeats while watching (60 s live). */
+  heartbeatMs?: number | (() => number);
 }
 
 export interface WatchOutcome {
@@ -53,6 +55,7 @@ export async function watchUntilSettled(options: WatchUntilOptions): Promise<Wat
     knownHosts: options.knownHosts,
     timeoutsMs: options.timeoutsMs,
     now,
+    heartbeatMs: options.heartbeatMs,
     onChange: () => {
       const state = watch.stage;
       if (state.stage !== lastStage) {

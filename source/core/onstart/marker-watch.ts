@@ -4,6 +4,7 @@
 import type {Client as SshClient} from 'ssh2';
 import {toVastdeckError, VastdeckError} from '../errors.js';
 import {sshEndpoint} from '../instances/endpoints.js';
+import {heartbeatCommand} from '../provisioning/autostop.js';
 import {connectSsh, execCapture, SshError} from '../ssh/connect.js';
 import {hostPinKey, type KnownHosts} from '../ssh/known-hosts.js';
 import type {SshIdentity} from '../ssh/keys.js';
@@ -38,8 +39,11 @@ export interface MarkerFound {
   ssh: SshClient;
 }
 
-/** The marker if there is one, else the runner's last log line (or nothing before it starts). */
-const CHECK_COMMAND = `cat ${DONE_MARKER_PATH} 2>/dev/null || tail -n 1 ${ONSTART_LOG_PATH} 2>/dev/null || true`;
+/**
+ * The marker if there is one, else the runner's last log line (or nothing before it starts). Each
+ * check is also autostop's heartbeat: the instance's watchdog knows vastdeck is waiting for it.
+ */
+const CHECK_COMMAND = `${heartbeatCommand()}; cat ${DONE_MARKER_PATH} 2>/dev/null || tail -n 1 ${ONSTART_LOG_PATH} 2>/dev/null || true`;
 const EXEC_TIMEOUT_MS = 20_000;
 /** Key refusals tolerated in a row: keys reach a new instance a few seconds after its SSH is up. */
 const AUTH_RETRIES = 10;
@@ -121,7 +125,7 @@ async function runningEndpoint(options: MarkerWatchOptions, lastStatus: {text: s
 async function checkMarker(ssh: SshClient, options: MarkerWatchOptions, lastLine: string): Promise<{marker: OnStartMarker} | {dropped?: boolean; line?: string} | undefined> {
   let stdout: string;
   try {
-    ({stdout} = await execCapture(ssh, CHECK_COMMAND, {timeoutMs: EXEC_TIMEOUT_MS}));
+    ({stdout} = await execCapture(ssh, CHECK_COMMAND, {timeoutMs: EXEC_TIMEOUT_MS}))
   } catch (error) {
     if (!(error instanceof SshError)) throw error;
     options.onEvent({kind: 'warning', message: error.message});

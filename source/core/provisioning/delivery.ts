@@ -3,12 +3,14 @@
 // VASTDECK_MANIFEST_URL; a local manifest, its local workflow files and the script (the user's
 // instance.provisioningScriptFile, else vastdeck's own provision.sh) travel in the create request
 // itself as a bundle of instance variables (bundle.ts), so nothing needs a web host. A hosted
-// script (instance.provisioningScriptUrl) is left to create-body.ts's PROVISIONING_SCRIPT.
+// script (instance.provisioningScriptUrl) is left to create-body.ts's PROVISIONING_SCRIPT. The autostop
+// watchdog (autostop.ts, on by default) travels in the same bundle and the onstart starts it.
 import {readFile} from 'node:fs/promises';
 import {basename, dirname, isAbsolute, resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {InputError} from '../errors.js';
 import type {VastdeckSettings} from '../settings.js';
+import {AUTOSTOP_LAUNCH, AUTOSTOP_REMOTE_PATH, autostopEnv, autostopScript} from './autostop.js';
 import {BUNDLE_DIR, bundleOnstart, envChars, packBundle, withoutShellComments} from './bundle.js';
 import {parseManifest, type ProvisioningManifest} from './manifest.js';
 
@@ -28,11 +30,21 @@ const SCRIPT_PATH = `${BUNDLE_DIR}/provision.sh`;
 const MANIFEST_PATH = `${BUNDLE_DIR}/manifest.json`;
 const URL_PATTERN = /^https?:\/\//;
 
-export async function provisioningDelivery(settings: VastdeckSettings): Promise<ProvisioningDelivery> {
+export interface DeliveryOptions {
+  /** The API base the instance's autostop watchdog calls (scheme://host[:port]); without it there is no watchdog. */
+  apiBase?: string;
+}
+
+export async function provisioningDelivery(settings: VastdeckSettings, options: DeliveryOptions = {}): Promise<ProvisioningDelivery> {
   const {provisioningManifest, provisioningScriptFile, provisioningScriptUrl} = settings.instance;
-  if (!provisioningManifest && !provisioningScriptFile) return {};
+  const autostop = settings.autostop.enabled && options.apiBase !== undefined;
+  if (!provisioningManifest && !provisioningScriptFile && !autostop) return {};
   const files: Record<string, string> = {};
   const extraEnv: Record<string, string> = {};
+  if (autostop) {
+    files[AUTOSTOP_REMOTE_PATH] = autostopScript();
+    Object.assign(extraEnv, autostopEnv(settings.autostop, options.apiBase!));
+  }
   if (provisioningManifest && URL_PATTERN.test(provisioningManifest)) {
     extraEnv.VASTDECK_MANIFEST_URL = provisioningManifest;
   } else if (provisioningManifest) {
@@ -41,7 +53,7 @@ export async function provisioningDelivery(settings: VastdeckSettings): Promise<
     files[MANIFEST_PATH] = JSON.stringify(manifest);
     extraEnv.VASTDECK_MANIFEST = MANIFEST_PATH;
   }
-  if (!provisioningScriptUrl) {
+  if (!provisioningScriptUrl && (provisioningManifest || provisioningScriptFile)) {
     const script = provisioningScriptFile ? await readText(provisioningScriptFile, 'instance.provisioningScriptFile') : await readFile(SHIPPED_SCRIPT_PATH, 'utf8');
     files[SCRIPT_PATH] = withoutShellComments(script);
     extraEnv.PROVISIONING_SCRIPT = SCRIPT_PATH;
@@ -54,7 +66,8 @@ export async function provisioningDelivery(settings: VastdeckSettings): Promise<
       `The provisioning script, manifest and workflows take ${chars} characters of instance variables even gzipped and base64-encoded, over the ${BUNDLE_ENV_BUDGET_CHARS} vastdeck allows of Vast.ai's 32768: host the script (instance.provisioningScriptUrl) or the manifest (an http(s) instance.provisioningManifest), or trim the workflows.`,
     );
   }
-  return {onstart: bundleOnstart(), onstartPrefix: bundleOnstart('').replace(/; $/, ''), extraEnv: {...extraEnv, ...bundle}};
+  const launch = autostop ? `${AUTOSTOP_LAUNCH}; ` : '';
+  return {onstart: bundleOnstart(`${launch}entrypoint.sh`), onstartPrefix: bundleOnstart(launch).replace(/; $/, ''), extraEnv: {...extraEnv, ...bundle}};
 }
 
 async function readManifest(path: string): Promise<ProvisioningManifest> {

@@ -48,6 +48,8 @@ export interface QueueOptions {
   closed?: boolean;
   /** Why an instance is no longer ready (gone, stopped), for the lost job's sentence. */
   whyLost?: (instanceKey: string) => string | undefined;
+  /** A job's outputs are safely home (its local files): the instance's autostop may now destroy them there. */
+  onOutputsHome?: (instanceKey: string, localPaths: readonly string[]) => void;
 }
 
 interface Running {
@@ -189,7 +191,10 @@ export class GenerationQueue extends Model<QueueSnapshot> {
     this.#running.delete(jobId);
     const job = this.#find(jobId);
     if (!job) return;
-    if (outcome === 'done') this.#options.notify?.(`Job ${jobId} done: ${job.outputs.length} file(s) in ${job.outputDir}.`, 'info');
+    if (outcome === 'done') {
+      this.#options.notify?.(`Job ${jobId} done: ${job.outputs.length} file(s) in ${job.outputDir}.`, 'info');
+      this.#options.onOutputsHome?.(instance.key, job.outputs);
+    }
     if (outcome === 'failed') this.#options.notify?.(`Job ${jobId} failed: ${job.error ?? 'unknown error'}`, 'error');
     if (outcome === 'retry' && signal.reason !== 'shutdown') {
       const avoid = [...job.avoidInstances, instance.key];

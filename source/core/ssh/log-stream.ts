@@ -14,9 +14,10 @@ import {LogRingBuffer, type LogEntry} from './ring-buffer.js';
 /**
  * The portal copies keep progress bars as CR redraws (one line each on screen). /var/log/onstart.log
  * is left out: it repeats the provisioner's output with every bar redraw on its own line.
- * vastdeck-onstart.log is the OnStart runner's log (absent unless the instance runs a job at boot).
+ * vastdeck-onstart.log is the OnStart runner's log (absent unless the instance runs a job at boot),
+ * vastdeck-autostop.log the autostop watchdog's (docs/autostop.md).
  */
-export const DEFAULT_LOG_FILES: readonly string[] = ['/var/log/portal/provisioning.log', '/var/log/portal/comfyui.log', '/var/log/portal/vastdeck-onstart.log'];
+export const DEFAULT_LOG_FILES: readonly string[] = ['/var/log/portal/provisioning.log', '/var/log/portal/comfyui.log', '/var/log/portal/vastdeck-onstart.log', '/var/log/portal/vastdeck-autostop.log'];
 
 export type LogStreamState = 'connecting' | 'streaming' | 'reconnecting' | 'stopped' | 'failed';
 
@@ -119,6 +120,11 @@ export class LogStream extends Model<LogStreamSnapshot> {
   /** Whether a connection attempt is scheduled or in flight (false once failed or stopped: nothing more will happen). */
   get active(): boolean {
     return this.#running && (this.#timer !== undefined || this.#connection !== undefined || this.getSnapshot().state === 'connecting' || this.getSnapshot().state === 'reconnecting');
+  }
+
+  /** The live connection while following (autostop's heartbeat runs its small command on it), else undefined. */
+  connectedClient(): SshClient | undefined {
+    return this.getSnapshot().state === 'streaming' ? this.#connection?.client : undefined;
   }
 
   /** Writes the buffered lines to `path` (0600), with tail-style `==> file <==` headers; returns the absolute path. */

@@ -6,6 +6,7 @@ import {cleanUp, pendingOutputs, type CleanupOptions, type CleanupResult, type P
 import type {CleanupStep} from '../cleanup/cleanup-state.js';
 import {parseLabel} from '../instances/create-body.js';
 import type {Instance, LedgerInstance} from '../instances/types.js';
+import {heartbeatPace} from '../ssh/heartbeat.js';
 import type {SshIdentity} from '../ssh/keys.js';
 import type {DeckContext} from './context.js';
 
@@ -69,7 +70,7 @@ export interface CleanupRun extends CleanupOptions {
 export function cleanUpInstance(ctx: DeckContext, target: {instanceId: number; entry?: LedgerInstance}, run: CleanupRun = {}): Promise<CleanupResult> {
   const {onStep, identity, ...options} = run;
   return cleanUp(
-    {client: ctx.client, ledger: ctx.ledger, apiOrigin: ctx.apiOrigin, knownHosts: ctx.knownHosts, outputsDir: ctx.outputsRoot(), identity, onStep, onList: instances => ctx.spend.observe(instances)},
+    {client: ctx.client, ledger: ctx.ledger, apiOrigin: ctx.apiOrigin, knownHosts: ctx.knownHosts, outputsDir: ctx.outputsRoot(), identity, onStep, onList: instances => ctx.spend.observe(instances), heartbeatMs: heartbeatPace(ctx)},
     target,
     options,
   );

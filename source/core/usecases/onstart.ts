@@ -10,6 +10,8 @@ import type {JobSpec} from '../comfy/types.js';
 import {bindJob, loadWorkflow} from '../comfy/workflow.js';
 import {InputError, VastdeckError} from '../errors.js';
 import {collectOutputs} from '../onstart/collect.js';
+import {fetchedLine, type AutostopOverrides} from '../provisioning/autostop.js';
+import {Heartbeat} from '../ssh/heartbeat.js';
 import {encodeOnstartJob, ONSTART_JOB_VERSION, ONSTART_OUTPUTS_DIR, shippedOnstartCommand, type OnstartImage, type OnstartJob, type OnStartMarker} from '../onstart/job-env.js';
 import {watchForMarker, type MarkerWatchEvent} from '../onstart/marker-watch.js';
 import type {DeckContext} from './context.js';
@@ -48,6 +50,8 @@ export interface OnstartRunOptions {
   onCreated?: (instanceId: number) => void;
   /** The rent's last check before the create call (the spend cap). */
   beforeCreate?: () => void;
+  /** `--no-autostop`, `--autostop-idle MIN`. */
+  autostop?: AutostopOverrides;
 }
 
 export interface OnstartResult {
@@ -95,6 +99,7 @@ export async function runOnstartJob(ctx: DeckContext, options: OnstartRunOptions
   const created = await rent(ctx, {
     offers: options.offers,
     createKey: options.createKey,
+    autostop: options.autostop,
     body: {onstart: runner.onstart, extraEnv: {...runner.env, ...jobEnv}},
     signal: options.signal,
     onEvent,
@@ -147,6 +152,10 @@ export async function runOnstartJob(ctx: DeckContext, options: OnstartRunOptions
     // The instance ran this one job: its whole spend so far is the job's (storage, GPU, downloads).
     const cost = await instanceCost(ctx, instanceId);
     writePrivateFile(join(outputDir, 'job.json'), `${JSON.stringify({...record, ...(cost ? {cost, costShareUsd: cost.totalUsd} : {})}, null, 2)}\n`);
+    // The outputs are home: the instance's autostop may destroy it instead of only stopping it.
+    const heartbeat = new Heartbeat({client: () => ssh});
+    heartbeat.markLines(marker.outputs.map(output => fetchedLine(output.sha256, output.file)));
+    await heartbeat.flush();
     return {jobId, instanceId, outputDir, outputs};
   } finally {
     ssh.end();

@@ -10,6 +10,7 @@ import {searchMarket} from '../offers/market-search.js';
 import type {OfferSearch} from '../offers/search.js';
 import type {RankedOffer, SortKey} from '../offers/types.js';
 import {InputError, VastdeckError} from '../errors.js';
+import {withAutostopOverrides, type AutostopOverrides} from '../provisioning/autostop.js';
 import type {SshIdentity} from '../ssh/keys.js';
 import type {Offer} from '../vast/types.js';
 import type {DeckContext} from './context.js';
@@ -31,6 +32,8 @@ export interface RentRequest {
   onEvent?: (event: RentEvent) => void;
   /** Runs after every local check passed and before the first create call (e.g. the spend cap). */
   beforeCreate?: () => void;
+  /** `--no-autostop`, `--autostop-idle MIN`: this rent's watchdog differs from the settings. */
+  autostop?: AutostopOverrides;
 }
 
 export interface Rented extends CreatedFromRanking {
@@ -42,8 +45,9 @@ export type InstanceWatcher = (entry: LedgerInstance, identity: SshIdentity, sig
 
 /** check → search → rank → create with fall-through. Resolves once the instance exists (it bills from then on). */
 export async function rent(ctx: DeckContext, request: RentRequest): Promise<Rented> {
-  const settings = ctx.settings();
-  const readiness = await checkRentReadiness(settings, {createKey: request.createKey, env: ctx.env});
+  const stored = ctx.settings();
+  const settings = {...stored, autostop: withAutostopOverrides(stored.autostop, request.autostop)};
+  const readiness = await checkRentReadiness(settings, {createKey: request.createKey, env: ctx.env, apiBase: ctx.client.baseUrl});
   const candidates = 'candidates' in request.offers ? request.offers.candidates : (await findOffers(ctx, request.offers.search, request.offers.sortKey, request.onEvent)).map(row => row.offer);
   if (candidates.length === 0) {
     throw new InputError('search' in request.offers ? `No offer matches ${request.offers.search.filterText}: loosen the filter.` : 'No offer is left to rent: pick one that is still on the market.');

@@ -2,15 +2,20 @@
 // sentence. The dashboard's Queue pane and `vastdeck run` both add jobs through addJobs and run them
 // through the same GenerationQueue and runJob; `vastdeck run` gives the queue a closed set of
 // instances and watches their health, so a job that cannot run anywhere fails with its reason
-// instead of waiting for an instance that will never come.
+// instead of waiting for an instance that will never come. While they run, an instance with an
+// autostop watchdog gets vastdeck's heartbeat and the list of outputs already home (docs/autostop.md).
 import type {JobSpec} from '../comfy/types.js';
-import {portalUrls} from '../instances/endpoints.js';
+import {portalUrls, sshEndpoint} from '../instances/endpoints.js';
 import {probeComfy} from '../instances/probe.js';
 import {InputError, toVastdeckError} from '../errors.js';
 import {GenerationQueue, type ReadyInstance} from '../queue/generation-queue.js';
 import {JobStore, type Job} from '../queue/job-store.js';
+import {Heartbeat, heartbeatPace, OwnConnection} from '../ssh/heartbeat.js';
+import {findSshIdentity} from '../ssh/keys.js';
+import {hostPinKey} from '../ssh/known-hosts.js';
 import {getInstance, listInstances} from '../vast/instances-api.js';
 import type {DeckContext} from './context.js';
+import {cloudSpeed} from './pace.js';
 import {validateJob} from './validate.js';
 
 /** Checks the job locally (validateJob, against the queue's outputs folder) and queues `count` copies with successive seeds. */
@@ -38,7 +43,8 @@ export interface RunJobsOptions {
  * with that reason within one health interval.
  */
 export async function runJobsOn(ctx: DeckContext, target: ReadyInstance, options: RunJobsOptions): Promise<Job[]> {
-  const health = new HealthWatch(ctx, target, options.healthMs ?? Math.max(500, 5000 / ctx.speed));
+  const health = new HealthWatch(ctx, target, options.healthMs ?? Math.max(500, 5000 / cloudSpeed(ctx)));
+  const link = await autostopLink(ctx, target);
   const queue = new GenerationQueue({
     store: new JobStore(),
     instances: () => (health.lost ? [] : [target]),
@@ -47,6 +53,7 @@ export async function runJobsOn(ctx: DeckContext, target: ReadyInstance, options
     closed: true,
     whyLost: () => health.lost,
     clientOptions: {unreachableMs: 20_000},
+    onOutputsHome: (_key, paths) => link?.heartbeat.markHome(paths),
   });
   health.onLost = () => queue.dispatch();
   const ids = queue.enqueue(options.spec, options.count).map(job => job.id);
@@ -69,7 +76,29 @@ export async function runJobsOn(ctx: DeckContext, target: ReadyInstance, options
   } finally {
     health.stop();
     await queue.stop();
+    await link?.close();
   }
+}
+
+/** The heartbeat over a connection of its own, when the instance has a watchdog and vastdeck an SSH key. */
+async function autostopLink(ctx: DeckContext, target: ReadyInstance): Promise<{heartbeat: Heartbeat; close(): Promise<void>} | undefined> {
+  if (target.instanceId === undefined) return undefined;
+  const instance = await getInstance(ctx.client, target.instanceId).catch(() => undefined);
+  const endpoint = instance && sshEndpoint(instance);
+  const identity = instance?.autostop && endpoint ? await findSshIdentity(ctx.env).catch(() => undefined) : undefined;
+  if (!endpoint || !identity) return undefined;
+  const connection = new OwnConnection({...endpoint, identity, pinKey: hostPinKey(ctx.apiOrigin, target.instanceId), knownHosts: ctx.knownHosts});
+  const heartbeat = new Heartbeat({client: connection.client, intervalMs: heartbeatPace(ctx)});
+  heartbeat.start();
+  return {
+    heartbeat,
+    close: async () => {
+      heartbeat.stop();
+      // The last outputs go on the instance's list before vastdeck lets go of it.
+      await heartbeat.flush();
+      connection.close();
+    },
+  };
 }
 
 /** A running instance on the account whose ComfyUI answers, with its token (ours, or the platform's). */

@@ -61,11 +61,12 @@ export interface RentReadiness {
 
 /**
  * What a create needs that can be checked here: an SSH key (ours is created on request), the
- * provisioning manifest and script valid and deliverable, and the instance settings sane.
+ * provisioning manifest and script valid and deliverable (with the autostop watchdog, which calls
+ * `apiBase`), and the instance settings sane.
  */
-export async function checkRentReadiness(settings: VastdeckSettings, options: {createKey?: boolean; env?: NodeJS.ProcessEnv}): Promise<RentReadiness> {
+export async function checkRentReadiness(settings: VastdeckSettings, options: {createKey?: boolean; env?: NodeJS.ProcessEnv; apiBase?: string}): Promise<RentReadiness> {
   if (!settings.instance.image.trim()) throw new InputError('instance.image is empty: set the Docker image with `vastdeck config set instance.image vastai/comfyui:@vastai-automatic-tag`.');
-  const provisioning = await provisioningDelivery(settings);
+  const provisioning = await provisioningDelivery(settings, {apiBase: options.apiBase});
   const identity = await requireSshIdentity({createKey: options.createKey === true, env: options.env});
   return {identity, provisioning};
 }

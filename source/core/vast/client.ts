@@ -76,6 +76,7 @@ export class VastClient {
   readonly baseUrl: string;
   /** The cloud's clock, from the Date header of every answer (billing is by this clock). */
   readonly cloudClock = new CloudClock();
+  #simSpeed: number | undefined;
   #apiKey: string | undefined;
   readonly #http: Got;
   readonly #pacer: EndpointPacer;
@@ -114,6 +115,14 @@ export class VastClient {
   }
 
   /** Switches the key for every later request (an empty key sends none). */
+  /**
+   * The time compression a simulated cloud announces (its X-Vastdeck-Sim-Speed header); undefined
+   * against the real API. Paces what must keep up with the cloud's clock (autostop's heartbeat).
+   */
+  get simSpeed(): number | undefined {
+    return this.#simSpeed;
+  }
+
   setApiKey(key: string | undefined): void {
     this.#apiKey = key || undefined;
   }
@@ -164,6 +173,8 @@ export class VastClient {
       this.cloudClock.observe(typeof response.headers.date === 'string' ? response.headers.date : undefined, Date.now(), sentMs);
       const mediaType = String(response.headers['content-type'] ?? '').split(';', 1)[0]!.trim().toLowerCase();
       outcome = {kind: 'response', status: response.statusCode, mediaType, text: response.body};
+      const simSpeed = Number(response.headers['x-vastdeck-sim-speed']);
+      if (simSpeed > 0) this.#simSpeed = simSpeed;
     } catch (error) {
       outcome = this.#describeFailure(error);
     }

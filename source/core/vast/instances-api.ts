@@ -3,6 +3,7 @@
 // parsed here into our own types; create errors become OfferGoneError or one clear sentence.
 import {OfferGoneError, VastBadAnswerError, VastRefusedError} from '../errors.js';
 import type {Instance, PortMapping} from '../instances/types.js';
+import {parseAutostopEnv} from '../provisioning/autostop.js';
 import type {VastClient} from './client.js';
 import {isRecord, numberField} from './parse.js';
 
@@ -163,7 +164,14 @@ export function parseInstance(raw: unknown): Instance {
     uptimeMins: numberField(raw, 'uptime_mins') ?? null,
     inetUpCostPerGb: numberField(raw, 'inet_up_cost') ?? 0,
     computeCap: numberField(raw, 'compute_cap') ?? 0,
+    autostop: parseAutostopEnv(envPairs(raw.extra_env)),
   };
+}
+
+/** extra_env as [name, value] pairs (the API sends a list of pairs; a dict is taken too). */
+function envPairs(raw: unknown): Array<[string, string]> {
+  const entries = Array.isArray(raw) ? raw : isRecord(raw) ? Object.entries(raw) : [];
+  return entries.flatMap((entry: unknown): Array<[string, string]> => (Array.isArray(entry) && typeof entry[0] === 'string' && typeof entry[1] === 'string' ? [[entry[0], entry[1]]] : []));
 }
 
 function parseCreateAnswer(body: unknown): CreatedInstance {

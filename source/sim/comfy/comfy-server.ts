@@ -35,6 +35,8 @@ export interface SimComfyOptions {
   faults?: (name: 'ws-drop' | 'ws-silence' | 'node-failure' | 'comfy-restart') => boolean;
   /** Called as each job starts (the instance's death fault waits for this). */
   onJobStart?: (promptId: string) => void;
+  /** The bytes of each model the boot's wget has finished downloading (the instance bills them). */
+  onModelBytes?: (file: string, bytes: number) => void;
 }
 
 export interface SimComfy {
@@ -50,6 +52,8 @@ export interface SimComfy {
   restart(): void;
   /** The prompt_id of the job running now, if any (what GET /queue's queue_running shows). */
   runningPromptId(): string | undefined;
+  /** Jobs running or waiting, as GET /queue shows them (0 while ComfyUI does not answer). */
+  queueRemaining(): number;
   close(): Promise<void>;
 }
 
@@ -92,7 +96,7 @@ class ComfyServer implements SimComfy, RouteHost {
       previews: () => previewMethodOf(options.comfyuiArgs?.() ?? '') !== 'none',
     });
     this.systemStats = minimalComfyHandler(options.gpu ?? {name: torchDeviceName(options.gpuName)}, options.comfyuiArgs ?? (() => COMFYUI_ARGS));
-    this.unwatchModels = watchModelDownloads(this.fs);
+    this.unwatchModels = watchModelDownloads(this.fs, options.onModelBytes);
     this.routes = comfyRequestHandler(this);
   }
 
@@ -115,6 +119,10 @@ class ComfyServer implements SimComfy, RouteHost {
 
   runningPromptId(): string | undefined {
     return this.queue.running?.promptId;
+  }
+
+  queueRemaining(): number {
+    return this.closed || !this.options.listening() ? 0 : this.queue.remaining();
   }
 
   takeNumber(): number {

@@ -214,13 +214,14 @@ export class Executor {
       nodeId,
       prompt: job.prompt,
       extraPngInfo: typeof extra === 'object' && extra !== null && !Array.isArray(extra) ? (extra as Record<string, unknown>) : undefined,
+      // Every node's work is GPU time here, as the cost model counts a generation (gpu-speed.ts).
       work: async (simMs) => {
-        await this.deps.clock.sleep(simMs);
+        await this.deps.clock.sleep(simMs * this.deps.gpuFactor);
         this.checkEpoch(epoch);
       },
       step: async (value, max, options) => onStep(value, max, options?.preview ?? false),
       sendImage,
-      stepMs: (pixels) => stepSimMs(pixels, this.deps.gpuFactor),
+      stepMs: (pixels, batch) => stepSimMs(pixels, batch),
       loadMs: (name, coldMs) => {
         if (this.loaded.has(name)) return 25;
         this.loaded.add(name);

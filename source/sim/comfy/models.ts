@@ -1,7 +1,10 @@
 // The model folders of the simulated ComfyUI (folder_paths.py: names, directories, extensions) over
 // the instance's virtual fs, and the files the boot's downloads leave there: when the replayed wget
-// reaches 100% a small placeholder safetensors appears in the folder it downloaded to.
+// reaches 100% a small placeholder safetensors appears in the folder it downloaded to, and its bytes
+// are reported for the instance's bandwidth bill (at its real size, core/comfy/model-sizes.ts, so the
+// bill counts what the cost model counts).
 // Used by comfy-server.ts (GET /models, /embeddings) and node-catalogue.ts (combo lists).
+import {MODEL_BYTES} from '../../core/comfy/model-sizes.js';
 import type {FsChange, VirtualFile, VirtualFs} from '../virtual-fs.js';
 import {COMFY_ROOT} from './comfy-paths.js';
 const MODELS = `${COMFY_ROOT}/models`;
@@ -88,11 +91,23 @@ export function placeholderSafetensors(name: string): Buffer {
   return Buffer.concat([size, Buffer.from(header)]);
 }
 
+const WGET_UNITS: Readonly<Record<string, number>> = {'': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4};
+
+/** A wget bar line: the file, its percent, and the bytes it shows as done (binary units). */
+function wgetBar(line: string): {file: string; pct: number; bytes: number} | undefined {
+  const bar = /^(\S+)\s+(\d+)%\[[^\]]*\]\s+([\d.]+)([KMGT]?)(?:\s|$)/.exec(line);
+  if (!bar) return undefined;
+  const [, file = '', pct = '0', size = '0', unit = ''] = bar;
+  const done = Number(pct) === 100 ? MODEL_BYTES[file] : undefined;
+  return {file, pct: Number(pct), bytes: done ?? Math.round(Number(size) * (WGET_UNITS[unit] ?? 1))};
+}
+
 /**
  * Follows the boot's provisioning output: `Downloading N model(s) to <dir>...` names the folder,
- * a wget bar at `100%[` means that file is complete. Returns the unsubscribe function.
+ * a wget bar at `100%[` means that file is complete (`onBytes` hears its bytes).
+ * Returns the unsubscribe function.
  */
-export function watchModelDownloads(fs: VirtualFs): () => void {
+export function watchModelDownloads(fs: VirtualFs, onBytes?: (file: string, bytes: number) => void): () => void {
   let file: VirtualFile | undefined;
   let readUpTo = 0;
   let partial = '';
@@ -106,8 +121,10 @@ export function watchModelDownloads(fs: VirtualFs): () => void {
     for (const line of lines) {
       const target = /^Downloading \d+ model\(s\) to (\/\S+?)\.\.\.$/.exec(line.trim());
       if (target?.[1]) folder = target[1];
-      const done = /^(\S+)\s+100%\[/.exec(line);
-      if (done?.[1] && folder && !fs.exists(`${folder}/${done[1]}`)) fs.write(`${folder}/${done[1]}`, placeholderSafetensors(done[1]));
+      const bar = wgetBar(line);
+      // Billed as each file completes (as the recorded boot's bytes were once billed in one lump at its end).
+      if (bar?.pct === 100) onBytes?.(bar.file, bar.bytes);
+      if (bar?.pct === 100 && folder && !fs.exists(`${folder}/${bar.file}`)) fs.write(`${folder}/${bar.file}`, placeholderSafetensors(bar.file));
     }
   };
   const follow = (change: FsChange): void => {

@@ -76,7 +76,7 @@ export async function kSampler(inputs: Inputs, ctx: RunContext): Promise<RunResu
   const latent = expectValue(inputs.latent_image, 'LATENT', 'latent_image');
   ensureFitsOnGpu(latent.width * latent.height * latent.batch);
   const steps = Number(inputs.steps);
-  const stepMs = ctx.stepMs(latent.width * latent.height * latent.batch);
+  const stepMs = ctx.stepMs(latent.width * latent.height, latent.batch);
   for (let step = 1; step <= steps; step++) {
     await ctx.work(stepMs);
     await ctx.step(step, steps, {preview: true});

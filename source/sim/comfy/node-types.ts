@@ -116,7 +116,7 @@ export interface RunContext extends NodeEnv {
   /** Sends a PNG to the job's client as a binary WebSocket frame (SaveImageWebsocket). */
   sendImage(png: Buffer): void;
   /** Simulated ms per sampler step for this many pixels (all frames). */
-  stepMs(pixels: number): number;
+  stepMs(framePixels: number, batch: number): number;
   /** The model loader's load time: slow the first time a model is loaded. */
   loadMs(name: string, coldMs: number): number;
 }

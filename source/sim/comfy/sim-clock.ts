@@ -121,23 +121,31 @@ async function turns(): Promise<void> {
   for (let turn = 0; turn < 4; turn++) await new Promise<void>((resolve) => setImmediate(resolve));
 }
 
-/** Sampler ms per step for SDXL at 1024² on an RTX 4090, at speed 1. */
-const BASE_STEP_MS = 60;
+/**
+ * Sampler ms per step for SDXL at 1024² on the reference GPU (an RTX 4090), at speed 1, and how a
+ * batch of latents costs: set so that a warm generation of each shipped workflow at its defaults
+ * takes its manifest's secondsPerGeneration there — img2img-sdxl (20 steps at 1024², 3.5 s) and
+ * img2vid (20 steps over 16 latents of 512², 11 s) — with the other nodes' times (VAE, save, image
+ * ops) as the node table has them. test/integration/sim-cost-model.test.ts checks both.
+ */
+const BASE_STEP_MS = 160.75;
 const BASE_STEP_PIXELS = 1024 * 1024;
 const SMALLEST_STEP_SHARE = 0.25;
+/** A batch of n latents costs n^0.9 single steps (the GPU is busier with a batch than with one). */
+const BATCH_EXPONENT = Math.log(12.2) / Math.log(16);
 
 /**
- * Relative step time on a GPU (RTX 4090 = 1, a card twice as fast = 0.5), from the cost model's
- * speed table (core/offers/gpu-speed.ts); unknown cards get its fallback.
+ * Relative time of all of a generation's work on a GPU (RTX 4090 = 1, a card twice as fast = 0.5),
+ * from the cost model's speed table (core/offers/gpu-speed.ts); unknown cards get its fallback.
  */
 export function gpuStepFactor(gpuName: string | undefined, perf: {dlperf?: number; totalFlops?: number; numGpus?: number} = {}): number {
   if (!gpuName) return 1;
   return 1 / gpuSpeed(gpuName, perf).factor;
 }
 
-/** Simulated ms of one sampler step over `pixels` (all frames), before speed. */
-export function stepSimMs(pixels: number, gpuFactor: number): number {
-  return BASE_STEP_MS * gpuFactor * Math.max(SMALLEST_STEP_SHARE, pixels / BASE_STEP_PIXELS);
+/** Simulated ms of one sampler step on the reference GPU over `batch` latents of `framePixels` each, before speed. */
+export function stepSimMs(framePixels: number, batch = 1): number {
+  return BASE_STEP_MS * Math.max(SMALLEST_STEP_SHARE, framePixels / BASE_STEP_PIXELS) * batch ** BATCH_EXPONENT;
 }
 
 export class SimClock {

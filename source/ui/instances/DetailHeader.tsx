@@ -11,7 +11,7 @@ import {formatDuration} from '../../core/format.js';
 import {ProgressBar} from '../shared/ProgressBar.js';
 import {fit, truncate, wrapWords} from '../shared/text-fit.js';
 import type {Theme, Tone} from '../shared/theme.js';
-import {cleanupStepText, downloadMarks, downloadSentence, isBooting, isGone, isStoppedBilling, STOPPED_BILLING, withoutStamp} from './instance-format.js';
+import {autostopText, cleanupStepText, downloadMarks, downloadSentence, isBooting, isGone, isStoppedBilling, STOPPED_BILLING, withoutStamp} from './instance-format.js';
 import type {PortalLine} from './portal-lines.js';
 
 const STAGE_WIDTH = 14;
@@ -39,6 +39,7 @@ export function detailHeaderLines(row: InstanceRow, nowMs: number, width: number
   const lines: ReactElement[] = [];
   const vast = `Vast ${row.actualStatus ?? 'no status yet'}${row.statusMsg ? `: ${row.statusMsg}` : ''}`;
   const log = `log ${row.log.state}${row.log.error ? `: ${row.log.error}` : ''}`;
+  const autostop = autostopText(row, nowMs);
   lines.push(
     <Text key="now" wrap="truncate">
       {isBooting(row) ? (
@@ -50,6 +51,7 @@ export function detailHeaderLines(row: InstanceRow, nowMs: number, width: number
       <Text>{` for ${formatDuration(Math.max(0, nowMs - stage.sinceMs) / 1000)} · `}</Text>
       <Text {...theme.muted}>{`${vast} · `}</Text>
       <Text {...(row.log.state === 'failed' ? theme.bad : row.log.state === 'reconnecting' ? theme.warn : theme.muted)}>{log}</Text>
+      {autostop ? <Text {...(row.autostop?.deadlineAtMs === undefined ? theme.muted : theme.warn)}>{` · ${autostop}`}</Text> : null}
     </Text>,
   );
   if (row.note) lines.push(<Text key="note" wrap="truncate" {...theme.muted}>{row.note}</Text>);

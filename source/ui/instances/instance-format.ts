@@ -47,6 +47,21 @@ export function isStoppedBilling(row: InstanceRow): boolean {
 
 export const STOPPED_BILLING = 'stopped · still billing storage';
 
+/**
+ * Its autostop (docs/autostop.md): 'autostop 30m idle' while vastdeck's heartbeat reaches it, the
+ * countdown once it does not ('autostop in 27m'); undefined for an instance without a watchdog.
+ */
+export function autostopText(row: InstanceRow, nowMs: number): string | undefined {
+  const autostop = row.autostop;
+  if (!autostop || isGone(row)) return undefined;
+  const {idleMinutes, maxHours, action} = autostop.config;
+  const max = maxHours > 0 ? ` · max ${maxHours}h` : '';
+  const verb = action === 'stop' ? 'autostop (stop)' : 'autostop';
+  if (autostop.deadlineAtMs === undefined) return `${verb} ${idleMinutes}m idle${max}`;
+  const left = (autostop.deadlineAtMs - nowMs) / 1000;
+  return left > 0 ? `${verb} in ${Math.ceil(left / 60)}m unless a job runs${max}` : `${verb} due: no heartbeat for ${idleMinutes}m`;
+}
+
 /** The fleet reports cleanup steps by their ids; the Stage cell says them in a word or two. */
 const CLEANUP_STEP_WORDS: Readonly<Record<string, string>> = {
   'extract-outputs': 'extracting',
