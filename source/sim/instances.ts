@@ -32,6 +32,8 @@ export interface InstanceCharges {
   bandwidth: number;
   /** GB downloaded (image and models). */
   downloadedGb: number;
+  /** Of those, GB the boot's provisioning downloaded (models, nodes): what only the instance's logs show, never its API record. */
+  provisionedGb: number;
 }
 
 export interface SimSshKey {
@@ -185,7 +187,7 @@ export class SimInstances {
       billedAtMs: now,
       destroyed: false,
       quirks: new Set([...this.defaultQuirks, ...spec.quirks]),
-      charges: {gpu: 0, storage: 0, bandwidth: 0, downloadedGb: 0},
+      charges: {gpu: 0, storage: 0, bandwidth: 0, downloadedGb: 0, provisionedGb: 0},
       modelBytes: new Map(),
       provisioning: planProvisionedBoot(spec.env, offer),
     };
@@ -559,8 +561,8 @@ export class SimInstances {
       listening: () => host.comfyListening(),
       time: this.time,
       faults: name => this.armed(name),
-      // A replayed boot bills each model its wget finishes (a provisioned one bills its own run, below).
-      onModelBytes: provisioned ? undefined : (file, bytes) => this.chargeModelBytes(instance, file, bytes),
+      // Model downloads bill as their bytes arrive (the replayed boot's wget bars, provision.sh's progress lines).
+      onModelBytes: (file, bytes) => this.chargeModelBytes(instance, file, bytes),
       // Dies mid-job: a moment after the job starts, so the client has seen it running.
       onJobStart: () => {
         if (this.armed('instance-death')) this.after(instance, DEATH_AFTER_SIM_MS, () => this.inject(instance.id, 'death'));
@@ -574,7 +576,6 @@ export class SimInstances {
     instance.onstart = startSimOnstart({env: instance.spec.env, host, comfy: instance.comfy, speed: this.options.speed});
     for (const name of HOST_EVENTS) {
       host.events.on(name, () => {
-        if (name !== 'comfy-listening' && provisioned) this.chargeDownload(instance, provisioned.downloadedGb);
         this.events.emit(name, {instanceId: instance.id, atMs: this.time.now()});
       });
     }
@@ -637,19 +638,20 @@ export class SimInstances {
     }
   }
 
-  /** A finished model download: bills its bytes once (a file finished again after a restart counts once). */
+  /** A model download's bytes so far: bills what came since the last report (a file downloaded again after a restart counts once). */
   private chargeModelBytes(instance: Instance, file: string, bytes: number): void {
     const billed = instance.modelBytes.get(file) ?? 0;
     if (bytes <= billed) return;
     instance.modelBytes.set(file, bytes);
-    this.chargeDownload(instance, (bytes - billed) / 1e9);
+    this.chargeDownload(instance, (bytes - billed) / 1e9, true);
   }
 
   /** $/GB of inet_down_cost for `gb` downloaded by the instance. */
-  private chargeDownload(instance: Instance, gb: number): void {
+  private chargeDownload(instance: Instance, gb: number, provisioning = false): void {
     const dollars = gb * Number(instance.offer.inet_down_cost);
     instance.charges.bandwidth += dollars;
     instance.charges.downloadedGb += gb;
+    if (provisioning) instance.charges.provisionedGb += gb;
     this.charge(dollars);
   }
 

@@ -23,8 +23,6 @@ export interface ProvisioningPlan {
 
 export interface ProvisionedBoot {
   scenario: BootScenario;
-  /** GB the script downloaded (billed at the offer's inet_down_cost). */
-  downloadedGb: number;
   /** COMFYUI_ARGS ComfyUI starts with. */
   comfyuiArgs: string;
 }
@@ -99,8 +97,7 @@ export async function buildProvisionedBoot(plan: ProvisioningPlan, base: BootSce
   }
   const last = runs.at(-1)!;
   const scenario = splice(base, plan, runs, tokens.HF_TOKEN);
-  const downloadedBytes = runs.reduce((sum, run) => sum + run.downloadedBytes, 0);
-  return {scenario, downloadedGb: downloadedBytes / 1e9, comfyuiArgs: last.ok ? last.comfyuiArgs : plan.env.get('COMFYUI_ARGS') || COMFYUI_ARGS};
+  return {scenario, comfyuiArgs: last.ok ? last.comfyuiArgs : plan.env.get('COMFYUI_ARGS') || COMFYUI_ARGS};
 }
 
 function stamp(tSec: number): string {

@@ -9,6 +9,7 @@ interface Charges {
   gpu: number;
   storage: number;
   bandwidth: number;
+  provisionedGb: number;
 }
 
 /** $ the simulator billed for one instance so far (billed up to now). */
@@ -21,6 +22,16 @@ export function simBilled(sim: SimCloud, instanceId: number): number {
   }
   sim.instances.accrue();
   return START_BALANCE - sim.account.balance;
+}
+
+/**
+ * $ the simulator billed for one instance, less its provisioning downloads: what its API record
+ * alone can tell (the instance's logs are the only place those downloads show).
+ */
+export function simBilledApiVisible(sim: SimCloud, instanceId: number, inetDownCostPerGb: number): number {
+  const charges = (sim.instances as unknown as {charges: (id: number) => Charges | undefined}).charges(instanceId);
+  if (!charges) throw new Error(`the simulator has no charges for instance ${instanceId}`);
+  return charges.gpu + charges.storage + charges.bandwidth - charges.provisionedGb * inetDownCostPerGb;
 }
 
 /** Everything the simulated account was billed. */

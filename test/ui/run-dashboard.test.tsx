@@ -7,6 +7,7 @@ import type {DeckView} from '../../source/core/deck-types.js';
 import {crashSentence, runDashboard} from '../../source/ui/run-dashboard.js';
 import {makeDeck, makeOffers, type TestDeck} from './fixtures.js';
 import {sleep} from './helpers.js';
+import {waitFor} from '../helpers/wait-for.js';
 
 const ENTER = '\u001B[?1049h';
 const LEAVE = '\u001B[?1049l';
@@ -145,17 +146,16 @@ describe('runDashboard', () => {
   it('draws its first frame before the services are ready, then the dashboard, and loses no key typed the moment it appears', async () => {
     let ready!: (deck: DeckView) => void;
     const {stdout, stdin, done} = start(new Promise<DeckView>(resolve => (ready = resolve)), undefined, 'Starting the simulated Vast.ai cloud…');
-    await sleep(50);
-    expect(stdout.output).toContain('Starting the simulated Vast.ai cloud…');
+    // Drawn without waiting for the services; polled, as a loaded machine may take a moment to draw at all.
+    await waitFor('the first frame', () => stdout.output.includes('Starting the simulated Vast.ai cloud…'), 5000, 10);
     expect(stdout.output).not.toContain('DEMO');
     const made = deck();
     ready(made);
     // The key comes in the same turn the dashboard is drawn: the keyboard was there all along.
     await Promise.resolve();
     stdin.type('?');
-    await sleep(100);
+    await waitFor('the help the key opened', () => /Keys \(/.test(stdout.output), 5000, 10);
     expect(stdout.output).toContain('DEMO');
-    expect(stdout.output).toMatch(/Keys \(/);
     stdin.type('\u001B');
     await sleep(30);
     stdin.type('q');

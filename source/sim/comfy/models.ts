@@ -102,10 +102,17 @@ function wgetBar(line: string): {file: string; pct: number; bytes: number} | und
   return {file, pct: Number(pct), bytes: done ?? Math.round(Number(size) * (WGET_UNITS[unit] ?? 1))};
 }
 
+/** vastdeck's provision.sh progress and done lines: the bytes of one file so far. */
+function contractBytes(line: string): {file: string; bytes: number} | undefined {
+  const event = /^\[vastdeck\] download (?:done )?file=(\S+) bytes=(\d+)(?:\s|$)/.exec(line.trim());
+  return event ? {file: event[1]!, bytes: Number(event[2])} : undefined;
+}
+
 /**
  * Follows the boot's provisioning output: `Downloading N model(s) to <dir>...` names the folder,
- * a wget bar at `100%[` means that file is complete (`onBytes` hears its bytes).
- * Returns the unsubscribe function.
+ * a wget bar at `100%[` means that file is complete. `onBytes` hears each file's bytes so far at
+ * every bar redraw or vastdeck progress line, as they arrive (Vast bills bandwidth as it flows;
+ * the simulator's granularity is the progress line). Returns the unsubscribe function.
  */
 export function watchModelDownloads(fs: VirtualFs, onBytes?: (file: string, bytes: number) => void): () => void {
   let file: VirtualFile | undefined;
@@ -122,8 +129,8 @@ export function watchModelDownloads(fs: VirtualFs, onBytes?: (file: string, byte
       const target = /^Downloading \d+ model\(s\) to (\/\S+?)\.\.\.$/.exec(line.trim());
       if (target?.[1]) folder = target[1];
       const bar = wgetBar(line);
-      // Billed as each file completes (as the recorded boot's bytes were once billed in one lump at its end).
-      if (bar?.pct === 100) onBytes?.(bar.file, bar.bytes);
+      const progress = bar ?? contractBytes(line);
+      if (progress) onBytes?.(progress.file, progress.bytes);
       if (bar?.pct === 100 && folder && !fs.exists(`${folder}/${bar.file}`)) fs.write(`${folder}/${bar.file}`, placeholderSafetensors(bar.file));
     }
   };
