@@ -1,5 +1,5 @@
 // Asked once when the user quits while LIVE instances bill: leave them running (what they burn
-// per hour, and that nothing stops them once vastdeck is gone), destroy them all first (outputs and
+// per hour, and when their autostop ends them — or that nothing does), destroy them all first (outputs and
 // logs come home, then each is destroyed and confirmed gone; vastdeck quits when none bills), or
 // cancel. A destroy that fails keeps the dashboard open and says why, in full.
 import {useEffect, useState} from 'react';
@@ -26,13 +26,40 @@ function plural(count: number, one: string, many: string): string {
   return count === 1 ? one : many;
 }
 
+/** Clock time (HH:MM, this machine's zone) `minutes` from `nowMs`. */
+function clockIn(nowMs: number, minutes: number): string {
+  const at = new Date(nowMs + minutes * 60_000);
+  return `${String(at.getHours()).padStart(2, '0')}:${String(at.getMinutes()).padStart(2, '0')}`;
+}
+
+/**
+ * What happens to billing rows left running once vastdeck is gone: their autostop watchdogs end
+ * them `idleMinutes` after the last heartbeat (unless a ComfyUI job runs; docs/autostop.md), and
+ * rows without one bill until someone destroys them.
+ */
+export function leftRunningSentence(rows: readonly InstanceRow[], nowMs: number): string {
+  const guarded = rows.filter(row => row.autostop);
+  const bare = rows.filter(row => !row.autostop);
+  const parts: string[] = [];
+  if (guarded.length > 0) {
+    // A watchdog already counting down (no heartbeat reached it) ends sooner than one vastdeck just fed.
+    const endsAtMs = Math.max(...guarded.map(row => row.autostop!.deadlineAtMs ?? nowMs + row.autostop!.config.idleMinutes * 60_000));
+    const latest = Math.max(0, Math.ceil((endsAtMs - nowMs) / 60_000));
+    const stops = guarded.filter(row => row.autostop!.config.action === 'stop').length;
+    const who = bare.length === 0 ? plural(guarded.length, 'it', 'they') : `${guarded.length} with autostop`;
+    parts.push(`${who} ${plural(guarded.length, 'ends', 'end')} ${plural(guarded.length, 'itself', 'themselves')} within ${latest} min of quitting (by ${clockIn(nowMs, latest)}) unless a ComfyUI job runs${stops > 0 ? ` (${stops} only stop${stops === 1 ? 's' : ''}: storage bills on)` : ''}`);
+  }
+  if (bare.length > 0) parts.push(`${guarded.length === 0 ? plural(bare.length, 'it', 'they') : `${bare.length} without autostop`} ${plural(bare.length, 'bills', 'bill')} until destroyed: nothing stops ${plural(bare.length, 'it', 'them')} when vastdeck quits`);
+  return `Left running, ${parts.join('; ')}.`;
+}
+
 /** The line the CLI prints after the dashboard closes: what still bills, or that nothing does. */
-export function billingAfterQuit(rows: readonly InstanceRow[], mode: 'demo' | 'live'): string {
+export function billingAfterQuit(rows: readonly InstanceRow[], mode: 'demo' | 'live', nowMs = Date.now()): string {
   if (mode === 'demo') return 'vastdeck: demo ended; its simulated instances ended with it and nothing was billed.';
   const billing = billingRows(rows);
   if (billing.length === 0) return 'vastdeck: no instance of this session is billing.';
   const ids = billing.map(instanceName).join(', ');
-  return `vastdeck: ${billing.length} ${plural(billing.length, 'instance is', 'instances are')} still billing (${usd(burnPerHour(billing))}/h): ${ids} — \`vastdeck down --all\` destroys ${plural(billing.length, 'it', 'them')}.`;
+  return `vastdeck: ${billing.length} ${plural(billing.length, 'instance is', 'instances are')} still billing (${usd(burnPerHour(billing))}/h): ${ids}. ${leftRunningSentence(billing, nowMs)} \`vastdeck down --all\` destroys ${plural(billing.length, 'it', 'them')} now.`;
 }
 
 function listLines(rows: readonly InstanceRow[]): DialogLine[] {
@@ -87,7 +114,7 @@ export function QuitDialog({fleet, policies, actions, width, maxHeight, onClose,
         lines: [
           ...listLines(billing),
           {text: ''},
-          {text: `Left running, ${plural(billing.length, 'it bills', 'they bill')} ${usd(burnPerHour(billing))}/h until destroyed (\`vastdeck down --all\`, or the Vast console): nothing stops ${plural(billing.length, 'it', 'them')} when vastdeck quits.`, tone: 'warn'},
+          {text: `${leftRunningSentence(billing, Date.now())} Until then: ${usd(burnPerHour(billing))}/h (\`vastdeck down --all\` or the Vast console destroys them).`, tone: 'warn'},
           ...policyLine(policies),
         ],
         buttons: [

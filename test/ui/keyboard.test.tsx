@@ -139,7 +139,13 @@ describe('quitting', () => {
 
   it('says on the way out what is still billing', () => {
     const rows = billing().getSnapshot().rows;
-    expect(billingAfterQuit(rows, 'live')).toBe('vastdeck: 2 instances are still billing ($0.84/h): 26000001, 26000002 — `vastdeck down --all` destroys them.');
+    const noon = new Date(2026, 11, 6, 12, 0).getTime();
+    expect(billingAfterQuit(rows, 'live', noon)).toBe('vastdeck: 2 instances are still billing ($0.84/h): 26000001, 26000002. Left running, they bill until destroyed: nothing stops them when vastdeck quits. `vastdeck down --all` destroys them now.');
+    // With autostop (docs/autostop.md) the sentence says when each ends itself; one that only stops keeps billing storage.
+    const autostop = (idleMinutes: number, action: 'destroy' | 'stop') => ({config: {idleMinutes, maxHours: 0, action, api: 'https://console.vast.ai'}, beating: true});
+    const guarded = [{...rows[0]!, autostop: autostop(30, 'destroy')}, {...rows[1]!, autostop: autostop(45, 'stop')}];
+    expect(billingAfterQuit(guarded, 'live', noon)).toContain('Left running, they end themselves within 45 min of quitting (by 12:45) unless a ComfyUI job runs (1 only stops: storage bills on).');
+    expect(billingAfterQuit([guarded[0]!, rows[1]!], 'live', noon)).toContain('Left running, 1 with autostop ends itself within 30 min of quitting (by 12:30) unless a ComfyUI job runs; 1 without autostop bills until destroyed: nothing stops it when vastdeck quits.');
     expect(billingAfterQuit([], 'live')).toBe('vastdeck: no instance of this session is billing.');
     expect(billingAfterQuit(rows, 'demo')).toContain('nothing was billed');
   });
