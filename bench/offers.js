@@ -36,6 +36,21 @@ export async function benchOffers() {
   try {
     const offersJsonMs = await repeat(7, () => timeCommand(['offers', '--json', '--limit', '20'], env));
     results.offersJsonEndToEndMs = stats(offersJsonMs);
+    // The issue's baseline: the official vast-cli's `search offers --raw` on the same market, fetching
+    // the 400 offers vastdeck's first query fetches (searchLimit). vast.py is not shipped here: point
+    // VASTDECK_BENCH_VAST_PY at a copy (github.com/vast-ai/vast-cli, vast.py; needs python3 + requests).
+    const vastPy = process.env.VASTDECK_BENCH_VAST_PY;
+    if (vastPy) {
+      const pyMs = [];
+      const oursMs = [];
+      for (let run = 0; run < 7; run++) {
+        pyMs.push(await timeProgram('python3', [vastPy, '--api-key', sim.apiKey, 'search', 'offers', '--limit', String(DEFAULT_SETTINGS.searchLimit), '--raw'], env));
+        oursMs.push(await timeCommand(['offers', '--json', '--limit', '20'], env));
+      }
+      results.vastCliSearchRawMs = stats(pyMs);
+      results.offersJsonBesideVastCliMs = stats(oursMs);
+      results.offersJsonOverVastCli = round(results.offersJsonBesideVastCliMs.median / results.vastCliSearchRawMs.median);
+    }
 
     const frames = await repeat(5, () => timeFirstFrame(env));
     results.dashboardFirstFrameMs = stats(frames.map(frame => frame.firstFrameMs));
@@ -54,13 +69,18 @@ function stats(samples) {
 }
 
 function timeCommand(args, env) {
+  return timeProgram(process.execPath, [BIN, ...args], env);
+}
+
+/** Wall time of one run of a program whose stdout is JSON (checked, so a failed run is not timed as a fast one). */
+function timeProgram(program, args, env) {
   return new Promise((resolve, reject) => {
     const start = performance.now();
-    const child = spawn(process.execPath, [BIN, ...args], {env, stdio: ['ignore', 'pipe', 'pipe']});
+    const child = spawn(program, args, {env, stdio: ['ignore', 'pipe', 'pipe']});
     let stdout = '';
     child.stdout.on('data', chunk => (stdout += chunk));
     child.on('close', code => {
-      if (code !== 0) return reject(new Error(`vastdeck ${args.join(' ')} exited ${code}`));
+      if (code !== 0) return reject(new Error(`${program} ${args.join(' ')} exited ${code}`));
       JSON.parse(stdout);
       resolve(performance.now() - start);
     });

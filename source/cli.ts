@@ -7,9 +7,10 @@ const HELP = `vastdeck — run ComfyUI jobs on rented Vast.ai GPUs from one keyb
 
 Usage:
   vastdeck [--demo | --live]            open the dashboard (demo = embedded simulated cloud)
-  vastdeck offers [FILTER...] [--sort KEY] [--limit N] [--json] [--demo | --live]
+  vastdeck offers [FILTER...] [--sort KEY] [--limit N] [--json] [--explain ID] [--excluded]
                                         rank GPU offers by what the whole job costs
   vastdeck up [FILTER...] [--json] [--create-key] [--show-token] [--max-spend USD]
+             [--autostop-idle MIN | --no-autostop]
                                         rent the best offer and watch it until READY or FAILED
   vastdeck watch ID [--json] [--show-token]
                                         watch an instance until READY or FAILED
@@ -38,9 +39,37 @@ Without an API key vastdeck runs in demo mode against its embedded simulated clo
 Filters look like: gpu=RTX_4090,RTX_5090 inet_down>=500 down_cost<=0.01 reliability>=0.98
 `;
 
+/** The usage lines of one subcommand, cut from HELP (every `  vastdeck CMD` entry and its continuation lines). */
+export function commandHelp(command: string): string | undefined {
+  const lines = HELP.split('\n');
+  const picked: string[] = [];
+  let inside = false;
+  for (const line of lines) {
+    if (/^ {2}vastdeck /.test(line)) inside = line.startsWith(`  vastdeck ${command} `) || line === `  vastdeck ${command}`;
+    else if (!/^ {3,}/.test(line)) inside = false;
+    if (inside) picked.push(line);
+  }
+  if (picked.length === 0) return undefined;
+  const filters = /FILTER/.test(picked.join('\n')) ? `\n${lines.find(line => line.startsWith('Filters look like'))}\n` : '';
+  return `Usage:\n${picked.join('\n')}\n${filters}`;
+}
+
+const asksForHelp = (args: readonly string[]): boolean => args.includes('--help') || args.includes('-h');
+
 export async function main(argv: readonly string[]): Promise<number> {
   const [first, ...rest] = argv;
   const io = {stdout: process.stdout, stderr: process.stderr};
+  // `vastdeck CMD --help` and `vastdeck help CMD`: that command's usage (sim prints its own, longer one).
+  const helpFor = first === 'help' ? rest[0] : first !== 'sim' && first !== undefined && asksForHelp(rest) ? first : undefined;
+  if (first === 'help' && helpFor === 'sim') return main(['sim', '--help']);
+  if (helpFor !== undefined) {
+    const usage = commandHelp(helpFor);
+    if (usage) {
+      io.stdout.write(usage);
+      return 0;
+    }
+    if (first === 'help') return reportError(new InputError(`Unknown command '${helpFor}': run \`vastdeck help\` to see the commands.`));
+  }
   try {
     switch (first) {
       case undefined:
