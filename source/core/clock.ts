@@ -6,3 +6,26 @@ export interface Clock {
 }
 
 export const systemClock: Clock = {now: () => Date.now()};
+
+/**
+ * Calls `tick` every `intervalMs` on multiples of it since the epoch, so timers of the same (or a
+ * dividing) interval tick together: the dashboard's "ago" labels, the money line and the policies
+ * then change in one frame a second instead of one frame each. Returns the stop function.
+ */
+export function alignedInterval(intervalMs: number, tick: () => void): () => void {
+  let timer: NodeJS.Timeout;
+  let stopped = false;
+  const next = (): void => {
+    timer = setTimeout(() => {
+      if (stopped) return;
+      next();
+      tick();
+    }, intervalMs - (Date.now() % intervalMs));
+    timer.unref();
+  };
+  next();
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+  };
+}

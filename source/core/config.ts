@@ -5,6 +5,7 @@ import {existsSync, readFileSync, renameSync} from 'node:fs';
 import {join} from 'node:path';
 import Conf, {type Schema} from 'conf';
 import {ensurePrivateDir, vastdeckConfigDir} from './credentials.js';
+import {fileIdentity} from './file-identity.js';
 import {ConfigError} from './errors.js';
 import {DEFAULT_SETTINGS, type VastdeckSettings} from './settings.js';
 import {editDistance, normalizeGpuName, suggestGpuNames} from './vast/gpu-names.js';
@@ -33,6 +34,7 @@ const RETIRED: Readonly<Record<string, string>> = {
 };
 
 type Stored = Record<string, unknown>;
+type InFile = {kind: 'missing'} | {kind: 'broken'; reason: string} | {kind: 'ok'; data: Stored};
 
 const DEFAULTS = DEFAULT_SETTINGS as unknown as Stored;
 
@@ -46,6 +48,8 @@ class ConfSettingsStore implements SettingsStore {
   #conf: Conf<Stored> | undefined;
   #migrated = false;
   #notes: string[] = [];
+  /** The file as last parsed, and which version of it that was (the settings are asked for many times a second). */
+  #read: {identity: string; inFile: InFile} | undefined;
 
   constructor(dir: string) {
     this.#dir = dir;
@@ -57,7 +61,7 @@ class ConfSettingsStore implements SettingsStore {
     const settings = structuredClone(DEFAULT_SETTINGS);
     for (const key of Object.keys(SETTINGS)) {
       const value = getPath(stored, key);
-      if (value !== undefined) setPath(settings as unknown as Stored, key, value);
+      if (value !== undefined) setPath(settings as unknown as Stored, key, typeof value === 'object' ? structuredClone(value) : value);
     }
     return settings;
   }
@@ -178,7 +182,20 @@ class ConfSettingsStore implements SettingsStore {
     return {projectName: 'vastdeck', projectSuffix: '', cwd: this.#dir, configName: 'config', configFileMode: 0o600};
   }
 
-  #readFile(): {kind: 'missing'} | {kind: 'broken'; reason: string} | {kind: 'ok'; data: Stored} {
+  #readFile(): InFile {
+    let identity: string | undefined;
+    try {
+      identity = fileIdentity(this.path);
+    } catch {
+      // Cannot even be looked at: read below, which says why.
+    }
+    if (identity !== undefined && this.#read?.identity === identity) return this.#read.inFile;
+    const inFile = this.#parseFile();
+    this.#read = identity === undefined ? undefined : {identity, inFile};
+    return inFile;
+  }
+
+  #parseFile(): InFile {
     if (!existsSync(this.path)) return {kind: 'missing'};
     let data: unknown;
     try {

@@ -241,3 +241,21 @@ describe('vastdeck config', () => {
     expect(await run(['list'], store).code).toBe(0);
   });
 });
+
+describe('reading the settings many times a second', () => {
+  it('sees another process rewrite the file, and a caller changing what it got does not change the next answer', () => {
+    const dir = freshDir();
+    const settings = openSettings({cwd: dir});
+    settings.set('filters.gpuNames', 'RTX_4090');
+    const first = settings.all();
+    expect(first.filters.gpuNames).toEqual(['RTX 4090']);
+    first.filters.gpuNames.push('H100');
+    expect(settings.all().filters.gpuNames).toEqual(['RTX 4090']);
+    // Another vastdeck (or an editor) writes the file: the next read sees it.
+    const path = join(dir, 'config.json');
+    const stored = JSON.parse(readFileSync(path, 'utf8'));
+    stored.filters.gpuNames = ['RTX 5090', 'RTX 3090'];
+    writeFileSync(path, JSON.stringify(stored));
+    expect(settings.all().filters.gpuNames).toEqual(['RTX 5090', 'RTX 3090']);
+  });
+});

@@ -49,14 +49,21 @@ const ACTIVE_STATES = new Set(['creating', 'active', 'destroying']);
 /** How long watch changes are gathered before the rows are rebuilt. */
 const PUBLISH_MS = 100;
 
-/** The snapshot as the dashboard shows it: the log's line counters left out, money to four significant digits. */
-function visibleSignature(snapshot: FleetSnapshot): string {
+/**
+ * The snapshot as the dashboard shows it: the log's line counters and the last heartbeat's time
+ * left out (neither is drawn), money to four significant digits — or, with `withMoney` false,
+ * without the money, which ticks on its own.
+ */
+function visibleSignature(snapshot: FleetSnapshot, withMoney = true): string {
   return JSON.stringify(snapshot, (key, value: unknown) => {
-    if (key === 'lines' || key === 'endSeq' || key === 'lastLineAtMs') return undefined;
-    if (key === 'accruedUsd' && typeof value === 'number') return Number(value.toPrecision(4));
+    if (key === 'lines' || key === 'endSeq' || key === 'lastLineAtMs' || key === 'lastBeatAtMs') return undefined;
+    if (key === 'accruedUsd' && typeof value === 'number') return withMoney ? Number(value.toPrecision(4)) : undefined;
+    if (key === 'lastPollAtMs' && !withMoney) return undefined;
     return value;
   });
 }
+/** A change of money (or of the last poll's time) alone waits for the next whole second of the wall clock. */
+const MONEY_TICK_MS = 1000;
 const SETTLED = new Set(['READY', 'FAILED']);
 /** Vast paces the instance list to one call a second; polling faster would only queue behind it. */
 const MIN_POLL_MS = 1000;
@@ -78,6 +85,9 @@ export class FleetModel extends Model<FleetSnapshot> {
   readonly #cleanups = new Map<string, {step: string; message: string; failed?: boolean}>();
   #publishTimer: NodeJS.Timeout | undefined;
   #signature = '';
+  #shape = '';
+  #moneyTimer: NodeJS.Timeout | undefined;
+  #urgent = false;
 
   constructor(options: FleetOptions) {
     super({rows: [], reconciled: false, creating: [], otherInstalls: [], sshKey: {ok: false, message: 'Looking for your SSH key…'}});
@@ -99,6 +109,8 @@ export class FleetModel extends Model<FleetSnapshot> {
     this.#timer = undefined;
     if (this.#publishTimer) clearTimeout(this.#publishTimer);
     this.#publishTimer = undefined;
+    clearTimeout(this.#moneyTimer);
+    this.#moneyTimer = undefined;
     await Promise.all([...this.#watches.values()].map(watch => watch.stop()));
   }
 
@@ -276,10 +288,12 @@ export class FleetModel extends Model<FleetSnapshot> {
 
   /** Rows now (tests and flush), instead of at the next gathered publish. */
   override flush(): void {
-    if (this.#publishTimer) {
+    if (this.#publishTimer || this.#moneyTimer) {
       clearTimeout(this.#publishTimer);
       this.#publishTimer = undefined;
+      this.#urgent = true;
       this.#build();
+      this.#urgent = false;
     }
     super.flush();
   }
@@ -325,7 +339,23 @@ export class FleetModel extends Model<FleetSnapshot> {
     };
     const signature = visibleSignature(snapshot);
     if (signature === this.#signature) return;
+    const shape = visibleSignature(snapshot, false);
+    if (shape === this.#shape && !this.#urgent) {
+      // Only the accrued money or the poll time moved: shown with the dashboard's other once-a-second
+      // labels (core/clock.ts alignedInterval), in their frame rather than one of its own.
+      this.#moneyTimer ??= setTimeout(() => {
+        this.#moneyTimer = undefined;
+        this.#urgent = true;
+        this.#build();
+        this.#urgent = false;
+      }, MONEY_TICK_MS - (Date.now() % MONEY_TICK_MS));
+      this.#moneyTimer.unref?.();
+      return;
+    }
+    clearTimeout(this.#moneyTimer);
+    this.#moneyTimer = undefined;
     this.#signature = signature;
+    this.#shape = shape;
     this.update(snapshot);
   }
 }

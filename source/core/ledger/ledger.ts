@@ -2,7 +2,8 @@
 // in a 0700 dir), rewritten atomically and synchronously on every change, so an instance that bills
 // is on disk before the create call leaves. Used by create.ts, reconcile.ts and the destroy flow.
 import {stateDir} from '../state-paths.js';
-import {readFileSync, renameSync, statSync} from 'node:fs';
+import {readFileSync, renameSync} from 'node:fs';
+import {fileIdentity} from '../file-identity.js';
 import {randomBytes} from 'node:crypto';
 import {basename, join} from 'node:path';
 import {tildePath, writePrivateFile} from '../credentials.js';
@@ -65,16 +66,23 @@ export class Ledger {
     return structuredClone(this.#entries);
   }
 
+  // Lookups copy only what they return: the fleet and the spend book ask many times a second, and
+  // a copy of every entry (events, billing records) per question was most of an idle dashboard's work.
   forOrigin(apiOrigin: string): LedgerInstance[] {
-    return this.all().filter(entry => entry.apiOrigin === apiOrigin);
+    this.#refresh();
+    return structuredClone(this.#entries.filter(entry => entry.apiOrigin === apiOrigin));
   }
 
   find(localId: string): LedgerInstance | undefined {
-    return this.all().find(entry => entry.localId === localId);
+    this.#refresh();
+    const entry = this.#entries.find(candidate => candidate.localId === localId);
+    return entry && structuredClone(entry);
   }
 
   findByInstanceId(apiOrigin: string, instanceId: number): LedgerInstance | undefined {
-    return this.forOrigin(apiOrigin).find(entry => entry.instanceId === instanceId);
+    this.#refresh();
+    const entry = this.#entries.find(candidate => candidate.apiOrigin === apiOrigin && candidate.instanceId === instanceId);
+    return entry && structuredClone(entry);
   }
 
   /** Records a create about to be sent ('creating'), on disk before this returns. */
@@ -266,15 +274,6 @@ function billingShape(record: BillingRecord): string {
   return JSON.stringify({...rest, pulledGb: Math.round(pulledGb * 10), provisionedGb: Math.round(provisionedGb * 10)});
 }
 
-function fileIdentity(path: string): string {
-  try {
-    const stats = statSync(path);
-    return `${stats.ino}:${stats.size}:${stats.mtimeMs}`;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
-    throw error;
-  }
-}
 
 function parseLedgerFile(text: string): {entries: LedgerInstance[]; problem?: string} {
   let data: unknown;

@@ -4,6 +4,7 @@
 // lasts at the current burn. Re-evaluated once a second from the spend book (billing records kept
 // up to date by every instance list), on the cloud's clock.
 import type {AccountSnapshot, ModelView} from '../deck-types.js';
+import {alignedInterval} from '../clock.js';
 import {Model} from '../model.js';
 import type {SpendBook} from './spend-book.js';
 
@@ -35,7 +36,7 @@ export interface MoneyDeps {
 
 export class MoneyModel extends Model<MoneySnapshot> {
   readonly #deps: MoneyDeps;
-  #timer: NodeJS.Timeout | undefined;
+  #stopTimer: (() => void) | undefined;
 
   constructor(deps: MoneyDeps) {
     super({burnUsdPerHour: 0, sessionUsd: 0, sessionBurnUsdPerHour: 0, capUsd: deps.capUsd(), allTimeUsd: 0, known: false});
@@ -43,15 +44,14 @@ export class MoneyModel extends Model<MoneySnapshot> {
   }
 
   start(): void {
-    if (this.#timer) return;
+    if (this.#stopTimer) return;
     this.tick();
-    this.#timer = setInterval(() => this.tick(), this.#deps.tickMs ?? 1000);
-    this.#timer.unref();
+    this.#stopTimer = alignedInterval(this.#deps.tickMs ?? 1000, () => this.tick());
   }
 
   stop(): void {
-    if (this.#timer) clearInterval(this.#timer);
-    this.#timer = undefined;
+    this.#stopTimer?.();
+    this.#stopTimer = undefined;
   }
 
   tick(): void {

@@ -12,6 +12,7 @@
 // reached or its countdown runs. The CLI (`up`, `run`) uses the same projection (projectCap) with
 // no countdown (CapGuard).
 import type {FleetSnapshot, PoliciesController, PoliciesSnapshot, QueueSnapshot} from '../deck-types.js';
+import {alignedInterval} from '../clock.js';
 import {InputError} from '../errors.js';
 import {formatDuration} from '../format.js';
 import {Model} from '../model.js';
@@ -72,7 +73,7 @@ const BUSY_JOB_STATES = new Set(['queued', 'uploading', 'running', 'downloading'
 export class PoliciesModel extends Model<PoliciesSnapshot> implements PoliciesController {
   readonly #deps: PolicyDeps;
   readonly #now: () => number;
-  #timer: NodeJS.Timeout | undefined;
+  #stopTimer: (() => void) | undefined;
   #drainedOverride: boolean | undefined;
   #countdown: (NonNullable<PoliciesSnapshot['countdown']> & {trigger: Trigger}) | undefined;
   /** Triggers the user cancelled: quiet until their condition clears. */
@@ -91,14 +92,13 @@ export class PoliciesModel extends Model<PoliciesSnapshot> implements PoliciesCo
   }
 
   start(): void {
-    if (this.#timer) return;
-    this.#timer = setInterval(() => this.tick(), this.#deps.tickMs ?? 1000);
-    this.#timer.unref();
+    if (this.#stopTimer) return;
+    this.#stopTimer = alignedInterval(this.#deps.tickMs ?? 1000, () => this.tick());
   }
 
   stop(): void {
-    if (this.#timer) clearInterval(this.#timer);
-    this.#timer = undefined;
+    this.#stopTimer?.();
+    this.#stopTimer = undefined;
   }
 
   cancelCountdown(): void {

@@ -12,7 +12,9 @@ export const FRAME_MS = 250;
 /** The longest interval: a busy screen still moves every second. */
 export const MAX_FRAME_MS = 1000;
 /** The share of one core the clock's frames may take. */
-export const FRAME_BUDGET = 0.08;
+export const FRAME_BUDGET = 0.05;
+/** After a quiet spell, how long a first update waits for the others due at the same moment (the whole-second clocks). */
+const GATHER_MS = 15;
 
 let intervalMs = FRAME_MS;
 let averageCostMs = 0;
@@ -39,8 +41,8 @@ function tick(): void {
 
 function schedule(): void {
   if (timer || (pending.size === 0 && animations.size === 0)) return;
-  // An update after a quiet spell goes out at once; a burst waits for the next frame.
-  timer = setTimeout(tick, Math.max(0, lastTickMs + intervalMs - Date.now()));
+  // An update after a quiet spell goes out almost at once (with what arrives in the same few ms); a burst waits for the next frame.
+  timer = setTimeout(tick, Math.max(GATHER_MS, lastTickMs + intervalMs - Date.now()));
   timer.unref();
 }
 
