@@ -1,6 +1,7 @@
 // An instance as the Vast API shows it (docs/vast-api.md §4.2): the offer's machine fields, the
-// disk-priced costs, the status triple, and — only while running — Docker-style ports onto the real
-// loopback ports of its instance host. Called by instances.ts for the list and by-id answers.
+// disk-priced costs, the status triple, its SSH proxy from the create on, and — only while running —
+// Docker-style ports onto the real loopback ports of its instance host. Called by instances.ts for
+// the list and by-id answers.
 import type {CreateSpec} from './instance-create.js';
 import type {InstanceHost} from './instance-host.js';
 import type {OfferPrices, SimOffer} from './market.js';
@@ -23,13 +24,17 @@ export interface InstanceView {
   statusMsg: string | null;
   createdSec: number;
   runningSinceMs?: number;
+  /** The loopback port of its SSH proxy (ssh-proxy.ts), bound at the create. */
+  sshProxyPort: number;
   host?: InstanceHost;
   quirks: ReadonlySet<InstanceQuirk>;
 }
 
 /**
  * `ports` is present only while running (vast.py's ssh-url reads `instance.get("ports", {})`, which
- * a null would crash). Quirks: 'ip-newline' adds the trailing newline the real API once sent in
+ * a null would crash). `ssh_host`/`ssh_port` name the proxy from the create on, as on Vast, so
+ * `vastai ssh-url` prints the proxy while the instance loads and the direct mapping once it runs
+ * (when it has one); a jupyter runtype shows the port one below, since clients add 1. Quirks: 'ip-newline' adds the trailing newline the real API once sent in
  * public_ipaddr, 'uptime-null' keeps uptime_mins null even while running, 'hostport-int' sends
  * HostPort as a number instead of the real string.
  */
@@ -39,7 +44,7 @@ export function renderInstance(instance: InstanceView, speed: number, nowMs: num
   const running = instance.actual === 'running' && host !== undefined;
   const ports = running ? dockerPorts(host, spec, quirks.has('hostport-int')) : undefined;
   const hostPorts = Object.values(ports ?? {}).map(mapping => Number(mapping[0]?.HostPort));
-  const sshPort = host && (spec.imageRuntype.includes('jupyter') ? host.sshPort - 1 : host.sshPort);
+  const sshPort = spec.imageRuntype.includes('jupyter') ? instance.sshProxyPort - 1 : instance.sshProxyPort;
   const uptimeMin = instance.runningSinceMs === undefined || quirks.has('uptime-null') ? null : ((nowMs - instance.runningSinceMs) * speed) / 60_000;
   return {
     ...offer,
@@ -61,7 +66,7 @@ export function renderInstance(instance: InstanceView, speed: number, nowMs: num
     onstart: spec.onstart,
     jupyter_token: instance.jupyterToken,
     ssh_host: '127.0.0.1',
-    ssh_port: sshPort ?? null,
+    ssh_port: sshPort,
     ssh_idx: '1',
     machine_dir_ssh_port: host?.sshPort ?? null,
     public_ipaddr: running ? `127.0.0.1${quirks.has('ip-newline') ? '\n' : ''}` : null,

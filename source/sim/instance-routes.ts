@@ -21,8 +21,8 @@ const NO_SUCH_KEY = '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NoSuch
 
 export function addInstanceRoutes(router: SimRouter, instances: SimInstances, userId: number): void {
   const volumes = new SimVolumes();
-  router.add('PUT', '/api/v0/asks/:id/', request => {
-    const answer = instances.create(request.params.id ?? '', request.body);
+  router.add('PUT', '/api/v0/asks/:id/', async request => {
+    const answer = await instances.create(request.params.id ?? '', request.body);
     const instanceId = answer.status === 200 ? (answer.json as {new_contract?: number}).new_contract : undefined;
     if (instanceId !== undefined) volumes.attachFromCreate(instanceId, Number(instances.get(instanceId)?.machine_id ?? 0), request.body);
     return answer;

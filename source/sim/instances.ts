@@ -12,6 +12,7 @@ import {startInstanceHost, torchDeviceName, type InstanceHost} from './instance-
 import {INSTANCE_QUIRKS, renderInstance, type InstanceQuirk, type InstanceView} from './instance-record.js';
 import {offerPrices, type Market} from './market.js';
 import {startSimOnstart, type SimOnstart} from './onstart.js';
+import {startSshProxy, type SshProxy} from './ssh-proxy.js';
 import {Random} from './random.js';
 import type {FaultName, FaultPlan} from './fault-plan.js';
 import {wallClock, type TimeSource, type TimerHandle} from './comfy/sim-clock.js';
@@ -82,6 +83,8 @@ interface Instance extends InstanceView {
   modelBytes: Map<string, number>;
   /** What the create's shipped provisioning (script, manifest) makes the boot do, if any. */
   provisioning?: ProvisioningPlan;
+  /** Vast's SSH proxy in front of it, from the create until the destroy. */
+  sshProxy: SshProxy;
 }
 
 const CREATE_DELAY_SIM_MS = 4000;
@@ -141,7 +144,7 @@ export class SimInstances {
   }
 
   /** PUT /asks/{offerId}/: the answer to send, 200 with `new_contract` or a Vast-shaped error. */
-  create(offerId: string | number, body: unknown): SimAnswer {
+  async create(offerId: string | number, body: unknown): Promise<SimAnswer> {
     const parsed = parseCreateBody(offerId, body);
     if ('status' in parsed) return parsed;
     const {spec, askId} = parsed;
@@ -163,10 +166,17 @@ export class SimInstances {
       const msg = `Your balance ($${balance.toFixed(2)}) does not cover one hour of this instance ($${prices.dph_total.toFixed(4)}/h): add credit and try again.`;
       return {status: 402, json: {success: false, error: 'insufficient_credit', msg, ask_id: askId}};
     }
+    // Taken before the wait for the proxy's port, so a second create of the same offer meanwhile is refused.
     this.options.market.take(askId);
+    const id = (this.nextId += this.ids.int(1, 50));
+    const sshProxy = await startSshProxy({target: () => this.containerSshPort(id)});
+    if (this.closed) {
+      await sshProxy.close();
+      return {status: 503, json: {success: false, error: 'unavailable', msg: 'The simulated cloud is shutting down.'}};
+    }
     const now = this.time.now();
     const instance: Instance = {
-      id: (this.nextId += this.ids.int(1, 50)),
+      id,
       offer,
       prices,
       spec,
@@ -190,6 +200,8 @@ export class SimInstances {
       charges: {gpu: 0, storage: 0, bandwidth: 0, downloadedGb: 0, provisionedGb: 0},
       modelBytes: new Map(),
       provisioning: planProvisionedBoot(spec.env, offer),
+      sshProxy,
+      sshProxyPort: sshProxy.port,
     };
     this.nextScenario = undefined;
     this.live.set(instance.id, instance);
@@ -260,6 +272,12 @@ export class SimInstances {
     return this.live.get(id)?.host;
   }
 
+  /** Where Vast's proxy forwards SSH: the container's sshd, only while the container runs. */
+  private containerSshPort(id: number): number | undefined {
+    const instance = this.live.get(id);
+    return instance?.actual === 'running' ? instance.host?.sshPort : undefined;
+  }
+
   /** The instance's simulated ComfyUI, for its fault hooks (drop/stall WebSockets, fail a job, restart). */
   comfyOf(id: number): SimComfy | undefined {
     return this.live.get(id)?.comfy;
@@ -279,6 +297,7 @@ export class SimInstances {
     instance.autostop?.stop();
     this.live.delete(id);
     this.gone.set(id, instance);
+    this.track(instance.sshProxy.close());
     if (instance.host) this.track(instance.host.close());
     if (instance.comfy) this.track(instance.comfy.close());
     instance.onstart?.stop();

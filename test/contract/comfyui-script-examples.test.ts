@@ -115,7 +115,8 @@ describe('ComfyUI script_examples against a provisioned simulated instance', () 
         if (message.type === 'executing' && message.data.node === null && message.data.prompt_id === promptId) break;
       } else {
         binaryFrames++; // previews are binary data
-        expect([...out.subarray(0, 8)]).toEqual([0, 0, 0, 1, 0, 0, 0, 2]);
+        // PREVIEW_IMAGE, image type 1: latent previews are JPEG.
+        expect([...out.subarray(0, 11)]).toEqual([0, 0, 0, 1, 0, 0, 0, 1, 0xff, 0xd8, 0xff]);
       }
     }
     ws.close();

@@ -2,6 +2,7 @@
 // sends (routes, methods, bodies, the ?api_key= it appends next to the Bearer header) and the fields
 // it reads, re-expressed in TypeScript. Rate limits are on (Vast's published thresholds) and time
 // runs on a ManualClock, a few simulated seconds between commands as a person would type them.
+import {connect} from 'node:net';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {startSimCloud, type SimCloud} from '../../source/sim/cloud.js';
 import {ManualClock} from '../../source/sim/comfy/sim-clock.js';
@@ -40,13 +41,28 @@ async function cli(method: string, url: string, json?: unknown, key: string = cl
   return {status: response.status, json: text ? (JSON.parse(text) as Json) : {}, contentType: response.headers.get('content-type')};
 }
 
-/** vast.py create__instance's body for `--image IMAGE --disk N --jupyter --direct --env ENV`. */
-function createBody(env: Record<string, string>, label: string | null = null): Json {
+/** vast.py create__instance's body for `--image IMAGE --disk N --jupyter --direct --env ENV` (runtype 'ssh_proxy' for `--ssh`). */
+function createBody(env: Record<string, string>, label: string | null = null, runtype = 'jupyter_direc ssh_direc ssh_proxy'): Json {
   return {
     client_id: 'me', image: 'vastai/comfyui:@vastai-automatic-tag', env, price: null, disk: 40.0, label, extra: null, onstart: null,
     image_login: null, python_utf8: false, lang_utf8: false, use_jupyter_lab: false, jupyter_dir: null, force: false,
-    cancel_unavail: false, template_hash_id: null, user: null, runtype: 'jupyter_direc ssh_direc ssh_proxy', args: null,
+    cancel_unavail: false, template_hash_id: null, user: null, runtype, args: null,
   };
+}
+
+/** What an SSH client connecting to 127.0.0.1:port receives before the server closes or 1 s passes. */
+function firstBytes(port: number): Promise<string> {
+  return new Promise(resolve => {
+    let text = '';
+    const socket = connect({host: '127.0.0.1', port});
+    socket.on('data', (chunk: Buffer) => {
+      text += chunk.toString('latin1');
+      socket.end();
+    });
+    socket.on('error', () => {});
+    socket.on('close', () => resolve(text));
+    socket.setTimeout(1000, () => socket.end());
+  });
 }
 
 /** _ssh_url(): from `show instances`, direct 22/tcp if mapped, else the proxy (+1 for jupyter). */
@@ -86,6 +102,8 @@ async function showInstances(): Promise<Json[]> {
 let first: number;
 let second: number;
 let firstKey: string;
+/** The first instance's ssh_host and ssh_port while it loaded. */
+let loadingProxy: {ssh_host: unknown; ssh_port: unknown};
 
 describe('vast.py against vastdeck sim', () => {
   it('starts: GET /gpu_names/unique/ without any key (cached a day by the CLI)', async () => {
@@ -120,23 +138,44 @@ describe('vast.py against vastdeck sim', () => {
     firstKey = answers[0]!.instance_api_key as string;
   });
 
-  it('show instances and ssh-url while loading: no ports key (never null), so the CLI reports no port instead of crashing', async () => {
+  it('show instances and ssh-url while loading: no ports key (never null), so the CLI prints the proxy from ssh_host/ssh_port', async () => {
+    expect(await clock.advanceUntil(() => cloud.instances.get(first)?.actual_status === 'loading', {stepMs: 1000})).toBe(true);
     const rows = await showInstances();
     const loading = rows.find(row => row.id === first)!;
+    expect(loading).toMatchObject({actual_status: 'loading', ssh_host: '127.0.0.1', ssh_port: expect.any(Number)});
     expect(loading.ports === null).toBe(false);
     expect(loading).not.toHaveProperty('ports');
-    expect(sshUrl(rows, first)).toBe('error: ssh port not found');
+    // A jupyter runtype: the CLI adds 1 to ssh_port.
+    expect(sshUrl(rows, first)).toBe(`ssh://root@127.0.0.1:${(loading.ssh_port as number) + 1}`);
+    loadingProxy = {ssh_host: loading.ssh_host, ssh_port: loading.ssh_port};
   });
 
-  it('ssh-url / scp-url once running: one line, the direct 22/tcp mapping, no stray newline', async () => {
+  it('ssh-url / scp-url once running: one line, the direct 22/tcp mapping, no stray newline; ssh_host/ssh_port as while loading', async () => {
     expect(await clock.advanceUntil(() => [first, second].every(id => cloud.instances.get(id)?.actual_status === 'running'), {stepMs: 2000})).toBe(true);
     const rows = await showInstances();
     const sshPort = cloud.instances.hostOf(first)!.sshPort;
     expect(sshUrl(rows, first)).toBe(`ssh://root@127.0.0.1:${sshPort}`);
     expect(sshUrl(rows, first, 'scp://')).toBe(`scp://root@127.0.0.1:${sshPort}`);
     const running = rows.find(row => row.id === first)!;
+    expect(running).toMatchObject(loadingProxy);
     expect(typeof running.ports['8188/tcp'][0].HostPort).toBe('string');
     expect(running.uptime_mins).toBeTypeOf('number');
+  });
+
+  it('create --ssh (runtype ssh_proxy), then ssh-url: the same proxy URL while loading and once running, where an SSH server answers', async () => {
+    const offer = ((await cli('POST', apiurl('/bundles/'), {gpu_name: {eq: 'RTX 4090'}, inet_down: {gte: 1000}, order: [['dph_total', 'asc']], type: 'on-demand', allocated_storage: 40.0})).json.offers as Json[])[0]!;
+    const proxied = (await cli('PUT', apiurl(`/asks/${String(offer.id)}/`), createBody({}, null, 'ssh_proxy'))).json.new_contract as number;
+    const loading = (await showInstances()).find(row => row.id === proxied)!;
+    expect(loading).toMatchObject({actual_status: 'loading', image_runtype: 'ssh ssh_proxy'});
+    const url = sshUrl([loading], proxied);
+    expect(url).toBe(`ssh://root@127.0.0.1:${String(loading.ssh_port)}`);
+    // Vast's proxy with no container behind it: the connection closes before the server's first line.
+    expect(await firstBytes(loading.ssh_port as number)).toBe('');
+
+    expect(await clock.advanceUntil(() => cloud.instances.get(proxied)?.actual_status === 'running', {stepMs: 2000})).toBe(true);
+    expect(sshUrl(await showInstances(), proxied)).toBe(url);
+    expect(await firstBytes(loading.ssh_port as number)).toMatch(/^SSH-2\.0-/);
+    expect((await cli('DELETE', apiurl(`/instances/${proxied}/`), {})).json).toEqual({success: true});
   });
 
   it('show instance ID: GET /instances/ID/?owner=me gives the object; label instance sets the label', async () => {

@@ -12,6 +12,7 @@ import {CleanupError, type CleanupRecord, type CleanupStep} from '../../source/c
 import {unsafeNameReason} from '../../source/core/cleanup/remote-files.js';
 import {resolveInside} from '../../source/core/cleanup/extract.js';
 import {createFromRanking} from '../../source/core/instances/create.js';
+import {buildCreateBody, newWebPassword} from '../../source/core/instances/create-body.js';
 import {portalUrls} from '../../source/core/instances/endpoints.js';
 import type {LedgerInstance} from '../../source/core/instances/types.js';
 import {watchUntilSettled} from '../../source/core/instances/watch-until.js';
@@ -214,6 +215,22 @@ describe('cleanup', () => {
     const second = await cleanUp(deps(outputsDir), {instanceId: entry.instanceId}, {confirmDelaysMs: FAST_CONFIRM});
     expect(second.fetched.filter(path => path.startsWith('outputs/'))).toEqual(['outputs/abort_2.png', 'outputs/abort_3.png']);
     expect(second.outcome).toBe('destroyed');
+  });
+
+  it("does not try SSH on an instance still loading, though Vast already shows its proxy's address", async () => {
+    const [offer] = await client.searchOffers(buildOfferSearch('gpu=RTX_4090 inet_down>=500', DEFAULT_SETTINGS).query);
+    const {instanceId} = await createInstance(client, offer!.id, buildCreateBody({offer: offer!, settings: DEFAULT_SETTINGS, label: 'vastdeck:loading', webPassword: newWebPassword()}));
+    // A pull that failed keeps it loading for as long as the test needs.
+    sim.instances.inject(instanceId, 'pull-error');
+    const loading = (await listInstances(client)).find(instance => instance.id === instanceId)!;
+    expect(loading).toMatchObject({actualStatus: 'loading', sshHost: '127.0.0.1', sshPort: expect.any(Number)});
+    expect(await pendingOutputs(deps(join(work, 'loading')), instanceId)).toEqual({
+      instanceId,
+      reachable: false,
+      problem: `instance ${instanceId} has no SSH server to reach yet (status loading)`,
+      stillBillingStorage: false,
+    });
+    await destroyInstance(client, instanceId);
   });
 
   it('flags a stopped instance as still billing storage and will not destroy it unpulled unless forced', async () => {

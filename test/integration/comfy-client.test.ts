@@ -33,6 +33,8 @@ let cloudComfy: SimComfy;
 let slowComfy: SimComfy;
 let slowGate: PortalGate;
 let slowProxy: RecordingProxy;
+/** The slow ComfyUI's command line: a test turns latent previews on with --preview-method. */
+let slowArgs = '';
 let work: string;
 let inputPng: string;
 const clients: ComfyClient[] = [];
@@ -60,7 +62,7 @@ beforeAll(async () => {
   const fs = new VirtualFs();
   for (const dir of ['/workspace/ComfyUI/input', '/workspace/ComfyUI/output', CHECKPOINTS]) fs.mkdir(dir);
   fs.write(`${CHECKPOINTS}/sd_xl_base_1.0.safetensors`, 'placeholder');
-  slowComfy = createSimComfy({fs, speed: 1, gpuName: 'RTX 4090', listening: () => true});
+  slowComfy = createSimComfy({fs, speed: 1, gpuName: 'RTX 4090', listening: () => true, comfyuiArgs: () => slowArgs});
   slowGate = await startPortalGate({
     instanceId: 1,
     webUsername: 'vastai',
@@ -273,6 +275,25 @@ describe('when the socket misbehaves', () => {
       expect(reports.some(progress => progress.value === 3)).toBe(true);
     } finally {
       slowProxy.injectBinaryFrame = false;
+    }
+  });
+
+  it("follows a job through a real ComfyUI's JPEG latent previews (type 1, image type 1) to its outputs", async () => {
+    slowArgs = '--preview-method auto';
+    const jpegPreview = [0, 0, 0, 1, 0, 0, 0, 1, 0xff, 0xd8, 0xff, 0xe0];
+    const before = slowProxy.binaryFramesStarting(jpegPreview);
+    try {
+      const client = slowClient();
+      const {promptId} = await client.submit(await boundWorkflow(client, 'img2img-sdxl', {steps: 3}));
+      const reports: PromptProgress[] = [];
+      const result = await client.follow(promptId, {onProgress: progress => reports.push(progress)});
+      expect(result.status).toBe('success');
+      expect(result.outputs).toHaveLength(1);
+      expect(reports.some(progress => progress.value === 3)).toBe(true);
+      // One preview per sampler step reached the client's socket.
+      expect(slowProxy.binaryFramesStarting(jpegPreview) - before).toBe(3);
+    } finally {
+      slowArgs = '';
     }
   });
 

@@ -80,8 +80,10 @@ describe('instances API against the simulator', () => {
     const urls = portalUrls(running);
     expect(urls.comfyui).toBe(`http://127.0.0.1:${running.ports['8188/tcp']![0]!.hostPort}`);
     expect(urls.instancePortal).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    // Without the 22/tcp mapping: Vast's proxy, a port of its own, at ssh_port + 1 for a jupyter runtype.
     const proxy = sshEndpoint({...running, ports: {}});
-    expect(proxy).toEqual({host: '127.0.0.1', port: ssh!.port, via: 'proxy'});
+    expect(proxy).toEqual({host: '127.0.0.1', port: running.sshPort! + 1, via: 'proxy'});
+    expect(proxy!.port).not.toBe(ssh!.port);
   });
 
   it('relabels an instance', async () => {

@@ -1,7 +1,8 @@
 // The simulated ComfyUI answers as a real one does: /object_info printed as Python prints it (floats,
 // the u64 seed max, tooltips), every nodes.py node plus the common comfy_extras ones and
 // SaveImageWebsocket, GET /, /extensions, /upload/mask, /view_metadata, previews as binary frames
-// (with metadata for clients that ask), and execution time that follows the rented GPU.
+// (JPEG latent previews, with metadata for clients that ask), and execution time that follows the
+// rented GPU.
 import {randomUUID} from 'node:crypto';
 import {createServer, type Server} from 'node:http';
 import type {AddressInfo} from 'node:net';
@@ -11,6 +12,7 @@ import WebSocket from 'ws';
 import {createSimComfy} from '../../source/sim/comfy/comfy-server.js';
 import {ManualClock} from '../../source/sim/comfy/sim-clock.js';
 import {VirtualFs} from '../../source/sim/virtual-fs.js';
+import {decodeBaselineJpeg} from '../helpers/jpeg-decoder.js';
 import {SD15, WEB_PASSWORD, comfyBase, createProvisioned, startManualCloud, untilComfyListens, type ManualCloud} from '../helpers/sim-provisioned.js';
 
 /** Every class in ComfyUI 0.3.64's nodes.py NODE_CLASS_MAPPINGS. */
@@ -148,15 +150,42 @@ describe('binary WebSocket frames', () => {
     const {prompt_id: promptId} = (await queued.json()) as {prompt_id: string};
     await manual.clock.advanceUntil(() => binary.length >= 4, {stepMs: 100, limitMs: 120_000});
     ws.close();
-    for (const frame of binary) {
+    const frames = binary.map(frame => {
       expect(frame.readUInt32BE(0)).toBe(4);
       const length = frame.readUInt32BE(4);
-      const metadata = JSON.parse(frame.subarray(8, 8 + length).toString('utf8')) as Record<string, unknown>;
-      expect(metadata).toMatchObject({prompt_id: promptId, image_type: 'image/png'});
-      expect([...frame.subarray(8 + length, 8 + length + 4)]).toEqual([0x89, 0x50, 0x4e, 0x47]);
+      const metadata = JSON.parse(frame.subarray(8, 8 + length).toString('utf8')) as {node_id: string; prompt_id: string; image_type: string};
+      return {metadata, image: frame.subarray(8 + length)};
+    });
+    // Three sampler previews from node 3 (JPEG, as latent_preview.py makes them), then the SaveImageWebsocket PNG from node 9.
+    expect(frames.map(({metadata}) => [metadata.node_id, metadata.image_type])).toEqual([['3', 'image/jpeg'], ['3', 'image/jpeg'], ['3', 'image/jpeg'], ['9', 'image/png']]);
+    for (const {metadata, image} of frames) {
+      expect(metadata.prompt_id).toBe(promptId);
+      expect([...image.subarray(0, 3)]).toEqual(metadata.image_type === 'image/jpeg' ? [0xff, 0xd8, 0xff] : [0x89, 0x50, 0x4e]);
     }
-    // Three sampler previews from node 3, then the SaveImageWebsocket image from node 9.
-    expect(binary.map(frame => (JSON.parse(frame.subarray(8, 8 + frame.readUInt32BE(4)).toString('utf8')) as {node_id: string}).node_id)).toEqual(['3', '3', '3', '9']);
+  });
+
+  it("sends latent previews as type 1 with image type 1 (JPEG) to other clients, at the latent's aspect and --preview-size", async () => {
+    const clientId = randomUUID();
+    const ws = new WebSocket(`${base.replace('http', 'ws')}/ws?clientId=${clientId}`, {headers: auth});
+    const binary: Buffer[] = [];
+    ws.on('message', (data, isBinary) => isBinary && binary.push(Buffer.from(data as Buffer)));
+    await new Promise(resolve => ws.once('open', resolve));
+    const prompt = sd15({9: {class_type: 'PreviewImage', inputs: {images: ['8', 0]}}});
+    prompt[5] = {class_type: 'EmptyLatentImage', inputs: {width: 768, height: 512, batch_size: 1}};
+    await fetch(`${base}/prompt`, {method: 'POST', headers: auth, body: JSON.stringify({prompt, client_id: clientId})});
+    await manual.clock.advanceUntil(() => binary.length >= 3, {stepMs: 100, limitMs: 120_000});
+    ws.close();
+    const brightness: number[] = [];
+    for (const frame of binary) {
+      expect([frame.readUInt32BE(0), frame.readUInt32BE(4)]).toEqual([1, 1]);
+      const preview = decodeBaselineJpeg(frame.subarray(8));
+      // --preview-size is 512 by default; the latent is 3:2.
+      expect({width: preview.width, height: preview.height}).toEqual({width: 512, height: 341});
+      brightness.push(preview.rgb[0]!);
+    }
+    // The preview's red brightens step by step as the sampler goes.
+    expect(brightness).toEqual([...brightness].sort((a, b) => a - b));
+    expect(brightness[0]).toBeLessThan(brightness.at(-1)!);
   });
 });
 

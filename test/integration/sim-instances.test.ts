@@ -1,7 +1,10 @@
 // Renting on the simulated cloud as the outside world does it (plain fetch + an ssh2 client): the
 // create answers and errors, the null → loading → running lifecycle with real ports, SSH keys, the
-// portal gate, billing, destroy, the v1 list's keyset pages, request_logs and injected faults.
+// SSH proxy, the portal gate, billing, destroy, the v1 list's keyset pages, request_logs and
+// injected faults.
+import {createHash} from 'node:crypto';
 import {once} from 'node:events';
+import {connect} from 'node:net';
 import ssh2 from 'ssh2';
 import {ManualClock} from '../../source/sim/comfy/sim-clock.js';
 import {afterEach, describe, expect, it} from 'vitest';
@@ -125,13 +128,36 @@ function hostPort(instance: Json, port: string): number {
   return Number((instance.ports as Ports)[port]![0].HostPort);
 }
 
-function sshConnect(port: number, privateKey: string): Promise<SshClient> {
+function sshConnect(port: number, privateKey: string, onHostKey?: (fingerprint: string) => void): Promise<SshClient> {
   const client = new Client();
   clients.push(client);
   return new Promise((resolve, reject) => {
     client.once('ready', () => resolve(client)).once('error', reject);
-    client.connect({host: '127.0.0.1', port, username: 'root', privateKey, readyTimeout: 5000});
+    const hostVerifier = (key: Buffer): boolean => {
+      onHostKey?.(`SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`);
+      return true;
+    };
+    client.connect({host: '127.0.0.1', port, username: 'root', privateKey, readyTimeout: 5000, hostVerifier});
   });
+}
+
+/** A bare TCP connection: whether it was refused, and what the far end sent before it closed. */
+function tcpProbe(port: number): Promise<{refused: boolean; received: Buffer}> {
+  return new Promise(resolve => {
+    const chunks: Buffer[] = [];
+    let refused = false;
+    const socket = connect({host: '127.0.0.1', port});
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', error => (refused = (error as NodeJS.ErrnoException).code === 'ECONNREFUSED'));
+    socket.on('close', () => resolve({refused, received: Buffer.concat(chunks)}));
+    // An SSH server speaks first: its identification line shows the proxy reached one.
+    socket.setTimeout(2000, () => socket.end());
+  });
+}
+
+/** The proxy's SSH port by vast-cli's rule: ssh_port, plus 1 for a jupyter runtype. */
+function proxyPort(instance: Json): number {
+  return (instance.ssh_port as number) + (String(instance.image_runtype).includes('jupyter') ? 1 : 0);
 }
 
 function exec(client: SshClient, command: string): Promise<string> {
@@ -207,8 +233,8 @@ describe('creating an instance', () => {
     }
     const host = cloud.instances.hostOf(id)!;
     expect([hostPort(instance, '22/tcp'), hostPort(instance, '8188/tcp'), hostPort(instance, '1111/tcp')]).toEqual([host.sshPort, host.portalPort, host.instancePortalPort]);
-    // The proxy fields follow Vast's rule: jupyter runtypes are reached at ssh_port + 1.
-    expect(instance.ssh_port).toBe(host.sshPort - 1);
+    // The proxy (ssh_host/ssh_port) has a port of its own: see "Vast's SSH proxy" below.
+    expect(instance).toMatchObject({ssh_port: expect.any(Number), machine_dir_ssh_port: host.sshPort});
     const prices = offerPrices(cloud.market.all()[0]!, 40, 'on-demand');
     expect(Object.keys(prices).every(field => field in instance)).toBe(true);
     expect(instance.dph_total).toBeCloseTo((offer.dph_base as number) + ((offer.storage_cost as number) * 40) / 720, 6);
@@ -415,6 +441,58 @@ describe('a running instance', () => {
     expect((await call(cloud, '/api/v0/instances/')).json).toEqual({instances: [], instances_found: 0});
     expect((await call(cloud, '/api/v1/instances/')).json.instances).toEqual([]);
     await waitUntil(() => sshConnect(port, accountKey.private).then(() => undefined, () => true), 'the SSH port to close');
+  });
+});
+
+describe("Vast's SSH proxy", () => {
+  it('has its address from the create on, closes connections until the container runs, then leads to its sshd', async () => {
+    const cloud = await startCloud({speed: 60});
+    await addAccountKey(cloud);
+    const offer = await findOffer(cloud, {inet_down: {gte: 1500}});
+    const id = await create(cloud, offer.id, comfyBody({runtype: 'ssh_proxy'}));
+    const created = (await read(cloud, id))!;
+    expect(created).toMatchObject({actual_status: null, ssh_host: '127.0.0.1', ssh_port: expect.any(Number), image_runtype: 'ssh ssh_proxy'});
+    expect(created).not.toHaveProperty('ports');
+    const port = proxyPort(created);
+
+    // Accepted, then closed before a byte: OpenSSH's "kex_exchange_identification: Connection closed by remote host".
+    expect(await tcpProbe(port)).toEqual({refused: false, received: Buffer.alloc(0)});
+    await expect(sshConnect(port, accountKey.private)).rejects.toThrow(/Connection lost before handshake/);
+    const loading = await waitUntil(async () => {
+      const instance = await read(cloud, id);
+      return instance?.actual_status === 'loading' ? instance : undefined;
+    }, 'the instance to load');
+    expect(loading).toMatchObject({ssh_host: created.ssh_host, ssh_port: created.ssh_port});
+    expect((await tcpProbe(port)).received.length).toBe(0);
+
+    const {instance} = await untilRunning(cloud, id);
+    expect(instance).toMatchObject({ssh_host: created.ssh_host, ssh_port: created.ssh_port});
+    let fingerprint = '';
+    const client = await sshConnect(port, accountKey.private, seen => (fingerprint = seen));
+    expect(await exec(client, 'echo $CONTAINER_ID')).toBe(`${id}\n`);
+    expect(fingerprint).toBe(cloud.instances.hostOf(id)!.hostKeyFingerprintSha256);
+    expect((await tcpProbe(port)).received.toString('latin1')).toMatch(/^SSH-2\.0-/);
+  });
+
+  it('drops its connections when the container stops, leads to the sshd again after a start, and goes with a destroy', async () => {
+    const cloud = await startCloud();
+    await addAccountKey(cloud);
+    const {id, instance} = await bootInstance(cloud);
+    const port = proxyPort(instance);
+
+    const client = await sshConnect(port, accountKey.private);
+    const closed = once(client, 'close');
+    await call(cloud, `/api/v0/instances/${id}/`, {method: 'PUT', body: {state: 'stopped'}});
+    await closed;
+    expect(await read(cloud, id)).toMatchObject({actual_status: 'stopped', ssh_port: instance.ssh_port});
+    expect(await tcpProbe(port)).toEqual({refused: false, received: Buffer.alloc(0)});
+
+    await call(cloud, `/api/v0/instances/${id}/`, {method: 'PUT', body: {state: 'running'}});
+    await untilRunning(cloud, id);
+    expect(await exec(await sshConnect(port, accountKey.private), 'echo $CONTAINER_ID')).toBe(`${id}\n`);
+
+    await call(cloud, `/api/v0/instances/${id}/`, {method: 'DELETE', body: {}});
+    await waitUntil(async () => ((await tcpProbe(port)).refused ? true : undefined), 'the proxy port to close');
   });
 });
 

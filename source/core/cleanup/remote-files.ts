@@ -17,6 +17,11 @@ const ONSTART_FOLDER = '/workspace/vastdeck';
 const ONSTART_OUTPUTS = `${ONSTART_FOLDER}/outputs`;
 /** Autostop's files there (docs/autostop.md) that change under the cleanup's feet. */
 const CHANGING_FILES: readonly string[] = [HEARTBEAT_PATH, `${ONSTART_FOLDER}/autostop-state.json`];
+/**
+ * actual_status values of an instance whose container has not started: Vast already shows its SSH
+ * proxy (ssh_host/ssh_port exist from the create on), but nothing answers behind it yet.
+ */
+const NOT_STARTED: ReadonlySet<string> = new Set(['null', 'loading', 'created']);
 const MAX_DEPTH = 16;
 const HASH_BATCH_CHARS = 8000;
 const HASH_TIMEOUT_MS = 180_000;
@@ -36,8 +41,8 @@ export type RemoteEntry = {remotePath: string; localPath: string; sizeBytes: num
 
 export async function openRemote(instance: Instance, access: {apiOrigin: string; knownHosts: KnownHosts; identity: LoginIdentity}): Promise<Remote> {
   const endpoint = sshEndpoint(instance);
-  if (!endpoint) {
-    throw new VastdeckError('ssh', `Instance ${instance.id} has no SSH address yet (status ${instance.actualStatus ?? 'none'}): wait until it runs, or start it if it is stopped.`);
+  if (!endpoint || NOT_STARTED.has(instance.actualStatus ?? 'null')) {
+    throw new VastdeckError('ssh', `Instance ${instance.id} has no SSH server to reach yet (status ${instance.actualStatus ?? 'none'}): wait until it runs, or start it if it is stopped.`);
   }
   const ssh = await connectSsh({host: endpoint.host, port: endpoint.port, identity: access.identity, pinKey: hostPinKey(access.apiOrigin, instance.id), knownHosts: access.knownHosts});
   try {

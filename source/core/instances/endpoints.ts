@@ -19,6 +19,8 @@ export interface PortalUrls {
 /**
  * The direct mapping of 22/tcp on the public IP needs no account key on Vast's proxy, so it wins.
  * The proxy listens on ssh_port, or ssh_port + 1 for jupyter runtypes (vast-cli's rule, PR #85).
+ * Vast shows the proxy from the create on, so an endpoint is only an address, not a sign that an
+ * SSH server answers there: callers wait for actual_status `running` before relying on it.
  */
 export function sshEndpoint(instance: Instance): SshEndpoint | undefined {
   const direct = instance.ports['22/tcp']?.[0];

@@ -59,11 +59,21 @@ export interface SimComfy {
 
 const APP_DOWN = '502 Bad Gateway';
 
-/** --preview-method's value ('none' when absent, as cli_args.py defaults it). */
-function previewMethodOf(args: string): string {
+/** The value of a ComfyUI command-line option, or undefined when it is not given. */
+function optionOf(args: string, name: string): string | undefined {
   const words = args.split(/\s+/);
-  const at = words.indexOf('--preview-method');
-  return at >= 0 ? (words[at + 1] ?? 'none') : 'none';
+  const at = words.indexOf(name);
+  return at >= 0 ? words[at + 1] : undefined;
+}
+
+/**
+ * The long side of latent previews: --preview-size (cli_args.py defaults it to 512), or undefined
+ * while --preview-method is none (its default) and ComfyUI sends no previews.
+ */
+function previewSizeOf(args: string): number | undefined {
+  if ((optionOf(args, '--preview-method') ?? 'none') === 'none') return undefined;
+  const size = Number.parseInt(optionOf(args, '--preview-size') ?? '', 10);
+  return size > 0 ? size : 512;
 }
 
 class ComfyServer implements SimComfy, RouteHost {
@@ -93,7 +103,7 @@ class ComfyServer implements SimComfy, RouteHost {
       gpuFactor: gpuStepFactor(options.gpuName, options.gpu),
       send: (type, data, sid) => this.hub.send(type, data, sid),
       sendImage: (image, format, metadata, sid) => this.hub.sendImage(image, format, metadata, sid),
-      previews: () => previewMethodOf(options.comfyuiArgs?.() ?? '') !== 'none',
+      previewSize: () => previewSizeOf(options.comfyuiArgs?.() ?? ''),
     });
     this.systemStats = minimalComfyHandler(options.gpu ?? {name: torchDeviceName(options.gpuName)}, options.comfyuiArgs ?? (() => COMFYUI_ARGS));
     this.unwatchModels = watchModelDownloads(this.fs, options.onModelBytes);

@@ -7,7 +7,7 @@ import {nodeDef} from './node-catalogue.js';
 import {NodeError, type NodeEnv, type NodeValue, type RunContext, type UiOutput} from './node-types.js';
 import {describeValue, failureMessage, nodeTraceback} from './execution-errors.js';
 import {stepSimMs, type SimClock} from './sim-clock.js';
-import {encodePng} from './png-writer.js';
+import {encodeJpeg} from './jpeg.js';
 import type {PreviewMetadata} from './ws-hub.js';
 
 export interface ExecutorJob {
@@ -38,22 +38,38 @@ export interface ExecutorDeps extends NodeEnv {
   send(type: string, data: Record<string, unknown>, sid: string | null): void;
   /** Sends an image as a binary WebSocket frame (send_image) to `sid` (null: every socket). */
   sendImage(image: Buffer, format: 'PNG' | 'JPEG', metadata: PreviewMetadata, sid: string | null): void;
-  /** Whether ComfyUI runs with a --preview-method other than none (latent previews each step). */
-  previews(): boolean;
+  /** The long side of latent previews (--preview-size), or undefined when --preview-method is none (no previews). */
+  previewSize(): number | undefined;
 }
 
-/** The small PNG a latent preview shows after `step` of `steps` (a gradient that brightens). */
-function latentPreview(step: number, steps: number): Buffer {
-  const size = 64;
-  const frame = Buffer.alloc(size * size * 4);
+/** server.py's send_image saves previews with Pillow at this quality. */
+const PREVIEW_JPEG_QUALITY = 95;
+
+/** ImageOps.contain: the image's aspect, scaled (up or down) until its long side is `maxSize`. */
+export function previewDimensions(image: {width: number; height: number}, maxSize: number): {width: number; height: number} {
+  const {width, height} = image;
+  if (width >= height) return {width: maxSize, height: Math.max(1, Math.round((height / width) * maxSize))};
+  return {width: Math.max(1, Math.round((width / height) * maxSize)), height: maxSize};
+}
+
+/**
+ * The JPEG a latent preview shows after `step` of `steps` (a gradient that brightens as the sampler
+ * goes), at the size ComfyUI sends: latent_preview.py always hands send_image a JPEG, whatever the method.
+ */
+function latentPreview(step: number, steps: number, image: {width: number; height: number}, maxSize: number): Buffer {
+  const {width, height} = previewDimensions(image, maxSize);
+  const frame = Buffer.alloc(width * height * 4);
   const level = Math.round((255 * step) / Math.max(1, steps));
-  for (let at = 0; at < size * size; at++) {
-    frame[at * 4] = level;
-    frame[at * 4 + 1] = (at % size) * 4;
-    frame[at * 4 + 2] = Math.floor(at / size) * 4;
-    frame[at * 4 + 3] = 255;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const at = (y * width + x) * 4;
+      frame[at] = level;
+      frame[at + 1] = Math.floor((x * 255) / width);
+      frame[at + 2] = Math.floor((y * 255) / height);
+      frame[at + 3] = 255;
+    }
   }
-  return encodePng(frame, size, size, {compressLevel: 1, text: []});
+  return encodeJpeg(frame, width, height, {quality: PREVIEW_JPEG_QUALITY});
 }
 
 type CacheEntry = {outputs: NodeValue[]; ui?: UiOutput};
@@ -163,7 +179,8 @@ export class Executor {
           sendProgressState(id, 'running', value, max);
           this.deps.send('progress', {value, max, prompt_id: promptId, node: id}, clientId);
           // A latent preview follows its progress message, only with a --preview-method.
-          if (preview && this.deps.previews()) this.deps.sendImage(latentPreview(value, max), 'PNG', metadata, clientId);
+          const previewSize = this.deps.previewSize();
+          if (preview && previewSize !== undefined) this.deps.sendImage(latentPreview(value, max, preview, previewSize), 'JPEG', metadata, clientId);
         }, (image) => this.deps.sendImage(image, 'PNG', metadata, clientId));
         const result = await def.run(inputs, context);
         this.checkEpoch(epoch);
@@ -207,7 +224,7 @@ export class Executor {
     if (epoch !== this.epoch) throw new Abandoned('the server restarted during the job');
   }
 
-  private runContext(nodeId: string, job: ExecutorJob, epoch: number, onStep: (value: number, max: number, preview: boolean) => void, sendImage: (png: Buffer) => void): RunContext {
+  private runContext(nodeId: string, job: ExecutorJob, epoch: number, onStep: (value: number, max: number, preview: {width: number; height: number} | undefined) => void, sendImage: (png: Buffer) => void): RunContext {
     const extra = job.extraData.extra_pnginfo;
     return {
       fs: this.deps.fs,
@@ -219,7 +236,7 @@ export class Executor {
         await this.deps.clock.sleep(simMs * this.deps.gpuFactor);
         this.checkEpoch(epoch);
       },
-      step: async (value, max, options) => onStep(value, max, options?.preview ?? false),
+      step: async (value, max, options) => onStep(value, max, options?.preview),
       sendImage,
       stepMs: (pixels, batch) => stepSimMs(pixels, batch),
       loadMs: (name, coldMs) => {

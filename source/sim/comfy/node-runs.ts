@@ -79,7 +79,7 @@ export async function kSampler(inputs: Inputs, ctx: RunContext): Promise<RunResu
   const stepMs = ctx.stepMs(latent.width * latent.height, latent.batch);
   for (let step = 1; step <= steps; step++) {
     await ctx.work(stepMs);
-    await ctx.step(step, steps, {preview: true});
+    await ctx.step(step, steps, {preview: {width: latent.width, height: latent.height}});
   }
   const pass = {
     seed: Number(inputs.seed),

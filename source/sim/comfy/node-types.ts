@@ -111,8 +111,11 @@ export interface RunContext extends NodeEnv {
   extraPngInfo: Record<string, unknown> | undefined;
   /** Waits `simMs` of simulated GPU time (scaled by speed). */
   work(simMs: number): Promise<void>;
-  /** One step done (1-based); sends progress (and a latent preview for sampler steps) and may throw an interrupt. */
-  step(value: number, max: number, options?: {preview?: boolean}): Promise<void>;
+  /**
+   * One step done (1-based); sends progress and may throw an interrupt. A sampler passes its latent's
+   * image size as `preview`: the latent preview that follows has its aspect.
+   */
+  step(value: number, max: number, options?: {preview?: {width: number; height: number}}): Promise<void>;
   /** Sends a PNG to the job's client as a binary WebSocket frame (SaveImageWebsocket). */
   sendImage(png: Buffer): void;
   /** Simulated ms per sampler step for this many pixels (all frames). */
