@@ -157,6 +157,34 @@ describe('vastdeck down', () => {
     }
   });
 
+  it('does not destroy at once a loading instance the ledger saw run (started again after a stop: its disk holds outputs)', async () => {
+    const slow = await startSimCloud({port: 0, rateLimitScale: 0, churnIntervalMs: 0, speed: 1});
+    process.env.VAST_URL = slow.baseUrl;
+    process.env.VAST_API_KEY = slow.apiKey;
+    try {
+      const slowClient = new VastClient({baseUrl: slow.baseUrl, apiKey: slow.apiKey, pacingScale: 0});
+      const [offer] = await slowClient.searchOffers(buildOfferSearch('gpu=RTX_4090', DEFAULT_SETTINGS).query);
+      const restarted = await createInstance(slowClient, offer!.id, {client_id: 'me', image: 'vastai/comfyui:@vastai-automatic-tag', disk: 40, env: {}, label: `vastdeck:${loadInstallId(stateDir())}-restarted`});
+      const instance = (await listInstances(slowClient)).find(candidate => candidate.id === restarted.instanceId)!;
+      expect([null, 'loading']).toContain(instance.actualStatus);
+      // What the ledger knows of it: it ran, then was stopped (the simulator cannot rewind a boot, so the record says it).
+      const ledger = Ledger.open({installId: loadInstallId(stateDir())});
+      const entry = ledger.adopt(new URL(slow.baseUrl).origin, instance, 'test: ran before');
+      const nowSec = Date.now() / 1000;
+      ledger.recordBilling([{localId: entry.localId, billing: {startSec: nowSec - 600, storagePerHour: 0.02, gpuPerHour: 0.4, inetDownCostPerGb: 0, inetDownMbps: 1000, closedGpuSec: 300, ran: true, imageGb: 4, pulledGb: 4, provisionedGb: 0, closedOfflineSec: 0, seenSec: nowSec - 60, seenStatus: 'stopped'}}]);
+      const {code, stdout, stderr} = await run(['down', String(restarted.instanceId)]);
+      expect(stdout).not.toMatch(/destroyed at once/);
+      expect(code, stderr).not.toBe(0);
+      expect(stderr).toContain(String(restarted.instanceId));
+      expect((await listInstances(slowClient)).some(candidate => candidate.id === restarted.instanceId)).toBe(true);
+      expect((await run(['down', String(restarted.instanceId), '--force'])).code).toBe(0);
+    } finally {
+      process.env.VAST_URL = sim.baseUrl;
+      process.env.VAST_API_KEY = sim.apiKey;
+      await slow.close();
+    }
+  });
+
   it('after a create whose answer was lost, finds it by label and settles the one ledger entry (no second entry)', async () => {
     const ledger = Ledger.open({installId: loadInstallId(stateDir())});
     const search = buildOfferSearch('gpu=RTX_4090', DEFAULT_SETTINGS);

@@ -88,7 +88,9 @@ export async function cleanUp(deps: CleanupDeps, target: CleanupTarget, options:
   if (result.wasStopped) say('extract-outputs', `Instance ${instanceId} is stopped: it still bills storage until it is destroyed.`);
 
   const destroyAsked = state.record.steps.destroy.status === 'done';
-  const neverRan = NEVER_RAN.has(instance.actualStatus ?? 'null');
+  // 'loading' is also how an instance started again after a stop looks, its disk holding outputs:
+  // only one the ledger never saw run (or stop) is destroyed without trying to bring files home.
+  const neverRan = NEVER_RAN.has(instance.actualStatus ?? 'null') && entry.billing?.ran !== true && !entry.billing?.seenStatus?.match(/^(stopped|exited|running)$/);
   if (options.force || options.skipExtract || destroyAsked || neverRan) {
     const why = destroyAsked
       ? 'the destroy was already requested by an earlier run'
