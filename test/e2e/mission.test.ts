@@ -63,7 +63,7 @@ describe.each([
   {cols: 120, rows: 40},
   {cols: 80, rows: 24},
 ])('the mission by keys at $cols×$rows', ({cols, rows}) => {
-  it('filters, rents two, watches them boot with logs, runs three jobs, opens an output, destroys all with D and quits', {timeout: 240_000}, async () => {
+  it('filters, rents two, watches them boot with logs, runs three jobs, opens an output, destroys all with D and quits', {timeout: 600_000}, async () => {
     await createVastdeckKey();
     sim = await startSimCloud({port: 0, rateLimitScale: 0, churnIntervalMs: 0, speed: 100});
     const image = inputImage();
