@@ -2,7 +2,7 @@
 // queue), spinners and "N s ago" labels are delivered on its ticks, so they share one frame instead
 // of each forcing its own (a frame costs the whole screen, see ink-notes.md A4). At most four
 // frames a second, fewer when frames are dear: the interval keeps these frames within FRAME_BUDGET
-// of one core, measured from Ink's own render times (reportFrameCost), so a slow or busy machine
+// of one core (4 %), measured from Ink's own render times (reportFrameCost), so a slow or busy machine
 // gets a calmer screen instead of a saturated core. Keys are not on the clock: they render at once.
 // The clock only runs while something waits for it or an animation is on screen; an idle
 // dashboard has no timer at all.
@@ -12,7 +12,7 @@ export const FRAME_MS = 250;
 /** The longest interval: a busy screen still moves every second. */
 export const MAX_FRAME_MS = 1000;
 /** The share of one core the clock's frames may take. */
-export const FRAME_BUDGET = 0.05;
+export const FRAME_BUDGET = 0.04;
 /** After a quiet spell, how long a first update waits for the others due at the same moment (the whole-second clocks). */
 const GATHER_MS = 15;
 
