@@ -124,3 +124,11 @@ async function idleCpu(env, windowMs) {
   await new Promise(resolve => child.onExit(resolve));
   return {percentOfOneCore: round(((cpuAfter - cpuBefore) / wall) * 100), windowMs, refreshSeconds: DEFAULT_SETTINGS.refreshSeconds};
 }
+
+/** The figures beside their targets (issue 11: `offers --json` ≤ 0.4× vast-cli's `search offers --raw`). */
+export function offersSummaryLines(results) {
+  const lines = [`ranking 10,000 offers: median ${results.rank10kOffersMs.median} ms; \`vastdeck offers --json\` end to end: median ${results.offersJsonEndToEndMs.median} ms`];
+  if (results.offersJsonOverVastCli === undefined) lines.push('beside vast-cli: not measured (set VASTDECK_BENCH_VAST_PY to a copy of vast.py)');
+  else lines.push(`beside vast-cli: vastdeck ${results.offersJsonBesideVastCliMs.median} ms, vast.py search offers --raw ${results.vastCliSearchRawMs.median} ms: ${results.offersJsonOverVastCli}× (target ≤ 0.4×)`);
+  return lines;
+}
