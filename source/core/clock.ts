@@ -12,6 +12,11 @@ export const systemClock: Clock = {now: () => Date.now()};
  * dividing) interval tick together: the dashboard's "ago" labels, the money line and the policies
  * then change in one frame a second instead of one frame each. Returns the stop function.
  */
+/** Milliseconds from now to the next whole multiple of `intervalMs` since the epoch (never 0). */
+export function untilNextMultiple(intervalMs: number, nowMs = Date.now()): number {
+  return intervalMs - (nowMs % intervalMs);
+}
+
 export function alignedInterval(intervalMs: number, tick: () => void): () => void {
   let timer: NodeJS.Timeout;
   let stopped = false;
@@ -20,7 +25,7 @@ export function alignedInterval(intervalMs: number, tick: () => void): () => voi
       if (stopped) return;
       next();
       tick();
-    }, intervalMs - (Date.now() % intervalMs));
+    }, untilNextMultiple(intervalMs));
     timer.unref();
   };
   next();

@@ -137,52 +137,51 @@ describe('vastdeck down', () => {
     expect(await listed(foreign.instanceId)).toBe(true);
   });
 
-  it('destroys an instance still pulling its image at once (nothing to extract), without --force', async () => {
-    // A cloud at real speed: the image pull takes minutes, so the instance stays 'loading' throughout.
+  /**
+   * A cloud at real speed (an image pull takes minutes, so a new instance stays 'loading'), the CLI
+   * pointed at it, and one instance created there with `labelSuffix`; the CLI points back at `sim` after.
+   */
+  async function onSlowCloud(labelSuffix: string, use: (slowClient: VastClient, instanceId: number, slow: SimCloud) => Promise<void>): Promise<void> {
     const slow = await startSimCloud({port: 0, rateLimitScale: 0, churnIntervalMs: 0, speed: 1});
     process.env.VAST_URL = slow.baseUrl;
     process.env.VAST_API_KEY = slow.apiKey;
     try {
       const slowClient = new VastClient({baseUrl: slow.baseUrl, apiKey: slow.apiKey, pacingScale: 0});
       const [offer] = await slowClient.searchOffers(buildOfferSearch('gpu=RTX_4090', DEFAULT_SETTINGS).query);
-      const loading = await createInstance(slowClient, offer!.id, {client_id: 'me', image: 'vastai/comfyui:@vastai-automatic-tag', disk: 40, env: {}, label: `vastdeck:${loadInstallId(stateDir())}-loading`});
-      const {code, stdout} = await run(['down', String(loading.instanceId)]);
-      expect(stdout).toMatch(/has no outputs, so it is destroyed at once/);
-      expect(code).toBe(0);
-      expect((await listInstances(slowClient)).some(instance => instance.id === loading.instanceId)).toBe(false);
+      const {instanceId} = await createInstance(slowClient, offer!.id, {client_id: 'me', image: 'vastai/comfyui:@vastai-automatic-tag', disk: 40, env: {}, label: `vastdeck:${loadInstallId(stateDir())}-${labelSuffix}`});
+      await use(slowClient, instanceId, slow);
     } finally {
       process.env.VAST_URL = sim.baseUrl;
       process.env.VAST_API_KEY = sim.apiKey;
       await slow.close();
     }
+  }
+
+  it('destroys an instance still pulling its image at once (nothing to extract), without --force', async () => {
+    await onSlowCloud('loading', async (slowClient, instanceId) => {
+      const {code, stdout} = await run(['down', String(instanceId)]);
+      expect(stdout).toMatch(/has no outputs, so it is destroyed at once/);
+      expect(code).toBe(0);
+      expect((await listInstances(slowClient)).some(instance => instance.id === instanceId)).toBe(false);
+    });
   });
 
   it('does not destroy at once a loading instance the ledger saw run (started again after a stop: its disk holds outputs)', async () => {
-    const slow = await startSimCloud({port: 0, rateLimitScale: 0, churnIntervalMs: 0, speed: 1});
-    process.env.VAST_URL = slow.baseUrl;
-    process.env.VAST_API_KEY = slow.apiKey;
-    try {
-      const slowClient = new VastClient({baseUrl: slow.baseUrl, apiKey: slow.apiKey, pacingScale: 0});
-      const [offer] = await slowClient.searchOffers(buildOfferSearch('gpu=RTX_4090', DEFAULT_SETTINGS).query);
-      const restarted = await createInstance(slowClient, offer!.id, {client_id: 'me', image: 'vastai/comfyui:@vastai-automatic-tag', disk: 40, env: {}, label: `vastdeck:${loadInstallId(stateDir())}-restarted`});
-      const instance = (await listInstances(slowClient)).find(candidate => candidate.id === restarted.instanceId)!;
+    await onSlowCloud('restarted', async (slowClient, instanceId, slow) => {
+      const instance = (await listInstances(slowClient)).find(candidate => candidate.id === instanceId)!;
       expect([null, 'loading']).toContain(instance.actualStatus);
       // What the ledger knows of it: it ran, then was stopped (the simulator cannot rewind a boot, so the record says it).
       const ledger = Ledger.open({installId: loadInstallId(stateDir())});
       const entry = ledger.adopt(new URL(slow.baseUrl).origin, instance, 'test: ran before');
       const nowSec = Date.now() / 1000;
       ledger.recordBilling([{localId: entry.localId, billing: {startSec: nowSec - 600, storagePerHour: 0.02, gpuPerHour: 0.4, inetDownCostPerGb: 0, inetDownMbps: 1000, closedGpuSec: 300, ran: true, imageGb: 4, pulledGb: 4, provisionedGb: 0, closedOfflineSec: 0, seenSec: nowSec - 60, seenStatus: 'stopped'}}]);
-      const {code, stdout, stderr} = await run(['down', String(restarted.instanceId)]);
+      const {code, stdout, stderr} = await run(['down', String(instanceId)]);
       expect(stdout).not.toMatch(/destroyed at once/);
       expect(code, stderr).not.toBe(0);
-      expect(stderr).toContain(String(restarted.instanceId));
-      expect((await listInstances(slowClient)).some(candidate => candidate.id === restarted.instanceId)).toBe(true);
-      expect((await run(['down', String(restarted.instanceId), '--force'])).code).toBe(0);
-    } finally {
-      process.env.VAST_URL = sim.baseUrl;
-      process.env.VAST_API_KEY = sim.apiKey;
-      await slow.close();
-    }
+      expect(stderr).toContain(String(instanceId));
+      expect((await listInstances(slowClient)).some(candidate => candidate.id === instanceId)).toBe(true);
+      expect((await run(['down', String(instanceId), '--force'])).code).toBe(0);
+    });
   });
 
   it('after a create whose answer was lost, finds it by label and settles the one ledger entry (no second entry)', async () => {

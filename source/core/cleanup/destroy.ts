@@ -90,7 +90,7 @@ export async function cleanUp(deps: CleanupDeps, target: CleanupTarget, options:
   const destroyAsked = state.record.steps.destroy.status === 'done';
   // 'loading' is also how an instance started again after a stop looks, its disk holding outputs:
   // only one the ledger never saw run (or stop) is destroyed without trying to bring files home.
-  const neverRan = NEVER_RAN.has(instance.actualStatus ?? 'null') && entry.billing?.ran !== true && !entry.billing?.seenStatus?.match(/^(stopped|exited|running)$/);
+  const neverRan = NEVER_RAN.has(instance.actualStatus ?? 'null') && entry.billing?.ran !== true && entry.billing?.seenStatus !== 'stopped';
   if (options.force || options.skipExtract || destroyAsked || neverRan) {
     const why = destroyAsked
       ? 'the destroy was already requested by an earlier run'

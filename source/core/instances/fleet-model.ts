@@ -4,6 +4,7 @@
 // (rent, clean up, reconcile) are use cases (core/usecases/); this model only shows their effects:
 // creates in flight, cleanup progress, and instances found by the reconcile its first list feeds.
 import type {FleetSnapshot, InstanceRow, LogView, OtherInstance} from '../deck-types.js';
+import {untilNextMultiple} from '../clock.js';
 import {toVastdeckError} from '../errors.js';
 import type {Ledger} from '../ledger/ledger.js';
 import {Model} from '../model.js';
@@ -87,7 +88,6 @@ export class FleetModel extends Model<FleetSnapshot> {
   #signature = '';
   #shape = '';
   #moneyTimer: NodeJS.Timeout | undefined;
-  #urgent = false;
 
   constructor(options: FleetOptions) {
     super({rows: [], reconciled: false, creating: [], otherInstalls: [], sshKey: {ok: false, message: 'Looking for your SSH key…'}});
@@ -291,14 +291,13 @@ export class FleetModel extends Model<FleetSnapshot> {
     if (this.#publishTimer || this.#moneyTimer) {
       clearTimeout(this.#publishTimer);
       this.#publishTimer = undefined;
-      this.#urgent = true;
-      this.#build();
-      this.#urgent = false;
+      this.#build(true);
     }
     super.flush();
   }
 
-  #build(): void {
+  /** Rebuilds the rows and publishes them if what is shown changed (`immediately`: a money-only change too, now). */
+  #build(immediately = false): void {
     const now = this.#now();
     const rows: InstanceRow[] = [...this.#watches.values()].map(watch => ({
       key: watch.key,
@@ -340,15 +339,13 @@ export class FleetModel extends Model<FleetSnapshot> {
     const signature = visibleSignature(snapshot);
     if (signature === this.#signature) return;
     const shape = visibleSignature(snapshot, false);
-    if (shape === this.#shape && !this.#urgent) {
+    if (shape === this.#shape && !immediately) {
       // Only the accrued money or the poll time moved: shown with the dashboard's other once-a-second
       // labels (core/clock.ts alignedInterval), in their frame rather than one of its own.
       this.#moneyTimer ??= setTimeout(() => {
         this.#moneyTimer = undefined;
-        this.#urgent = true;
-        this.#build();
-        this.#urgent = false;
-      }, MONEY_TICK_MS - (Date.now() % MONEY_TICK_MS));
+        this.#build(true);
+      }, untilNextMultiple(MONEY_TICK_MS));
       this.#moneyTimer.unref?.();
       return;
     }
