@@ -12,3 +12,7 @@ process.env.XDG_STATE_HOME = join(home, '.local', 'state');
 delete process.env.VAST_API_KEY;
 delete process.env.VAST_URL;
 process.env.NO_COLOR = '1';
+// Ink draws nothing but the last frame when it believes it runs in CI (is-in-ci, read when ink
+// loads); the tests look at every frame, as a user's terminal shows them, so CI=true from the CI
+// runner must not reach it.
+process.env.CI = '0';
